@@ -1,0 +1,39 @@
+"""Typed errors every backend adapter raises; the bot turns each into a pt-BR message."""
+
+from __future__ import annotations
+
+
+class BackendError(Exception):
+    """Base class of every error a backend raises on purpose."""
+
+
+class InvalidCredentials(BackendError):
+    """The document/password pair is wrong (or the subscriber has no Central access)."""
+
+
+class SessionExpired(BackendError):
+    """The backend no longer accepts the session token; the subscriber must log in again."""
+
+
+class NotFound(BackendError):
+    """The id does not exist, or does not belong to the logged-in subscriber."""
+
+
+class Rejected(BackendError):
+    """The provider refused the request; ``reason`` is its pt-BR explanation for the subscriber."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotSupported(BackendError):
+    """This provider's system has no such operation."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"operation not supported by this backend: {operation}")
+        self.operation = operation
+
+
+class Unavailable(BackendError):
+    """The provider's system is down, slow or answered something unexpected."""
