@@ -1,0 +1,135 @@
+"""Builds the PTB Application in one place: request, persistence, services, handlers."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
+
+from backend_client.protocol import SubscriberBackend
+from backend_client.resilience import GuardedBackend
+from bot.conversations import account, login
+from bot.handlers import commands, errors, guards, menu
+from bot.services.context import Services, install
+from bot.services.login_guard import LoginGuard
+from bot.settings import Settings
+from bot.storage.db import create_engine
+from bot.storage.login_failures import LoginFailureRepository
+from bot.storage.persistence import SqlPersistence
+from bot.ui import texts
+from bot.ui.formatting import TIMEZONE
+
+logger = logging.getLogger(__name__)
+
+# Our conversations mix message and button handlers on purpose (per_message=False): PTB warns
+# that buttons are then tracked per chat, which is exactly what we want.
+warnings.filterwarnings("ignore", message=r".*per_message.*", category=PTBUserWarning)
+
+# What the bot handles; getUpdates/setWebhook ask Telegram for nothing else.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_backend(settings: Settings) -> SubscriberBackend:
+    """The adapter configuration asks for (``BACKEND``)."""
+    if settings.backend == "sandbox":
+        from backend_client.sandbox import SandboxBackend
+
+        return SandboxBackend(settings.sandbox_database_url)
+    raise ValueError(f"unknown backend {settings.backend!r}")  # Settings validated it already
+
+
+def build_application(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    backend: SubscriberBackend | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    rate_limiter: bool = True,
+    persistence_interval: float = 5.0,
+) -> BotApplication:
+    """The whole bot. Tests pass an offline ``request``, a shared ``engine`` and ``backend``."""
+    engine = engine or create_engine(settings.database_url)
+    raw_backend = backend or create_backend(settings)
+    guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout)
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.bot_base_url)
+        .base_file_url(settings.bot_base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=TIMEZONE,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .persistence(SqlPersistence(engine, update_interval=persistence_interval))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request)
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    application = builder.build()
+
+    install(
+        application,
+        Services(
+            settings=settings,
+            backend=guarded,
+            login_guard=LoginGuard(LoginFailureRepository(engine), clock),
+            clock=clock,
+        ),
+    )
+    application.bot_data["engine"] = engine
+    application.bot_data["raw_backend"] = raw_backend
+    _add_handlers(application, settings)
+    return application
+
+
+def _add_handlers(application: BotApplication, settings: Settings) -> None:
+    application.add_handler(TypeHandler(Update, guards.private_chats_only), group=-2)
+    application.add_handler(TypeHandler(Update, guards.expire_idle_session), group=-1)
+    # Order matters inside group 0: the first handler that accepts an update takes it.
+    application.add_handler(login.build(settings))
+    application.add_handlers(account.handlers())
+    application.add_handlers(menu.handlers())
+    application.add_handlers(commands.handlers())
+    application.add_error_handler(errors.on_error)
+
+
+async def _post_init(application: BotApplication) -> None:
+    await application.bot_data["raw_backend"].start()
+    commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
+    await application.bot.set_my_commands(commands)
+    await application.bot.set_my_commands(commands, language_code="pt")
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    await application.bot_data["raw_backend"].close()
+    await application.bot_data["engine"].dispose()

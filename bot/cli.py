@@ -1,0 +1,83 @@
+"""``minha-central`` command line: run the bot, inspect the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from bot.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="minha-central", description="Minha Central: the subscriber center on Telegram."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the bot (long polling)")
+    sandbox = commands.add_parser("sandbox", help="the embedded sandbox provider")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    accounts = sandbox_commands.add_parser("accounts", help="list the demo logins")
+    accounts.add_argument("--json", action="store_true", help="print as JSON")
+
+    args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        return _sandbox_accounts(as_json=args.json)
+    return _run()
+
+
+def _sandbox_accounts(*, as_json: bool) -> int:
+    from backend_client.formats.documents import format_document
+    from backend_client.sandbox import DEMO_ACCOUNTS
+
+    if as_json:
+        print(
+            json.dumps([asdict(account) for account in DEMO_ACCOUNTS], ensure_ascii=False, indent=2)
+        )
+        return 0
+    for account in DEMO_ACCOUNTS:
+        print(f"{format_document(account.document):<20} {account.password:<12} {account.name}")
+        print(f"{'':<20} {'':<12} {account.situation}")
+    return 0
+
+
+def _run() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print("Minha Central cannot start; fix the configuration:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL, and those URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    from bot.application import ALLOWED_UPDATES, build_application
+    from bot.storage.db import create_engine, create_schema
+
+    engine = create_engine(settings.database_url)
+
+    async def prepare() -> None:
+        await create_schema(engine)
+        await engine.dispose()  # run_polling uses its own event loop
+
+    asyncio.run(prepare())
+    application = build_application(settings, engine=engine)
+    logging.getLogger(__name__).info(
+        "starting Minha Central (backend=%s, api=%s)", settings.backend, settings.telegram_api_url
+    )
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""Login (seed 1.2, 1.2.1): CPF/CNPJ, then password; lockout after repeated failures.
+
+States:
+    ASK_DOCUMENT → the subscriber types a CPF or CNPJ (validated locally first)
+    ASK_PASSWORD → the password; its message is deleted as soon as it is read
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from backend_client.errors import InvalidCredentials, Unavailable
+from backend_client.formats.documents import mask_document, normalize_document
+from bot.handlers.guards import Context, current_session
+from bot.handlers.menu import show_menu
+from bot.services import sessions
+from bot.services.context import services
+from bot.settings import Settings
+from bot.ui import keyboards, texts
+from bot.ui.screens import answer_query, send
+
+logger = logging.getLogger(__name__)
+
+ASK_DOCUMENT, ASK_PASSWORD = range(2)
+END = ConversationHandler.END
+DOCUMENT_KEY = "login_document"
+
+
+async def start(update: Update, context: Context) -> int:
+    """/start or the Entrar button: the menu when logged in, else ask for the document."""
+    await answer_query(update)
+    if current_session(context) is not None:
+        await show_menu(update, context)
+        return END
+    if update.callback_query is None:
+        await send(update, texts.WELCOME)
+    return await _ask_document(update, context)
+
+
+async def _ask_document(update: Update, context: Context) -> int:
+    assert context.chat_data is not None
+    context.chat_data.pop(DOCUMENT_KEY, None)
+    await send(update, texts.ASK_DOCUMENT)
+    return ASK_DOCUMENT
+
+
+async def other_document(update: Update, context: Context) -> int:
+    await answer_query(update)
+    return await _ask_document(update, context)
+
+
+async def receive_document(update: Update, context: Context) -> int:
+    assert update.message is not None and update.message.text is not None
+    assert context.chat_data is not None and update.effective_chat is not None
+    document = normalize_document(update.message.text)
+    if document is None:
+        await send(update, texts.INVALID_DOCUMENT)
+        return ASK_DOCUMENT
+    locked_until = await services(context).login_guard.locked_until(
+        update.effective_chat.id, document
+    )
+    if locked_until is not None:
+        await send(update, texts.locked_out(locked_until))
+        return END
+    context.chat_data[DOCUMENT_KEY] = document
+    await send(update, texts.ASK_PASSWORD)
+    return ASK_PASSWORD
+
+
+async def receive_password(update: Update, context: Context) -> int:
+    message = update.message
+    assert message is not None and message.text is not None
+    assert context.chat_data is not None and update.effective_chat is not None
+    password = message.text
+    try:
+        await message.delete()
+    except TelegramError as error:
+        logger.warning("could not delete a password message: %s", error)
+        await send(update, texts.PASSWORD_NOT_DELETED)
+
+    found = services(context)
+    chat_id = update.effective_chat.id
+    document = context.chat_data.get(DOCUMENT_KEY)
+    if document is None:  # a state restored without its data: start over, losing nothing typed
+        return await _ask_document(update, context)
+    locked_until = await found.login_guard.locked_until(chat_id, document)
+    if locked_until is not None:
+        await send(update, texts.locked_out(locked_until))
+        return END
+
+    try:
+        backend_session = await found.backend.login(document, password)
+    except InvalidCredentials:
+        logger.info("login failed for %s in chat %s", mask_document(document), chat_id)
+        locked_until = await found.login_guard.record_failure(chat_id, document)
+        if locked_until is not None:
+            context.chat_data.pop(DOCUMENT_KEY, None)
+            await send(update, texts.locked_out(locked_until))
+            return END
+        await send(update, texts.INVALID_CREDENTIALS)
+        await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
+        return ASK_PASSWORD
+    except Unavailable:
+        await send(update, texts.BACKEND_UNAVAILABLE)
+        await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
+        return ASK_PASSWORD
+
+    await found.login_guard.record_success(chat_id, document)
+    context.chat_data.pop(DOCUMENT_KEY, None)
+    sessions.begin(context.chat_data, backend_session, found.clock())
+    logger.info("subscriber %s logged in from chat %s", backend_session.subscriber_id, chat_id)
+    await send(update, texts.logged_in(backend_session.name))
+    await show_menu(update, context, new_message=True)
+    return END
+
+
+async def expect_text(update: Update, context: Context) -> None:
+    """A photo, sticker… while a document or password is expected: ask again, stay put."""
+    await send(update, texts.EXPECTING_TEXT)
+
+
+async def cancel(update: Update, context: Context) -> int:
+    assert context.chat_data is not None
+    context.chat_data.pop(DOCUMENT_KEY, None)
+    await send(update, texts.LOGIN_CANCELLED, keyboards.login())
+    return END
+
+
+async def menu_while_logged_out(update: Update, context: Context) -> int:
+    assert context.chat_data is not None
+    context.chat_data.pop(DOCUMENT_KEY, None)
+    await answer_query(update)
+    await send(update, texts.NOT_LOGGED_IN, keyboards.login())
+    return END
+
+
+async def timed_out(update: Update, context: Context) -> None:
+    if context.chat_data is not None:
+        context.chat_data.pop(DOCUMENT_KEY, None)
+
+
+def build(settings: Settings) -> ConversationHandler:  # type: ignore[type-arg]
+    text = filters.TEXT & ~filters.COMMAND
+    not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    return ConversationHandler(
+        name="login",
+        persistent=True,
+        entry_points=[
+            CommandHandler("start", start),
+            CallbackQueryHandler(start, pattern=r"^login:start$"),
+        ],
+        states={
+            ASK_DOCUMENT: [MessageHandler(text, receive_document)],
+            ASK_PASSWORD: [
+                MessageHandler(text, receive_password),
+                CallbackQueryHandler(other_document, pattern=r"^login:other_document$"),
+            ],
+            ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
+        },
+        fallbacks=[
+            CommandHandler("start", start),
+            CallbackQueryHandler(start, pattern=r"^login:start$"),
+            CommandHandler(["cancelar", "sair"], cancel),
+            CommandHandler("menu", menu_while_logged_out),
+            CallbackQueryHandler(menu_while_logged_out, pattern=r"^menu:"),
+            MessageHandler(not_text, expect_text),
+        ],
+        conversation_timeout=settings.flow_idle_timeout.total_seconds(),
+        allow_reentry=True,
+    )

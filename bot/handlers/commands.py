@@ -1,0 +1,50 @@
+"""Commands and catch-alls that work anywhere outside a flow."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.handlers.guards import Context, current_session
+from bot.handlers.menu import show_menu
+from bot.ui import keyboards, texts
+from bot.ui.screens import answer_query, send
+
+
+async def help_command(update: Update, context: Context) -> None:
+    keyboard = keyboards.back_to_menu() if current_session(context) else keyboards.login()
+    await send(update, texts.HELP, keyboard)
+
+
+async def cancel_outside_flow(update: Update, context: Context) -> None:
+    await send(update, texts.NOTHING_TO_CANCEL)
+    await show_menu(update, context, new_message=True)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    await send(update, texts.UNKNOWN_COMMAND)
+
+
+async def free_text(update: Update, context: Context) -> None:
+    if current_session(context) is None:
+        await send(update, texts.NOT_LOGGED_IN, keyboards.login())
+        return
+    await send(update, texts.NOT_UNDERSTOOD, keyboards.main_menu())
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """Any callback nobody handled: an old keyboard, or forged data. Answer it, change nothing."""
+    await answer_query(update, texts.BUTTON_EXPIRED)
+    await show_menu(update, context, new_message=True)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Registered last: they catch only what no flow or menu item took."""
+    return [
+        CommandHandler("ajuda", help_command),
+        CommandHandler("help", help_command),
+        CommandHandler("cancelar", cancel_outside_flow),
+        MessageHandler(filters.COMMAND, unknown_command),
+        MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, free_text),
+        CallbackQueryHandler(stale_button),
+    ]

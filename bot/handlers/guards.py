@@ -1,0 +1,82 @@
+"""Cross-cutting checks that run before the feature handlers (handler groups < 0)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler
+
+from backend_client.errors import BackendError
+from backend_client.models import BackendSession
+from bot.services import sessions
+from bot.services.context import services
+from bot.ui import keyboards, texts
+from bot.ui.screens import answer_query, send
+
+logger = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+R = TypeVar("R")
+
+
+async def private_chats_only(update: Update, context: Context) -> None:
+    """Subscriber data must never show up in a group: answer commands there once, briefly."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    message = update.effective_message
+    if message is not None and message.text and message.text.startswith("/"):
+        await message.reply_text(texts.PRIVATE_ONLY)
+    await answer_query(update)
+    raise ApplicationHandlerStop
+
+
+async def expire_idle_session(update: Update, context: Context) -> None:
+    """End a session idle longer than the timeout; otherwise record this interaction."""
+    if context.chat_data is None:
+        return
+    found = services(context)
+    now = found.clock()
+    if not sessions.is_idle(context.chat_data, now, found.settings.session_idle_timeout):
+        sessions.touch(context.chat_data, now)
+        return
+    ended = sessions.end(context.chat_data)
+    if ended is not None:
+        with contextlib.suppress(BackendError):
+            await found.backend.logout(ended)
+    message = update.effective_message
+    if message is not None and message.text and message.text.split()[0] == "/start":
+        return  # /start begins a new login right away
+    await answer_query(update)
+    await send(update, texts.SESSION_EXPIRED, keyboards.login())
+    raise ApplicationHandlerStop
+
+
+def requires_login(
+    handler: Callable[[Update, Context, BackendSession], Awaitable[R]],
+) -> Callable[[Update, Context], Awaitable[R | int]]:
+    """Run ``handler`` with the chat's backend session, or ask to log in (ending any flow)."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: Context) -> R | int:
+        session = sessions.current(context.chat_data) if context.chat_data is not None else None
+        if session is None:
+            await answer_query(update)
+            await send(update, texts.NEED_LOGIN, keyboards.login())
+            return ConversationHandler.END
+        return await handler(update, context, session)
+
+    return wrapper
+
+
+def current_session(context: Context) -> BackendSession | None:
+    return sessions.current(context.chat_data) if context.chat_data is not None else None
+
+
+async def stop(*_: Any) -> None:
+    raise ApplicationHandlerStop

@@ -1,0 +1,72 @@
+"""The main menu (seed 1.2.1.1) and its items that are not a flow of their own."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from backend_client.errors import BackendError
+from bot.handlers.guards import Context, current_session
+from bot.services import sessions
+from bot.services.context import services
+from bot.ui import keyboards, texts
+from bot.ui.screens import answer_query, send, show
+
+logger = logging.getLogger(__name__)
+
+
+async def show_menu(update: Update, context: Context, *, new_message: bool = False) -> None:
+    session = current_session(context)
+    if session is None:
+        await answer_query(update)
+        await send(update, texts.NOT_LOGGED_IN, keyboards.login())
+        return
+    if new_message:
+        await send(update, texts.menu_title(session.name), keyboards.main_menu())
+    else:
+        await show(update, texts.menu_title(session.name), keyboards.main_menu())
+
+
+async def menu_command(update: Update, context: Context) -> None:
+    await show_menu(update, context, new_message=True)
+
+
+async def menu_home(update: Update, context: Context) -> None:
+    await show_menu(update, context)
+
+
+async def logout(update: Update, context: Context) -> None:
+    await answer_query(update)
+    ended = sessions.end(context.chat_data) if context.chat_data is not None else None
+    if ended is None:
+        await send(update, texts.NOT_LOGGED_IN, keyboards.login())
+        return
+    with contextlib.suppress(BackendError):
+        await services(context).backend.logout(ended)
+    logger.info("subscriber %s logged out", ended.subscriber_id)
+    await show(update, texts.LOGGED_OUT, keyboards.login())
+
+
+async def coming_soon(update: Update, context: Context) -> None:
+    """Items whose flow is still being built say so plainly (never an error)."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    if current_session(context) is None:
+        await show_menu(update, context)
+        return
+    item = update.callback_query.data.removeprefix("menu:")
+    await show(update, texts.coming_soon(item), keyboards.back_to_menu())
+
+
+def handlers() -> list[CommandHandler | CallbackQueryHandler]:  # type: ignore[type-arg]
+    items = "|".join(item for item, _ in texts.MENU_ITEMS)
+    return [
+        CommandHandler("menu", menu_command),
+        CommandHandler("sair", logout),
+        CallbackQueryHandler(menu_home, pattern=r"^menu:home$"),
+        CallbackQueryHandler(logout, pattern=r"^menu:logout$"),
+        # Registered after every flow: an item with a flow is caught by that flow first.
+        CallbackQueryHandler(coming_soon, pattern=rf"^menu:({items})$"),
+    ]

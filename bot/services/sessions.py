@@ -1,0 +1,42 @@
+"""The subscriber's login session of a chat, kept in (persisted) chat_data.
+
+Stored as plain JSON: the backend session (never the password) and the instant of the last
+interaction, which drives the idle timeout.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from backend_client.models import BackendSession
+
+SESSION_KEY = "session"
+LAST_SEEN_KEY = "last_seen"
+
+
+def current(chat_data: dict[str, Any]) -> BackendSession | None:
+    stored = chat_data.get(SESSION_KEY)
+    return BackendSession.from_dict(stored) if stored else None
+
+
+def begin(chat_data: dict[str, Any], session: BackendSession, now: datetime) -> None:
+    chat_data[SESSION_KEY] = session.to_dict()
+    chat_data[LAST_SEEN_KEY] = now.isoformat()
+
+
+def end(chat_data: dict[str, Any]) -> BackendSession | None:
+    session = current(chat_data)
+    chat_data.pop(SESSION_KEY, None)
+    chat_data.pop(LAST_SEEN_KEY, None)
+    return session
+
+
+def is_idle(chat_data: dict[str, Any], now: datetime, timeout: timedelta) -> bool:
+    last_seen = chat_data.get(LAST_SEEN_KEY)
+    return last_seen is not None and now - datetime.fromisoformat(last_seen) > timeout
+
+
+def touch(chat_data: dict[str, Any], now: datetime) -> None:
+    if SESSION_KEY in chat_data:
+        chat_data[LAST_SEEN_KEY] = now.isoformat()

@@ -1,0 +1,79 @@
+"""The bot's own database: engine, session factory and ORM tables.
+
+Only the storage layer imports this module; handlers go through repositories and services.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, TypeDecorator
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import StaticPool
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PersistenceEntry(Base):
+    """PTB persistence (user_data, chat_data, conversation states) as JSON rows."""
+
+    __tablename__ = "ptb_persistence"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    data: Mapped[Any] = mapped_column(JSON)
+
+
+class LoginFailure(Base):
+    """One wrong document/password attempt, keyed by chat and by document (hashed)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_scope_at", "scope", "failed_at"),)
+
+    # SQLite only autoincrements an INTEGER PRIMARY KEY.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    scope: Mapped[str] = mapped_column(String(80))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def create_engine(database_url: str) -> AsyncEngine:
+    if database_url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
+        # One shared connection, or every session would see its own empty in-memory database.
+        return create_async_engine(
+            database_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    return create_async_engine(database_url, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)

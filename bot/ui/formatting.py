@@ -1,0 +1,96 @@
+"""pt-BR presentation helpers: money, dates, phones, documents, HTML escaping, message splitting."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from backend_client.formats.documents import format_document
+
+TIMEZONE = ZoneInfo("America/Sao_Paulo")
+MESSAGE_LIMIT = 4096
+_TAG = re.compile(r"<[^>]+>")
+
+
+def esc(value: object) -> str:
+    """Escape anything for Telegram's HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def money(amount: Decimal) -> str:
+    """``R$ 1.234,56``."""
+    return format_currency(amount, "BRL", locale="pt_BR").replace("\xa0", " ")
+
+
+def day(value: date) -> str:
+    """``dd/mm/aaaa``."""
+    return format_date(value, "dd/MM/yyyy", locale="pt_BR")
+
+
+def local_time(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(TIMEZONE)
+
+
+def day_time(instant: datetime) -> str:
+    """``dd/mm/aaaa hh:mm`` in America/Sao_Paulo."""
+    return local_time(instant).strftime("%d/%m/%Y %H:%M")
+
+
+def clock(instant: datetime) -> str:
+    """``hh:mm`` in America/Sao_Paulo."""
+    return local_time(instant).strftime("%H:%M")
+
+
+def phone(e164_digits: str) -> str:
+    """``5519987654321`` → ``(19) 98765-4321``; unknown shapes are returned as given."""
+    try:
+        number = phonenumbers.parse(f"+{e164_digits.lstrip('+')}")
+    except phonenumbers.NumberParseException:
+        return e164_digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def document(value: str) -> str:
+    return format_document(value)
+
+
+def plain_text(html_text: str) -> str:
+    """What Telegram displays for an HTML message (used to detect no-op edits)."""
+    return html.unescape(_TAG.sub("", html_text)).strip()
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split at blank lines, then lines, so that each part fits Telegram's limit.
+
+    Our texts never open a tag on one line and close it on another, so cutting at line
+    boundaries keeps the HTML of every part well formed.
+    """
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single enormous line: hard cut (plain text only)
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return [part for part in parts if part.strip()]

@@ -1,0 +1,47 @@
+"""Inline keyboards. Callback data is ``area:action[:argument]``, always well under 64 bytes."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.ui import texts
+
+
+def button(label: str, data: str) -> InlineKeyboardButton:
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data over 64 bytes: {data!r}")
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    buttons = [button(label, f"menu:{item}") for item, label in texts.MENU_ITEMS]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([button(texts.MENU_LOGOUT, "menu:logout")])
+    return InlineKeyboardMarkup(rows)
+
+
+def back_to_menu() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(texts.BUTTON_MENU, "menu:home")]])
+
+
+def login() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(texts.BUTTON_LOGIN, "login:start")]])
+
+
+def other_document() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(texts.BUTTON_OTHER_DOCUMENT, "login:other_document")]])
+
+
+def account() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button(texts.BUTTON_PLAN_DETAILS, "account:plans")],
+            [button(texts.BUTTON_MENU, "menu:home")],
+        ]
+    )
+
+
+def plan_details() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button(texts.BUTTON_ACCOUNT, "menu:account"), button(texts.BUTTON_MENU, "menu:home")]]
+    )

@@ -1,0 +1,60 @@
+"""Showing a screen: edit the message whose button was pressed, or send a new one.
+
+The rules Telegram enforces live here once: every callback query is answered, a message is never
+edited to identical content (a double tap), and long texts are split under the size limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
+
+from bot.ui.formatting import MESSAGE_LIMIT, plain_text, split_message
+
+
+async def answer_query(update: Update, text: str | None = None) -> None:
+    """Answer the button press once; a second answer or an expired query is harmless."""
+    query = update.callback_query
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await query.answer(text)
+
+
+async def show(
+    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Show ``text`` in place of the pressed message when possible, else as new message(s)."""
+    query = update.callback_query
+    if query is not None:
+        await answer_query(update)
+        message = query.message
+        if isinstance(message, Message) and message.text is not None and len(text) <= MESSAGE_LIMIT:
+            if plain_text(text) == message.text.strip() and message.reply_markup == keyboard:
+                return message  # nothing would change: Telegram rejects such an edit
+            try:
+                edited = await message.edit_text(text, reply_markup=keyboard)
+            except BadRequest as error:
+                # The message may be too old or gone; fall through to sending a new one.
+                if "not modified" in str(error).lower():
+                    return message
+            else:
+                return edited if isinstance(edited, Message) else message
+    return await send(update, text, keyboard)
+
+
+async def send(
+    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Send ``text`` to the chat, split if needed; the keyboard goes on the last part."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_message(text)
+    sent: Message | None = None
+    for index, part in enumerate(parts):
+        is_last = index == len(parts) - 1
+        sent = await chat.send_message(part, reply_markup=keyboard if is_last else None)
+    return sent

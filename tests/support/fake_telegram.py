@@ -1,0 +1,295 @@
+"""An offline Bot API for tests: a PTB request object that records calls and answers like Telegram.
+
+It enforces the constraints the bot must respect (HTML entities, text length, callback data size,
+"message is not modified", unknown message ids, answering a query twice), so a test fails the
+way production would.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 7000000001
+ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+    "a", "code", "pre", "blockquote", "tg-emoji",
+}  # fmt: skip
+PARSE_ERROR = "Bad Request: can't parse entities: "
+_BARE_AMPERSAND = re.compile(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+
+
+class TelegramRejection(Exception):
+    def __init__(self, description: str, code: int = 400) -> None:
+        super().__init__(description)
+        self.description = description
+        self.code = code
+
+
+class _TelegramHTML(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            raise TelegramRejection(f'{PARSE_ERROR}Unsupported start tag "{tag}"')
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            raise TelegramRejection(f'{PARSE_ERROR}Unexpected end tag "{tag}"')
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(text: str) -> str:
+    """The plain text Telegram would display, or TelegramRejection like Telegram's."""
+    if _BARE_AMPERSAND.search(text):
+        raise TelegramRejection("Bad Request: can't parse entities: character '&' is reserved")
+    parser = _TelegramHTML()
+    parser.feed(text)
+    parser.close()
+    if parser.open:
+        raise TelegramRejection(
+            f"{PARSE_ERROR}can't find end tag corresponding to start tag {parser.open[-1]!r}"
+        )
+    return "".join(parser.text)
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    files: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        markup = self.params.get("reply_markup") or {}
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+
+@dataclass
+class StoredMessage:
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, Any] | None
+    from_bot: bool
+
+
+class FakeTelegram(BaseRequest):
+    """Stands in for api.telegram.org inside the test process."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], StoredMessage] = {}
+        self._message_ids = itertools.count(1000)
+        self._answered: set[str] = set()
+        self.fail_methods: dict[str, TelegramRejection] = {}
+
+    # --- BaseRequest ----------------------------------------------------------------------
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float:
+        return 1.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        has_files = request_data is not None and request_data.contains_files
+        files = dict(request_data.multipart_data) if request_data and has_files else {}
+        self.calls.append(Call(api_method, params, files))
+        try:
+            if api_method in self.fail_methods:
+                raise self.fail_methods[api_method]
+            result = self._dispatch(api_method, params)
+        except TelegramRejection as rejection:
+            body = {"ok": False, "error_code": rejection.code, "description": rejection.description}
+            return rejection.code, json.dumps(body).encode()
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    # --- the API --------------------------------------------------------------------------
+    def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            raise TelegramRejection(f"Not Found: method {method} not found in the fake", 404)
+        return handler(params)
+
+    def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Minha Central",
+            "username": "minha_central_bot",
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = self._checked_text(params, "text")
+        markup = self._checked_markup(params)
+        return self._store(int(params["chat_id"]), text, markup, from_bot=True)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self._existing(params, "message to edit not found")
+        text = self._checked_text(params, "text")
+        markup = self._checked_markup(params)
+        if text == stored.text and markup == stored.reply_markup:
+            raise TelegramRejection(
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message"
+            )
+        stored.text, stored.reply_markup = text, markup
+        return self._as_json(stored)
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self._existing(params, "message to edit not found")
+        markup = self._checked_markup(params)
+        if markup == stored.reply_markup:
+            raise TelegramRejection("Bad Request: message is not modified")
+        stored.reply_markup = markup
+        return self._as_json(stored)
+
+    def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
+        stored = self._existing(params, "message to delete not found")
+        del self.messages[(stored.chat_id, stored.message_id)]
+        return True
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params["callback_query_id"])
+        if query_id in self._answered:
+            raise TelegramRejection(
+                "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        self._answered.add(query_id)
+        if len(str(params.get("text", ""))) > 200:
+            raise TelegramRejection("Bad Request: MESSAGE_TOO_LONG")
+        return True
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_file(params, "document")
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_file(params, "photo")
+
+    def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        caption = self._checked_text(params, "caption", limit=1024, required=False)
+        markup = self._checked_markup(params)
+        message = self._store(int(params["chat_id"]), caption, markup, from_bot=True)
+        if kind == "photo":
+            message["photo"] = [{"file_id": "p1", "file_unique_id": "up1", "width": 1, "height": 1}]
+        else:
+            message["document"] = {"file_id": "d1", "file_unique_id": "ud1"}
+        return message
+
+    # --- helpers --------------------------------------------------------------------------
+    def _checked_text(
+        self, params: dict[str, Any], name: str, limit: int = 4096, required: bool = True
+    ) -> str:
+        raw = params.get(name)
+        if raw is None or raw == "":
+            if required:
+                raise TelegramRejection("Bad Request: message text is empty")
+            return ""
+        text = parse_html(str(raw)) if params.get("parse_mode") == "HTML" else str(raw)
+        if not text.strip() and required:
+            raise TelegramRejection("Bad Request: message text is empty")
+        if len(text) > limit:
+            raise TelegramRejection("Bad Request: message is too long")
+        return text.strip()
+
+    def _checked_markup(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not markup:
+            return None
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise TelegramRejection("Bad Request: BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise TelegramRejection("Bad Request: BUTTON_TEXT_EMPTY")
+        return markup
+
+    def _existing(self, params: dict[str, Any], missing: str) -> StoredMessage:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise TelegramRejection(f"Bad Request: {missing}")
+        return self.messages[key]
+
+    def _store(
+        self, chat_id: int, text: str, markup: dict[str, Any] | None, from_bot: bool
+    ) -> dict[str, Any]:
+        stored = StoredMessage(chat_id, next(self._message_ids), text, markup, from_bot)
+        self.messages[(chat_id, stored.message_id)] = stored
+        return self._as_json(stored)
+
+    def _as_json(self, stored: StoredMessage) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": stored.message_id,
+            "date": int(time.time()),
+            "chat": {"id": stored.chat_id, "type": "private", "first_name": "Cliente"},
+        }
+        if stored.from_bot:
+            message["from"] = {"id": BOT_ID, "is_bot": True, "first_name": "Minha Central"}
+        if stored.text:
+            message["text"] = stored.text
+        if stored.reply_markup:
+            message["reply_markup"] = stored.reply_markup
+        return message
+
+    def user_message(self, chat_id: int, text: str) -> int:
+        """Register a message the user sent, so the bot can delete it like on Telegram."""
+        stored = StoredMessage(chat_id, next(self._message_ids), html.escape(text), None, False)
+        stored.text = text
+        self.messages[(chat_id, stored.message_id)] = stored
+        return stored.message_id
+
+    def message_json(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        return self._as_json(self.messages[(chat_id, message_id)])
