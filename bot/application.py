@@ -116,7 +116,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handler(TypeHandler(Update, guards.private_chats_only), group=-2)
     application.add_handler(TypeHandler(Update, guards.expire_idle_session), group=-1)
     # Order matters inside group 0: the first handler that accepts an update takes it.
-    application.add_handler(login.build(settings))
+    application.add_handler(login.build(application))
     application.add_handlers(account.handlers())
     application.add_handlers(menu.handlers())
     application.add_handlers(commands.handlers())

@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 BACKENDS = ("sandbox",)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./minha-central.db"
 DEFAULT_SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./minha-central-sandbox.db"
 
@@ -30,7 +31,7 @@ class SettingsError(Exception):
 @dataclass(frozen=True, slots=True)
 class Settings:
     telegram_bot_token: str
-    telegram_api_url: str = "https://api.telegram.org"
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     backend: str = "sandbox"
     sandbox_database_url: str = DEFAULT_SANDBOX_DATABASE_URL
@@ -79,7 +80,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
             "TELEGRAM_BOT_TOKEN does not look like a bot token (expected '123456789:AA…')."
         )
 
-    api_url = (get("TELEGRAM_API_URL") or Settings.telegram_api_url).rstrip("/")
+    api_url = (get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL).rstrip("/")
     parts = urlsplit(api_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         problems.append(f"TELEGRAM_API_URL must be an http(s) URL, got {api_url!r}.")

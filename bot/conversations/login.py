@@ -8,6 +8,7 @@ States:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -16,21 +17,23 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from backend_client.errors import InvalidCredentials, Unavailable
 from backend_client.formats.documents import mask_document, normalize_document
+from bot.conversations.common import InFlow, enter, leave, typed
 from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
 from bot.services import sessions
 from bot.services.context import services
-from bot.settings import Settings
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
 
 logger = logging.getLogger(__name__)
 
+FLOW = "login"
 ASK_DOCUMENT, ASK_PASSWORD = range(2)
 END = ConversationHandler.END
 DOCUMENT_KEY = "login_document"
@@ -50,6 +53,7 @@ async def start(update: Update, context: Context) -> int:
 async def _ask_document(update: Update, context: Context) -> int:
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
+    enter(context, FLOW)
     await send(update, texts.ASK_DOCUMENT)
     return ASK_DOCUMENT
 
@@ -70,6 +74,7 @@ async def receive_document(update: Update, context: Context) -> int:
         update.effective_chat.id, document
     )
     if locked_until is not None:
+        leave(context)
         await send(update, texts.locked_out(locked_until))
         return END
     context.chat_data[DOCUMENT_KEY] = document
@@ -95,6 +100,7 @@ async def receive_password(update: Update, context: Context) -> int:
         return await _ask_document(update, context)
     locked_until = await found.login_guard.locked_until(chat_id, document)
     if locked_until is not None:
+        leave(context)
         await send(update, texts.locked_out(locked_until))
         return END
 
@@ -105,6 +111,7 @@ async def receive_password(update: Update, context: Context) -> int:
         locked_until = await found.login_guard.record_failure(chat_id, document)
         if locked_until is not None:
             context.chat_data.pop(DOCUMENT_KEY, None)
+            leave(context)
             await send(update, texts.locked_out(locked_until))
             return END
         await send(update, texts.INVALID_CREDENTIALS)
@@ -132,6 +139,7 @@ async def expect_text(update: Update, context: Context) -> None:
 async def cancel(update: Update, context: Context) -> int:
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
+    leave(context)
     await send(update, texts.LOGIN_CANCELLED, keyboards.login())
     return END
 
@@ -139,6 +147,7 @@ async def cancel(update: Update, context: Context) -> int:
 async def menu_while_logged_out(update: Update, context: Context) -> int:
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
+    leave(context)
     await answer_query(update)
     await send(update, texts.NOT_LOGGED_IN, keyboards.login())
     return END
@@ -147,10 +156,11 @@ async def menu_while_logged_out(update: Update, context: Context) -> int:
 async def timed_out(update: Update, context: Context) -> None:
     if context.chat_data is not None:
         context.chat_data.pop(DOCUMENT_KEY, None)
+        leave(context)
 
 
-def build(settings: Settings) -> ConversationHandler:  # type: ignore[type-arg]
-    text = filters.TEXT & ~filters.COMMAND
+def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    settings = application.bot_data["services"].settings
     not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return ConversationHandler(
         name="login",
@@ -160,12 +170,12 @@ def build(settings: Settings) -> ConversationHandler:  # type: ignore[type-arg]
             CallbackQueryHandler(start, pattern=r"^login:start$"),
         ],
         states={
-            ASK_DOCUMENT: [MessageHandler(text, receive_document)],
+            ASK_DOCUMENT: [typed(FLOW, application, receive_document)],
             ASK_PASSWORD: [
-                MessageHandler(text, receive_password),
+                typed(FLOW, application, receive_password),
                 CallbackQueryHandler(other_document, pattern=r"^login:other_document$"),
             ],
-            ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
             CommandHandler("start", start),
@@ -173,7 +183,7 @@ def build(settings: Settings) -> ConversationHandler:  # type: ignore[type-arg]
             CommandHandler(["cancelar", "sair"], cancel),
             CommandHandler("menu", menu_while_logged_out),
             CallbackQueryHandler(menu_while_logged_out, pattern=r"^menu:"),
-            MessageHandler(not_text, expect_text),
+            MessageHandler(not_text & InFlow(FLOW, application.chat_data), expect_text),
         ],
         conversation_timeout=settings.flow_idle_timeout.total_seconds(),
         allow_reentry=True,

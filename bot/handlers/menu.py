@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 async def show_menu(update: Update, context: Context, *, new_message: bool = False) -> None:
+    """The main menu; showing it leaves any flow in progress."""
+    if context.chat_data is not None:
+        sessions.leave_flow(context.chat_data)
     session = current_session(context)
     if session is None:
         await answer_query(update)

@@ -13,6 +13,7 @@ from backend_client.models import BackendSession
 
 SESSION_KEY = "session"
 LAST_SEEN_KEY = "last_seen"
+ACTIVE_FLOW_KEY = "active_flow"  # see bot.conversations.common
 
 
 def current(chat_data: dict[str, Any]) -> BackendSession | None:
@@ -29,6 +30,7 @@ def end(chat_data: dict[str, Any]) -> BackendSession | None:
     session = current(chat_data)
     chat_data.pop(SESSION_KEY, None)
     chat_data.pop(LAST_SEEN_KEY, None)
+    chat_data.pop(ACTIVE_FLOW_KEY, None)
     return session
 
 
@@ -40,3 +42,16 @@ def is_idle(chat_data: dict[str, Any], now: datetime, timeout: timedelta) -> boo
 def touch(chat_data: dict[str, Any], now: datetime) -> None:
     if SESSION_KEY in chat_data:
         chat_data[LAST_SEEN_KEY] = now.isoformat()
+
+
+def active_flow(chat_data: dict[str, Any]) -> str | None:
+    flow: str | None = chat_data.get(ACTIVE_FLOW_KEY)
+    return flow
+
+
+def enter_flow(chat_data: dict[str, Any], name: str) -> None:
+    chat_data[ACTIVE_FLOW_KEY] = name
+
+
+def leave_flow(chat_data: dict[str, Any]) -> None:
+    chat_data.pop(ACTIVE_FLOW_KEY, None)

@@ -1,4 +1,7 @@
-"""Every pt-BR text the bot shows, in one place.
+"""Every pt-BR text the bot shows, in one place: this package.
+
+Common texts live here; each flow has its own module named like the flow (``texts.invoices``
+for ``conversations.invoices``).
 
 Constants are ready-to-send HTML; functions take already-typed values and escape what they
 interpolate, so no caller has to remember to.
@@ -146,3 +149,21 @@ CONTRACT_STATUS = {
     ContractStatus.TEMPORARILY_ENABLED: "🟡 Habilitado provisoriamente",
     ContractStatus.CANCELLED: "⚫ Cancelado",
 }
+
+# --- period picker (every statement) ---------------------------------------------------------
+PERIOD_LABELS = {
+    "this_month": "📅 Este mês",
+    "last_month": "📅 Mês passado",
+    "3m": "3 meses",
+    "6m": "6 meses",
+    "12m": "12 meses",
+    "custom": "✍️ Outro período",
+}
+PERIOD_FORMS = (
+    "Envie o mês como <code>mm/aaaa</code> (ex.: <code>10/2026</code>) ou um intervalo como "
+    "<code>dd/mm/aaaa a dd/mm/aaaa</code> (ex.: <code>01/09/2026 a 30/11/2026</code>)."
+)
+ASK_PERIOD = "✍️ Qual período? " + PERIOD_FORMS
+PERIOD_INVALID = "Não entendi esse período. " + PERIOD_FORMS
+PERIOD_INVERTED = "A data final vem antes da inicial. " + PERIOD_FORMS
+PERIOD_TOO_LONG = "Esse período é longo demais (máximo de 400 dias). " + PERIOD_FORMS

@@ -1,0 +1,162 @@
+"""What every guided flow shares: login check, the active flow, exits, time-outs.
+
+A chat has at most one *active* flow (``chat_data["active_flow"]``). Text and files typed by the
+user go only to the active flow's handlers (``typed(...)``), so a flow left half-way (the user
+pressed another menu item) can never swallow what was meant for the next one. Showing the menu
+leaves every flow.
+
+Writing a flow::
+
+    FLOW = "invoices"
+
+    @step(FLOW)
+    async def start(update, context, session) -> int: ...
+
+    def build(application) -> ConversationHandler:
+        return flow(FLOW, application, entry_points=[...], states={...})
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from telegram import Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from backend_client.models import BackendSession
+from bot.handlers.guards import Context
+from bot.handlers.menu import show_menu
+from bot.services import sessions
+from bot.ui import keyboards, texts
+from bot.ui.screens import answer_query, send
+
+END = ConversationHandler.END
+R = TypeVar("R")
+StepHandler = Callable[[Update, Context, BackendSession], Awaitable[Any]]
+
+
+def enter(context: Context, name: str) -> None:
+    if context.chat_data is not None:
+        sessions.enter_flow(context.chat_data, name)
+
+
+def leave(context: Context) -> None:
+    if context.chat_data is not None:
+        sessions.leave_flow(context.chat_data)
+
+
+def step(name: str) -> Callable[[StepHandler], Callable[[Update, Context], Awaitable[Any]]]:
+    """A handler of flow ``name``: needs a logged-in chat and makes ``name`` the active flow."""
+
+    def decorate(handler: StepHandler) -> Callable[[Update, Context], Awaitable[Any]]:
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: Context) -> Any:
+            session = sessions.current(context.chat_data) if context.chat_data is not None else None
+            if session is None:
+                leave(context)
+                await answer_query(update)
+                await send(update, texts.NEED_LOGIN, keyboards.login())
+                return END
+            enter(context, name)
+            return await handler(update, context, session)
+
+        return wrapper
+
+    return decorate
+
+
+class InFlow(filters.UpdateFilter):
+    """True when the update's chat has ``name`` as its active flow."""
+
+    def __init__(self, name: str, chat_data: Mapping[int, dict[str, Any]]) -> None:
+        super().__init__(name=f"InFlow({name})")
+        self._flow = name
+        self._chat_data = chat_data
+
+    def filter(self, update: Update) -> bool:
+        chat = update.effective_chat
+        if chat is None:
+            return False
+        data = self._chat_data.get(chat.id)
+        return data is not None and sessions.active_flow(data) == self._flow
+
+
+def typed(
+    name: str,
+    application: Any,
+    callback: Callable[[Update, Context], Awaitable[Any]],
+    message_filter: filters.BaseFilter = filters.TEXT & ~filters.COMMAND,
+) -> MessageHandler:  # type: ignore[type-arg]
+    """A handler for what the user types or sends, only while ``name`` is the active flow."""
+    return MessageHandler(message_filter & InFlow(name, application.chat_data), callback)
+
+
+async def back_to_menu(update: Update, context: Context) -> int:
+    leave(context)
+    await show_menu(update, context, new_message=update.callback_query is None)
+    return END
+
+
+async def cancel(update: Update, context: Context) -> int:
+    leave(context)
+    await send(update, texts.CANCELLED)
+    await show_menu(update, context, new_message=True)
+    return END
+
+
+async def unexpected_input(update: Update, context: Context) -> None:
+    """Something the current step does not take (a sticker, a file…): say what it expects."""
+    message = update.effective_message
+    if isinstance(message, Message) and message.text is None:
+        await send(update, texts.EXPECTING_TEXT)
+
+
+def exits() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Ways out of any flow: /menu, /start, /cancelar and the Menu button."""
+    return [
+        CommandHandler(["menu", "start"], back_to_menu),
+        CommandHandler("cancelar", cancel),
+        CallbackQueryHandler(back_to_menu, pattern=r"^menu:home$"),
+    ]
+
+
+def flow(
+    name: str,
+    application: Any,
+    *,
+    entry_points: list[BaseHandler],  # type: ignore[type-arg]
+    states: dict[object, list[BaseHandler]],  # type: ignore[type-arg]
+    fallbacks: list[BaseHandler] | None = None,  # type: ignore[type-arg]
+) -> ConversationHandler:  # type: ignore[type-arg]
+    """A persistent flow that survives restarts, ends politely when left idle."""
+    settings = application.bot_data["services"].settings
+    return ConversationHandler(
+        name=name,
+        persistent=True,
+        entry_points=entry_points,
+        states={**states, ConversationHandler.TIMEOUT: [_timeout_handler(name)]},
+        fallbacks=[*exits(), *(fallbacks or [])],
+        conversation_timeout=settings.flow_idle_timeout.total_seconds(),
+        allow_reentry=True,
+    )
+
+
+def _timeout_handler(name: str) -> BaseHandler:  # type: ignore[type-arg]
+    """Called by PTB with the flow's last update once it has been idle too long."""
+
+    async def timed_out(update: Update, context: Context) -> None:
+        if context.chat_data is not None and sessions.active_flow(context.chat_data) == name:
+            leave(context)
+            await send(update, texts.FLOW_TIMED_OUT, keyboards.back_to_menu())
+
+    return TypeHandler(Update, timed_out)

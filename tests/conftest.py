@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backend_client.sandbox import DEMO_ACCOUNTS, SandboxBackend
+from bot.application import build_application
+from bot.settings import Settings
+from bot.storage.db import create_engine, create_schema
+from tests.support.driver import ChatDriver
+from tests.support.fake_telegram import FakeTelegram
+
+TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
+TODAY = date(2026, 11, 28)
+# 10:00 in São Paulo.
+START = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
+
+PERSON = DEMO_ACCOUNTS[0]
+SUSPENDED = DEMO_ACCOUNTS[1]
+COMPANY = DEMO_ACCOUNTS[2]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def seeded_sandbox_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seed the sandbox once; each test gets its own copy of the file."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("sandbox") / "template.db"
+
+    async def seed() -> None:
+        backend = SandboxBackend(f"sqlite+aiosqlite:///{path}", today=lambda: TODAY)
+        await backend.start()
+        await backend.close()
+
+    asyncio.run(seed())
+    return path
+
+
+@dataclass
+class BotEnv:
+    settings: Settings
+    engine: AsyncEngine
+    api: FakeTelegram
+    clock: Clock
+    sandbox_url: str
+    applications: list[Any] = field(default_factory=list)
+    backend: SandboxBackend | None = None
+
+    @property
+    def app(self) -> Any:
+        return self.applications[-1]
+
+    async def launch(self) -> Any:
+        """Start the bot (again): new Application and backend objects over the same storage."""
+        if self.applications:
+            await self.stop()
+        self.backend = SandboxBackend(self.sandbox_url, today=lambda: TODAY)
+        application = build_application(
+            self.settings,
+            engine=self.engine,
+            backend=self.backend,
+            request=self.api,
+            clock=self.clock,
+            rate_limiter=False,
+        )
+        await application.initialize()
+        await application.post_init(application)
+        await application.start()  # the job queue, for flow timeouts; updates come from tests
+        self.applications.append(application)
+        return application
+
+    async def stop(self) -> None:
+        application = self.app
+        if application.running:
+            await application.stop()
+        await application.update_persistence()
+        await application.shutdown()
+        await self.backend.close()  # type: ignore[union-attr]
+
+    def chat(self, user_id: int = 555001) -> ChatDriver:
+        return ChatDriver(self.app, self.api, user_id)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        telegram_bot_token=TOKEN,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
+        backend_timeout=2.0,
+    )
+
+
+@pytest.fixture
+async def env(
+    settings: Settings, seeded_sandbox_file: Path, tmp_path: Path, clock: Clock
+) -> AsyncIterator[BotEnv]:
+    shutil.copy(seeded_sandbox_file, tmp_path / "sandbox.db")
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    bot_env = BotEnv(settings, engine, FakeTelegram(), clock, settings.sandbox_database_url)
+    await bot_env.launch()
+    yield bot_env
+    await bot_env.stop()
+    await engine.dispose()
+
+
+@pytest.fixture
+def chat(env: BotEnv) -> ChatDriver:
+    return env.chat()
+
+
+async def login(chat: ChatDriver, account: Any = PERSON) -> None:
+    await chat.send("/start")
+    await chat.send(account.document)
+    calls = await chat.send(account.password)
+    assert any("Menu" in call.text for call in calls), [c.text for c in calls]
+
+
+@pytest.fixture
+def fast_timeout(env: BotEnv) -> Iterator[None]:
+    """Give the backend 0.2 s before it counts as down."""
+    services = env.app.bot_data["services"]
+    original = services.settings
+    services.backend._timeout = 0.2
+    services.settings = replace(original, backend_timeout=0.2)
+    yield
+    services.settings = original

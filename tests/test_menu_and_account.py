@@ -1,0 +1,206 @@
+"""Menu, Minha Conta, commands, sessions and errors, as a subscriber sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ui import texts
+from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login
+from tests.support.driver import ChatDriver, methods
+from tests.support.driver import texts as shown
+
+
+async def test_menu_needs_a_login(chat: ChatDriver) -> None:
+    calls = await chat.send("/menu")
+    assert "não está conectado" in shown(calls)
+    assert [data for _, data in calls[-1].buttons] == ["login:start"]
+
+
+async def test_minha_conta_shows_the_subscriber_and_plans(chat: ChatDriver) -> None:
+    await login(chat)
+    calls = await chat.press("menu:account")
+    said = shown(calls)
+    assert "Maria Aparecida dos Santos" in said
+    assert "CPF: 318.456.720-62" in said
+    assert "R$ " in said and "/mês" in said
+    assert "vencimento dia" in said
+    # The account screen replaces the menu in place and the button press is answered.
+    assert methods(calls).count("answerCallbackQuery") == 1
+    assert "editMessageText" in methods(calls)
+
+
+async def test_plan_details_show_login_and_ip(chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:account")
+    calls = await chat.tap("Detalhes do Plano")
+    said = shown(calls)
+    assert "Login (PPPOE):" in said
+    assert "IP: " in said
+
+
+async def test_company_with_two_contracts_and_html_in_its_name(chat: ChatDriver) -> None:
+    await login(chat, COMPANY)
+    calls = await chat.press("menu:account")
+    said = shown(calls)
+    assert "Silva & Filhos <Ltda>" in said
+    assert "CNPJ: " in said
+    assert said.count("Contrato ") == 2
+    calls = await chat.tap("Detalhes do Plano")
+    assert shown(calls).count("Login (") == 2
+
+
+async def test_double_tap_does_not_edit_to_the_same_content(env: BotEnv, chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:account")
+    message_id = chat.last_bot_message_id()
+    calls = await chat.press("menu:account", message_id)
+    assert methods(calls) == ["answerCallbackQuery"]
+
+
+async def test_menu_button_goes_back_to_the_menu(chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:account")
+    calls = await chat.tap("Menu")
+    assert "O que você precisa?" in shown(calls)
+
+
+async def test_items_still_being_built_say_so_plainly(chat: ChatDriver) -> None:
+    await login(chat)
+    calls = await chat.press("menu:tickets")
+    said = shown(calls)
+    assert "Atendimentos" in said and "em breve" in said
+    assert "erro" not in said.lower()
+
+
+async def test_forged_or_stale_buttons_are_answered_and_harmless(chat: ChatDriver) -> None:
+    await login(chat)
+    calls = await chat.press("menu:../../etc/passwd")
+    assert methods(calls)[0] == "answerCallbackQuery"
+    assert texts.BUTTON_EXPIRED in shown(calls)
+    calls = await chat.press("x" * 64)
+    assert texts.BUTTON_EXPIRED in shown(calls)
+
+
+async def test_buttons_of_a_logged_out_chat_ask_for_login(chat: ChatDriver) -> None:
+    await chat.send("/ajuda")
+    calls = await chat.press("account:plans")
+    assert "entre primeiro" in shown(calls)
+    assert methods(calls)[0] == "answerCallbackQuery"
+
+
+async def test_logout_with_the_button_and_with_the_command(chat: ChatDriver) -> None:
+    await login(chat)
+    calls = await chat.tap("Sair")
+    assert "Você saiu" in shown(calls)
+    calls = await chat.press("menu:account")
+    assert "entre primeiro" in shown(calls)
+    await login(chat)
+    calls = await chat.send("/sair")
+    assert "Você saiu" in shown(calls)
+
+
+async def test_help_cancel_and_unknown_command(chat: ChatDriver) -> None:
+    calls = await chat.send("/ajuda")
+    assert "/cancelar" in shown(calls)
+    await login(chat)
+    calls = await chat.send("/cancelar")
+    assert "nada em andamento" in shown(calls)
+    calls = await chat.send("/xyz")
+    assert "Não conheço esse comando" in shown(calls)
+    calls = await chat.send("oi tudo bem")
+    assert "Não entendi" in shown(calls)
+
+
+async def test_start_when_logged_in_shows_the_menu(chat: ChatDriver) -> None:
+    await login(chat)
+    calls = await chat.send("/start")
+    assert "O que você precisa?" in shown(calls)
+
+
+async def test_idle_session_asks_to_log_in_again(chat: ChatDriver, clock: Clock) -> None:
+    await login(chat)
+    clock.advance(minutes=29)
+    calls = await chat.press("menu:account")
+    assert "Maria" in shown(calls)
+    clock.advance(minutes=31)
+    calls = await chat.press("menu:account")
+    assert "sessão expirou" in shown(calls)
+    assert methods(calls)[0] == "answerCallbackQuery"
+    calls = await chat.send("/menu")
+    assert "não está conectado" in shown(calls)
+
+
+async def test_start_after_expiry_begins_a_new_login(chat: ChatDriver, clock: Clock) -> None:
+    await login(chat)
+    clock.advance(hours=2)
+    calls = await chat.send("/start")
+    assert "CPF ou CNPJ" in shown(calls)
+    assert "sessão expirou" not in shown(calls)
+
+
+@pytest.mark.usefixtures("fast_timeout")
+async def test_slow_backend_gets_an_apology_not_silence(env: BotEnv, chat: ChatDriver) -> None:
+    await login(chat)
+    env.backend.latency = 1.0  # type: ignore[union-attr]
+    calls = await chat.press("menu:account")
+    said = shown(calls)
+    assert "não respondeu" in said
+    assert any(data == "menu:home" for _, data in calls[-1].buttons)
+
+
+async def test_backend_down_gets_an_apology(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await login(chat)
+
+    async def refuse(*_: object) -> None:
+        raise ConnectionRefusedError("backend down")
+
+    monkeypatch.setattr(env.backend, "get_subscriber", refuse)
+    calls = await chat.press("menu:account")
+    assert "não respondeu" in shown(calls)
+    assert "Traceback" not in shown(calls)
+
+
+async def test_backend_down_at_login_keeps_the_document(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.send("/start")
+    await chat.send(PERSON.document)
+    original = env.backend.login  # type: ignore[union-attr]
+
+    async def refuse(*_: object) -> None:
+        raise ConnectionRefusedError("backend down")
+
+    monkeypatch.setattr(env.backend, "login", refuse)
+    calls = await chat.send(PERSON.password)
+    assert "não respondeu" in shown(calls)
+    monkeypatch.setattr(env.backend, "login", original)
+    calls = await chat.send(PERSON.password)
+    assert "Menu" in shown(calls)
+
+
+async def test_a_bug_gets_a_polite_message(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await login(chat)
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(env.backend, "get_subscriber", broken)
+    calls = await chat.press("menu:account")
+    assert "algo deu errado" in shown(calls)
+
+
+async def test_group_chats_are_refused(chat: ChatDriver) -> None:
+    chat.chat_type = "group"
+    calls = await chat.send("/start")
+    assert "conversa privada" in shown(calls)
+
+
+async def test_commands_are_registered_in_portuguese(env: BotEnv) -> None:
+    registered = [c for c in env.api.calls if c.method == "setMyCommands"]
+    assert registered
+    names = [command["command"] for command in registered[-1].params["commands"]]
+    assert names == ["start", "menu", "ajuda", "cancelar", "sair"]
