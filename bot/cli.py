@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 
 from bot.settings import Settings, SettingsError
 
@@ -19,6 +20,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the bot (long polling)")
+    chat = commands.add_parser(
+        "chat", help="chat with the bot in this terminal (sandbox + local Bot API, no token)"
+    )
+    chat.add_argument(
+        "--downloads",
+        default="minha-central-downloads",
+        help="folder where documents and images the bot sends are saved",
+    )
     sandbox = commands.add_parser("sandbox", help="the embedded sandbox provider")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     accounts = sandbox_commands.add_parser("accounts", help="list the demo logins")
@@ -27,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         return _sandbox_accounts(as_json=args.json)
+    if args.command == "chat":
+        return _chat(Path(args.downloads))
     return _run()
 
 
@@ -43,6 +54,17 @@ def _sandbox_accounts(*, as_json: bool) -> int:
         print(f"{format_document(account.document):<20} {account.password:<12} {account.name}")
         print(f"{'':<20} {'':<12} {account.situation}")
     return 0
+
+
+def _chat(downloads: Path) -> int:
+    from bot.localapi.terminal import run_chat
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(run_chat(downloads))
+    except KeyboardInterrupt:
+        return 0
 
 
 def _run() -> int:

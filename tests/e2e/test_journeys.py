@@ -1,0 +1,63 @@
+"""Seed journeys over real HTTP, the bot started exactly as in production (polling)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.localapi.core import LocalBotApi
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def test_wrong_then_right_login_menu_and_minha_conta(local_api: LocalBotApi) -> None:
+    user = local_api.user(91001)
+    await user.send("/start")
+    await user.wait_for_text("CPF ou CNPJ")
+    await user.send("318.456.720-62")
+    await user.wait_for_text("senha")
+
+    mark = len(user.chat.events)
+    password = await user.send("senha-errada")
+    await user.wait_for_text("Usuário ou senha inválida.", since=mark)
+    assert local_api.message(user.id, password.message_id) is None  # deleted
+
+    mark = len(user.chat.events)
+    await user.send("demo1234")
+    await user.wait_for_text("O que você precisa?", since=mark)
+
+    mark = len(user.chat.events)
+    await user.tap("Minha Conta")
+    account = await user.wait_for_text("Minha Conta", since=mark)
+    assert "Maria Aparecida dos Santos" in account
+    assert "CPF: 318.456.720-62" in account
+
+    mark = len(user.chat.events)
+    await user.tap("Detalhes do Plano")
+    details = await user.wait_for_text("Detalhes do Plano", since=mark)
+    assert "Login (PPPOE)" in details
+
+
+async def test_company_name_with_html_characters_arrives_intact(local_api: LocalBotApi) -> None:
+    user = local_api.user(91002)
+    await user.send("/start")
+    await user.wait_for_text("CPF ou CNPJ")
+    await user.send("27.481.563/0001-03")
+    await user.wait_for_text("senha")
+    await user.send("demo3456")
+    said = await user.wait_for_text("Silva & Filhos <Ltda>")
+    assert "Silva & Filhos <Ltda>" in said
+
+
+async def test_every_button_press_is_answered(local_api: LocalBotApi) -> None:
+    user = local_api.user(91003)
+    await user.send("/menu")
+    await user.wait_for_text("não está conectado")
+    mark = len(user.chat.events)
+    await user.tap("Entrar")
+    events = await user.wait_until(lambda es: any(e.kind == "answered" for e in es), since=mark)
+    assert sum(e.kind == "answered" for e in events) == 1
+
+
+async def test_commands_are_registered(local_api: LocalBotApi) -> None:
+    names = [command["command"] for command in local_api.commands["pt"]]
+    assert names == ["start", "menu", "ajuda", "cancelar", "sair"]
