@@ -204,3 +204,18 @@ async def test_commands_are_registered_in_portuguese(env: BotEnv) -> None:
     assert registered
     names = [command["command"] for command in registered[-1].params["commands"]]
     assert names == ["start", "menu", "ajuda", "cancelar", "sair"]
+
+
+async def test_an_operation_the_provider_lacks_is_explained(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend_client.errors import NotSupported
+
+    await login(chat)
+
+    async def unsupported(*_: object) -> None:
+        raise NotSupported("get_subscriber")
+
+    monkeypatch.setattr(env.backend, "get_subscriber", unsupported)
+    calls = await chat.press("menu:account")
+    assert "não está disponível no sistema do seu provedor" in shown(calls)

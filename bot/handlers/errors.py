@@ -37,7 +37,10 @@ async def on_error(update: object, context: Context) -> None:
         text, keyboard = texts.BACKEND_UNAVAILABLE, _way_forward(context)
     elif isinstance(error, Rejected):
         text, keyboard = f"⚠️ {esc(error.reason)}", _way_forward(context)
-    elif isinstance(error, NotFound | NotSupported):
+    elif isinstance(error, NotSupported):
+        logger.info("backend does not support %s", error.operation)
+        text, keyboard = texts.NOT_SUPPORTED, _way_forward(context)
+    elif isinstance(error, NotFound):
         text, keyboard = texts.NOT_FOUND, _way_forward(context)
     else:
         logger.error("unhandled error for update %s", update.update_id, exc_info=error)

@@ -129,6 +129,10 @@ UNEXPECTED_ERROR = (
     "Tente de novo pelo menu."
 )
 NOT_FOUND = "Não encontrei esse item na sua conta. Ele pode ter sido removido."
+NOT_SUPPORTED = (
+    "Esta opção não está disponível no sistema do seu provedor. "
+    "Para isso, fale com o atendimento do provedor."
+)
 
 # --- Minha Conta (seed 1.2.1.1.1) --------------------------------------------------------------
 ACCOUNT_TITLE = "👤 <b>Minha Conta</b>"
