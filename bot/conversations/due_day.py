@@ -1,0 +1,283 @@
+"""Alterar Vencimento (seed 1.8): ask for another due day; on agreeing, record and e-mail it.
+
+States:
+    CHOOSE_CONTRACT → a subscriber with several contracts picks one
+    CHOOSE_DAY      → the current due day and the allowed days as buttons
+    CONFIRM         → the terms (pro rata on the next invoice): Concordo / Voltar
+
+On "Concordo" the backend records the request (protocol); then the request is e-mailed to the
+provider's billing address and to the subscriber (``bot.services.mailer``). The request stands
+whatever happens to the e-mail, and the user is told exactly that: sent, queued for retry
+(SMTP down), or not e-mailed (no SMTP configured).
+
+chat_data["due_day"] = {"contract", "number", "plan", "current", "days": [...], "day",
+"several"}; cleared when the request is made.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
+from telegram.ext import CallbackQueryHandler, ConversationHandler
+
+from backend_client.errors import NotFound, Rejected
+from backend_client.models import (
+    BackendSession,
+    Contract,
+    ContractStatus,
+    DueDayChangeRequest,
+    Subscriber,
+)
+from bot.conversations.common import END, flow, leave, step
+from bot.handlers.guards import Context
+from bot.services import mailer
+from bot.services.context import services
+from bot.ui import texts
+from bot.ui.keyboards import button
+from bot.ui.screens import send, show
+from bot.ui.texts import due_day as t
+
+logger = logging.getLogger(__name__)
+
+FLOW = "due_day"
+PREFIX = "venc"
+CHOOSE_CONTRACT, CHOOSE_DAY, CONFIRM = range(3)
+DAYS_PER_ROW = 4
+
+
+def _data(context: Context) -> dict[str, Any]:
+    assert context.chat_data is not None
+    data: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
+    return data
+
+
+def _clear(context: Context) -> None:
+    assert context.chat_data is not None
+    context.chat_data.pop(FLOW, None)
+
+
+def _done(context: Context) -> int:
+    """The flow is over: forget its data and leave it."""
+    _clear(context)
+    leave(context)
+    return END
+
+
+def _argument(update: Update) -> str:
+    assert update.callback_query is not None
+    return (update.callback_query.data or "").split(":", 2)[-1]
+
+
+def _menu_row() -> list[InlineKeyboardButton]:
+    return [button(texts.BUTTON_MENU, "menu:home")]
+
+
+def _contracts(subscriber: Subscriber) -> list[Contract]:
+    return [c for c in subscriber.contracts if c.status is not ContractStatus.CANCELLED]
+
+
+def _days_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
+    days = [button(t.day_button(d), f"{PREFIX}:day:{d}") for d in data["days"]]
+    rows = [days[i : i + DAYS_PER_ROW] for i in range(0, len(days), DAYS_PER_ROW)]
+    if data.get("several"):
+        rows.append([button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")])
+    rows.append(_menu_row())
+    return InlineKeyboardMarkup(rows)
+
+
+@step(FLOW)
+async def start(update: Update, context: Context, session: BackendSession) -> int:
+    return await _begin(update, context, session)
+
+
+async def _begin(update: Update, context: Context, session: BackendSession) -> int:
+    _clear(context)
+    subscriber = await services(context).backend.get_subscriber(session)
+    contracts = _contracts(subscriber)
+    if not contracts:
+        await show(update, t.NO_CONTRACTS, InlineKeyboardMarkup([_menu_row()]))
+        return _done(context)
+    if len(contracts) == 1:
+        return await _offer_days(update, context, session, contracts[0], several=False)
+    rows = [
+        [button(t.contract_button(c.number, c.plan.name, c.due_day), f"{PREFIX}:contract:{c.id}")]
+        for c in contracts
+    ]
+    rows.append(_menu_row())
+    await show(update, t.CHOOSE_CONTRACT, InlineKeyboardMarkup(rows))
+    return CHOOSE_CONTRACT
+
+
+@step(FLOW)
+async def choose_contract(update: Update, context: Context, session: BackendSession) -> int:
+    contract_id = _argument(update)
+    subscriber = await services(context).backend.get_subscriber(session)
+    contracts = _contracts(subscriber)
+    contract = next((c for c in contracts if c.id == contract_id), None)
+    if contract is None:
+        raise NotFound(f"contract {contract_id}")
+    return await _offer_days(update, context, session, contract, several=len(contracts) > 1)
+
+
+async def _offer_days(
+    update: Update,
+    context: Context,
+    session: BackendSession,
+    contract: Contract,
+    *,
+    several: bool,
+) -> int:
+    options = await services(context).backend.get_due_day_options(session, contract.id)
+    data = _data(context)
+    data.clear()
+    data.update(
+        contract=contract.id,
+        number=contract.number,
+        plan=contract.plan.name,
+        current=options.current_day,
+        days=[d for d in options.available_days if d != options.current_day],
+        day=None,
+        several=several,
+    )
+    if not data["days"]:
+        text = t.no_other_day(contract.number, contract.plan.name, options.current_day)
+        rows = [[button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")]] if several else []
+        await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
+        return CHOOSE_CONTRACT if several else _done(context)
+    return await _ask_day(update, data)
+
+
+async def _ask_day(update: Update, data: dict[str, Any], note: str | None = None) -> int:
+    text = t.choose_day(data["number"], data["plan"], data["current"], note)
+    await show(update, text, _days_keyboard(data))
+    return CHOOSE_DAY
+
+
+@step(FLOW)
+async def back_to_days(update: Update, context: Context, session: BackendSession) -> int:
+    data = _data(context)
+    if "contract" not in data:  # an old button after the request was made
+        return await _begin(update, context, session)
+    return await _ask_day(update, data)
+
+
+@step(FLOW)
+async def choose_day(update: Update, context: Context, session: BackendSession) -> int:
+    data = _data(context)
+    if "contract" not in data:
+        return await _begin(update, context, session)
+    argument = _argument(update)
+    new_day = int(argument) if argument.isdigit() else None
+    if new_day not in data["days"]:  # forged, or a day no longer offered
+        return await _ask_day(update, data, t.DAY_UNAVAILABLE)
+    data["day"] = new_day
+    keyboard = InlineKeyboardMarkup(
+        [
+            [button(t.BUTTON_AGREE, f"{PREFIX}:agree")],
+            [button(t.BUTTON_BACK, f"{PREFIX}:days"), *_menu_row()],
+        ]
+    )
+    await show(update, t.terms(data["number"], data["plan"], data["current"], new_day), keyboard)
+    return CONFIRM
+
+
+@step(FLOW)
+async def agree(update: Update, context: Context, session: BackendSession) -> int:
+    data = _data(context)
+    if "contract" not in data or not data.get("day"):
+        return await _begin(update, context, session)
+    backend = services(context).backend
+    subscriber = await backend.get_subscriber(session)  # before the request: for the e-mails
+    try:
+        request = await backend.request_due_day_change(session, data["contract"], data["day"])
+    except Rejected as refusal:
+        data["day"] = None
+        return await _ask_day(update, data, refusal.reason)
+    _clear(context)
+    logger.info(
+        "due-day change requested: contract %s, day %s -> %s, protocol %s",
+        request.contract_id,
+        request.current_day,
+        request.requested_day,
+        request.protocol,
+    )
+    outcome, copied_to = await _email(update, context, subscriber, data, request)
+    if outcome is mailer.DeliveryOutcome.SENT:
+        text = t.requested_sent(request.requested_day, copied_to)
+    elif outcome is mailer.DeliveryOutcome.QUEUED:
+        text = t.requested_queued(request.requested_day)
+    else:
+        text = t.requested_no_email(request.requested_day)
+    await show(update, text, InlineKeyboardMarkup([_menu_row()]))
+    await send(update, t.code(request.protocol))
+    return _done(context)
+
+
+async def _email(
+    update: Update,
+    context: Context,
+    subscriber: Subscriber,
+    data: dict[str, Any],
+    request: DueDayChangeRequest,
+) -> tuple[mailer.DeliveryOutcome, str | None]:
+    """E-mail the request to the provider and a copy to the subscriber (when they have one)."""
+    dispatcher = mailer.dispatcher_for(context.application)
+    billing = dispatcher.billing_address
+    if not dispatcher.enabled or billing is None:
+        logger.info("e-mail disabled: due-day request %s not e-mailed", request.protocol)
+        return mailer.DeliveryOutcome.DISABLED, None
+    facts = {
+        "protocol": request.protocol,
+        "name": subscriber.name,
+        "subscriber_document": subscriber.document,
+        "number": data["number"],
+        "plan": data["plan"],
+        "current": request.current_day,
+        "new": request.requested_day,
+        "requested_at": request.requested_at,
+    }
+    copy_to = subscriber.email if mailer.is_address(subscriber.email) else None
+    messages = [
+        dispatcher.compose(
+            billing,
+            t.provider_email_subject(request.protocol, data["number"], request.requested_day),
+            t.provider_email_body(**facts, subscriber_email=copy_to),
+            reply_to=copy_to,
+        )
+    ]
+    if copy_to is not None:
+        messages.append(
+            dispatcher.compose(
+                copy_to,
+                t.subscriber_email_subject(request.protocol, request.requested_day),
+                t.subscriber_email_body(**facts),
+            )
+        )
+    if update.effective_chat is not None:
+        await update.effective_chat.send_action(ChatAction.TYPING)
+    return await dispatcher.send(messages), copy_to
+
+
+def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+
+    buttons = [
+        on("contract", choose_contract, r":[\w.-]{1,50}"),
+        on("contracts", start),
+        on("day", choose_day, r":\w{1,10}"),
+        on("days", back_to_days),
+    ]
+    return flow(
+        FLOW,
+        application,
+        entry_points=[CallbackQueryHandler(start, pattern=r"^menu:due_day$")],
+        states={
+            CHOOSE_CONTRACT: buttons,
+            CHOOSE_DAY: buttons,
+            CONFIRM: [on("agree", agree), *buttons],
+        },
+    )

@@ -1,0 +1,142 @@
+"""Habilitação Provisória (seed 1.3): re-enable a suspended contract for a few days.
+
+States:
+    CHOOSE_CONTRACT → more than one contract is suspended: pick one
+    CONFIRM         → the provider's rule (days, interval) and a confirmation button
+
+A subscriber with nothing suspended gets the seed's message right away; an ineligible contract
+gets the provider's reason (e.g. used less than the interval ago, with the date it becomes
+possible again). The contract id travels in the buttons; the backend checks it belongs to the
+subscriber (a forged one → NotFound → polite message). Nothing is kept in chat_data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler
+
+from backend_client.errors import NotFound, Rejected
+from backend_client.models import BackendSession, Contract, ContractStatus
+from bot.conversations.common import END, flow, leave, step
+from bot.handlers.guards import Context
+from bot.services.context import services
+from bot.ui import texts
+from bot.ui.keyboards import button
+from bot.ui.screens import send, show
+from bot.ui.texts import enabling as t
+
+FLOW = "enabling"
+PREFIX = "hab"
+CHOOSE_CONTRACT, CONFIRM = range(2)
+# Contracts for which asking makes sense: suspended, or already enabled (the provider explains).
+CANDIDATES = (ContractStatus.SUSPENDED, ContractStatus.TEMPORARILY_ENABLED)
+
+
+def _done(context: Context) -> int:
+    """The flow is over: leave it (nothing of it is kept)."""
+    leave(context)
+    return END
+
+
+def _argument(update: Update) -> str:
+    assert update.callback_query is not None
+    return (update.callback_query.data or "").split(":", 2)[-1]
+
+
+def _menu_row() -> list[InlineKeyboardButton]:
+    return [button(texts.BUTTON_MENU, "menu:home")]
+
+
+def _back_keyboard(several: bool) -> InlineKeyboardMarkup:
+    rows = [[button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")]] if several else []
+    rows.append(_menu_row())
+    return InlineKeyboardMarkup(rows)
+
+
+async def _candidates(context: Context, session: BackendSession) -> list[Contract]:
+    subscriber = await services(context).backend.get_subscriber(session)
+    return [c for c in subscriber.contracts if c.status in CANDIDATES]
+
+
+@step(FLOW)
+async def start(update: Update, context: Context, session: BackendSession) -> int:
+    candidates = await _candidates(context, session)
+    if not candidates:
+        await show(update, t.NOTHING_SUSPENDED, InlineKeyboardMarkup([_menu_row()]))
+        return _done(context)
+    if len(candidates) == 1:
+        return await _offer(update, context, session, candidates[0], several=False)
+    rows = [[button(t.contract_button(c), f"{PREFIX}:contract:{c.id}")] for c in candidates]
+    rows.append(_menu_row())
+    await show(update, t.CHOOSE_CONTRACT, InlineKeyboardMarkup(rows))
+    return CHOOSE_CONTRACT
+
+
+@step(FLOW)
+async def choose_contract(update: Update, context: Context, session: BackendSession) -> int:
+    contract_id = _argument(update)
+    subscriber = await services(context).backend.get_subscriber(session)
+    contract = next((c for c in subscriber.contracts if c.id == contract_id), None)
+    if contract is None:
+        raise NotFound(f"contract {contract_id}")
+    several = sum(1 for c in subscriber.contracts if c.status in CANDIDATES) > 1
+    return await _offer(update, context, session, contract, several=several)
+
+
+async def _offer(
+    update: Update,
+    context: Context,
+    session: BackendSession,
+    contract: Contract,
+    *,
+    several: bool,
+) -> int:
+    if contract.status not in CANDIDATES:
+        await show(update, t.not_suspended(contract), _back_keyboard(several))
+        return CHOOSE_CONTRACT if several else _done(context)
+    policy = await services(context).backend.get_temporary_enabling_policy(session, contract.id)
+    if not policy.eligible:
+        await show(update, t.not_eligible(contract, policy.reason), _back_keyboard(several))
+        return CHOOSE_CONTRACT if several else _done(context)
+    rows = [[button(t.BUTTON_CONFIRM, f"{PREFIX}:confirm:{contract.id}")]]
+    rows += _back_keyboard(several).inline_keyboard
+    await show(update, t.confirm(contract, policy), InlineKeyboardMarkup(rows))
+    return CONFIRM
+
+
+@step(FLOW)
+async def confirm(update: Update, context: Context, session: BackendSession) -> int:
+    contract_id = _argument(update)
+    backend = services(context).backend
+    subscriber = await backend.get_subscriber(session)
+    contract = next((c for c in subscriber.contracts if c.id == contract_id), None)
+    if contract is None:
+        raise NotFound(f"contract {contract_id}")
+    try:
+        enabling = await backend.request_temporary_enabling(session, contract.id)
+    except Rejected as refusal:  # e.g. asked again inside the interval: says from when
+        await show(update, t.refused(refusal.reason), InlineKeyboardMarkup([_menu_row()]))
+        return _done(context)
+    keyboard = InlineKeyboardMarkup([[button(t.BUTTON_INVOICES, "menu:invoices"), *_menu_row()]])
+    await show(update, t.enabled(contract, enabling.enabled_until), keyboard)
+    await send(update, t.code(enabling.protocol))
+    return _done(context)
+
+
+def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+
+    buttons = [
+        on("contract", choose_contract, r":[\w.-]{1,50}"),
+        on("contracts", start),
+        on("confirm", confirm, r":[\w.-]{1,50}"),
+    ]
+    return flow(
+        FLOW,
+        application,
+        entry_points=[CallbackQueryHandler(start, pattern=r"^menu:enabling$")],
+        states={CHOOSE_CONTRACT: buttons, CONFIRM: buttons},
+    )

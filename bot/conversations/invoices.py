@@ -1,0 +1,365 @@
+"""Faturas (seed 1.3.1) and Ver boleto (1.3.1.1): open invoices by period, boleto and PIX.
+
+States:
+    CHOOSE_CONTRACT → a subscriber with several contracts picks one (or all)
+    CHOOSE_PERIOD   → "todas em aberto" or a period button
+    TYPE_PERIOD     → a typed period (``mm/aaaa`` or ``dd/mm/aaaa a dd/mm/aaaa``)
+    LISTING         → one line per open invoice, paged; a button per invoice opens its boleto
+
+Ver boleto sends new messages (the list stays usable): the details, then the linha digitável
+and the PIX copia-e-cola each alone in a ``<code>`` message, then the PIX QR code as a photo
+with the "Boleto em PDF" button. Boleto buttons keep working on old messages (entry points).
+
+chat_data["invoices"] = {"contract": id | None, "contracts": {id: number}, "period":
+[start, end] | None (all open), "open_ended": bool}.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import segno
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
+from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
+
+from backend_client.formats.boleto import format_linha_digitavel
+from backend_client.models import (
+    BackendSession,
+    Contract,
+    DateRange,
+    Document,
+    Invoice,
+    InvoiceStatus,
+)
+from bot.conversations.common import flow, step, typed, unexpected_input
+from bot.handlers.guards import Context
+from bot.services.context import services
+from bot.ui import paging, periods, texts
+from bot.ui.formatting import local_time
+from bot.ui.keyboards import button
+from bot.ui.screens import answer_query, send, show
+from bot.ui.texts import invoices as t
+
+FLOW = "invoices"
+PREFIX = "inv"
+CHOOSE_CONTRACT, CHOOSE_PERIOD, TYPE_PERIOD, LISTING = range(4)
+ALL = "all"
+OPEN_ONLY = frozenset({InvoiceStatus.OPEN})
+# Invoices already issued but falling due after the chosen period: providers issue them at
+# most a few weeks ahead, a year is a generous horizon.
+FUTURE_HORIZON = timedelta(days=366)
+_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _data(context: Context) -> dict[str, Any]:
+    assert context.chat_data is not None
+    data: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
+    return data
+
+
+def _today(context: Context) -> date:
+    return local_time(services(context).clock()).date()
+
+
+def _argument(update: Update) -> str:
+    """What follows ``inv:<action>:`` in the pressed button's data."""
+    assert update.callback_query is not None
+    return (update.callback_query.data or "").split(":", 2)[-1]
+
+
+def _contract_number(context: Context, contract_id: str) -> str | None:
+    """The contract's number when the subscriber has several (else no need to say it)."""
+    numbers: dict[str, str] = _data(context).get("contracts", {})
+    return numbers.get(contract_id)
+
+
+def _menu_row() -> list[InlineKeyboardButton]:
+    return [button(texts.BUTTON_MENU, "menu:home")]
+
+
+def _contracts_keyboard(contracts: Sequence[Contract]) -> InlineKeyboardMarkup:
+    rows = [[button(t.BUTTON_ALL_CONTRACTS, f"{PREFIX}:contract:{ALL}")]]
+    rows += [[button(t.contract_button(c), f"{PREFIX}:contract:{c.id}")] for c in contracts]
+    rows.append(_menu_row())
+    return InlineKeyboardMarkup(rows)
+
+
+def _period_keyboard(context: Context) -> InlineKeyboardMarkup:
+    rows = [list(row) for row in periods.keyboard(PREFIX).inline_keyboard]
+    rows.insert(0, [button(t.BUTTON_ALL_OPEN, f"{PREFIX}:period:{ALL}")])
+    if _data(context).get("contracts"):
+        rows.insert(-1, [button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")])
+    return InlineKeyboardMarkup(rows)
+
+
+def _stored_period(data: dict[str, Any]) -> DateRange | None:
+    stored = data.get("period")
+    return periods.from_json(stored) if stored else None
+
+
+def _query_range(data: dict[str, Any], today: date) -> DateRange | None:
+    period = _stored_period(data)
+    if period is None or not data.get("open_ended"):
+        return period
+    return DateRange(period.start, max(period.end, today + FUTURE_HORIZON))
+
+
+def _boleto_filename(document: Document, invoice_id: str) -> str:
+    """The backend's name made unique per invoice (two contracts share a reference month)."""
+    stem, dot, extension = (document.filename or "boleto.pdf").rpartition(".")
+    if not dot:
+        stem, extension = document.filename or "boleto", "pdf"
+    safe_id = _SAFE_FILENAME.sub("", invoice_id)
+    if safe_id and safe_id not in stem:
+        stem = f"{stem}-{safe_id}"
+    name = _SAFE_FILENAME.sub("-", f"{stem}.{extension}").strip("-.")
+    return name if name.lower().endswith(".pdf") else f"{name or 'boleto'}.pdf"
+
+
+def qr_png(payload: str) -> bytes:
+    """The PIX QR code as a PNG, drawn locally."""
+    buffer = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()
+
+
+# --- steps -----------------------------------------------------------------------------------
+@step(FLOW)
+async def start(update: Update, context: Context, session: BackendSession) -> int:
+    subscriber = await services(context).backend.get_subscriber(session)
+    contracts = subscriber.contracts
+    assert context.chat_data is not None
+    context.chat_data[FLOW] = {
+        "contract": None,
+        "contracts": {c.id: c.number for c in contracts} if len(contracts) > 1 else {},
+    }
+    if len(contracts) > 1:
+        await show(update, t.CHOOSE_CONTRACT, _contracts_keyboard(contracts))
+        return CHOOSE_CONTRACT
+    return await _ask_period(update, context)
+
+
+@step(FLOW)
+async def choose_contract(update: Update, context: Context, session: BackendSession) -> int:
+    choice = _argument(update)
+    data = _data(context)
+    if choice == ALL:
+        data["contract"] = None
+    elif choice in data.get("contracts", {}):
+        data["contract"] = choice
+    else:  # forged, or a button from an old session: show the real contracts again
+        subscriber = await services(context).backend.get_subscriber(session)
+        data["contracts"] = {c.id: c.number for c in subscriber.contracts}
+        await show(update, t.CONTRACT_NOT_FOUND, _contracts_keyboard(subscriber.contracts))
+        return CHOOSE_CONTRACT
+    return await _ask_period(update, context)
+
+
+async def _ask_period(update: Update, context: Context) -> int:
+    contract = _data(context).get("contract")
+    number = _contract_number(context, contract) if contract else None
+    await show(update, t.choose_period(number), _period_keyboard(context))
+    return CHOOSE_PERIOD
+
+
+@step(FLOW)
+async def back_to_periods(update: Update, context: Context, session: BackendSession) -> int:
+    return await _ask_period(update, context)
+
+
+@step(FLOW)
+async def choose_period(update: Update, context: Context, session: BackendSession) -> int:
+    key = _argument(update)
+    data = _data(context)
+    today = _today(context)
+    if key == periods.CUSTOM:
+        keyboard = InlineKeyboardMarkup([[button(t.BUTTON_BACK, f"{PREFIX}:periods")], _menu_row()])
+        await show(update, texts.ASK_PERIOD, keyboard)
+        return TYPE_PERIOD
+    if key == ALL:
+        data["period"], data["open_ended"] = None, False
+    else:
+        try:
+            period = periods.resolve(key, today)
+        except ValueError:  # forged key
+            return await _ask_period(update, context)
+        data["period"] = periods.to_json(period)
+        data["open_ended"] = period.start <= today <= period.end
+    return await _show_list(update, context, session, 0)
+
+
+@step(FLOW)
+async def typed_period(update: Update, context: Context, session: BackendSession) -> int:
+    assert update.message is not None and update.message.text is not None
+    try:
+        period = periods.parse(update.message.text)
+    except periods.PeriodError as error:
+        await send(update, str(error))
+        return TYPE_PERIOD
+    data = _data(context)
+    data["period"], data["open_ended"] = periods.to_json(period), False
+    return await _show_list(update, context, session, 0)
+
+
+@step(FLOW)
+async def change_page(update: Update, context: Context, session: BackendSession) -> int:
+    return await _show_list(update, context, session, int(_argument(update)))
+
+
+@step(FLOW)
+async def back_to_list(update: Update, context: Context, session: BackendSession) -> int:
+    return await _show_list(update, context, session, _data(context).get("page", 0))
+
+
+async def _show_list(update: Update, context: Context, session: BackendSession, page: int) -> int:
+    data = _data(context)
+    if "period" not in data:  # an old button after the chat's data was cleared
+        return await _ask_period(update, context)
+    today = _today(context)
+    contract = data.get("contract")
+    invoices = await services(context).backend.list_invoices(
+        session,
+        period=_query_range(data, today),
+        statuses=OPEN_ONLY,
+        contract_id=contract,
+    )
+    invoices = [invoice for invoice in invoices if invoice.status is InvoiceStatus.OPEN]
+    period = _stored_period(data)
+    scope = t.scope(
+        periods.describe(period) if period else None,
+        bool(data.get("open_ended")),
+        _contract_number(context, contract) if contract else None,
+    )
+    if not invoices:
+        data["page"] = 0
+        await show(update, t.no_invoices(scope, period is None), _period_keyboard(context))
+        return CHOOSE_PERIOD
+    page = paging.clamp(page, len(invoices))
+    data["page"] = page
+    shown = paging.page_items(invoices, page)
+    # The contract of each line is worth saying only when the list mixes contracts.
+    numbers: dict[str, str] = {} if contract else data.get("contracts", {})
+    lines = [t.invoice_line(i, today, numbers.get(i.contract_id)) for i in shown]
+    text = t.invoice_list(
+        scope,
+        lines,
+        len(invoices),
+        sum((i.amount for i in invoices), Decimal(0)),
+        sum(1 for i in invoices if i.is_overdue(today)),
+        page,
+        paging.page_count(len(invoices)),
+    )
+    rows = [
+        [button(t.invoice_button(i, numbers.get(i.contract_id)), f"{PREFIX}:show:{i.id}")]
+        for i in shown
+    ]
+    nav = paging.nav_row(PREFIX, page, len(invoices))
+    if nav:
+        rows.append(nav)
+    rows.append([button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *_menu_row()])
+    await show(update, text, InlineKeyboardMarkup(rows))
+    return LISTING
+
+
+@step(FLOW)
+async def show_boleto(update: Update, context: Context, session: BackendSession) -> int:
+    invoice_id = _argument(update)
+    invoice = await services(context).backend.get_invoice(session, invoice_id)
+    await answer_query(update)
+    back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *_menu_row()]
+    if invoice.status is not InvoiceStatus.OPEN:
+        await send(update, t.not_payable(invoice), InlineKeyboardMarkup([back]))
+        return LISTING
+    await _send_boleto(update, context, invoice, InlineKeyboardMarkup([back]))
+    return LISTING
+
+
+async def _send_boleto(
+    update: Update, context: Context, invoice: Invoice, back: InlineKeyboardMarkup
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    today = _today(context)
+    actions = InlineKeyboardMarkup(
+        [[button(t.BUTTON_PDF, f"{PREFIX}:pdf:{invoice.id}")], *back.inline_keyboard]
+    )
+    details = t.boleto_details(invoice, today, _contract_number(context, invoice.contract_id))
+    await send(update, f"{details}\n\n{t.LINHA_LABEL}" if invoice.linha_digitavel else details)
+    if invoice.linha_digitavel:
+        await send(update, t.code(format_linha_digitavel(invoice.linha_digitavel)))
+    else:
+        await send(update, t.NO_BOLETO_CODE)
+    if not invoice.pix_code:
+        await send(update, t.NO_PIX, actions)
+        return
+    await send(update, t.pix_label(invoice))
+    await send(update, t.code(invoice.pix_code))
+    await chat.send_photo(
+        photo=qr_png(invoice.pix_code), caption=t.QR_CAPTION, reply_markup=actions
+    )
+
+
+@step(FLOW)
+async def send_pdf(update: Update, context: Context, session: BackendSession) -> int:
+    invoice_id = _argument(update)
+    backend = services(context).backend
+    invoice = await backend.get_invoice(session, invoice_id)
+    await answer_query(update)
+    chat = update.effective_chat
+    assert chat is not None
+    if invoice.status is not InvoiceStatus.OPEN:
+        back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *_menu_row()]
+        await send(update, t.not_payable(invoice), InlineKeyboardMarkup([back]))
+        return LISTING
+    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    document = await backend.get_boleto_pdf(session, invoice.id)
+    await chat.send_document(
+        document=document.content,
+        filename=_boleto_filename(document, invoice.id),
+        caption=t.pdf_caption(invoice),
+    )
+    return LISTING
+
+
+def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+
+    # A photo, sticker… while a period is expected: say what is expected, stay in the step.
+    not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    # The flow's buttons work in every state: an older message of the flow may be pressed.
+    buttons = [
+        on("contract", choose_contract, r":[\w.-]{1,50}"),
+        on("contracts", start),
+        on("period", choose_period, r":\w{1,20}"),
+        on("periods", back_to_periods),
+        on("page", change_page, r":\d{1,4}"),
+        on("list", back_to_list),
+    ]
+    return flow(
+        FLOW,
+        application,
+        entry_points=[
+            CallbackQueryHandler(start, pattern=r"^menu:invoices$"),
+            # A boleto button keeps working on an old list, even after the flow was left.
+            on("show", show_boleto, r":[\w.-]{1,50}"),
+            on("pdf", send_pdf, r":[\w.-]{1,50}"),
+        ],
+        states={
+            CHOOSE_CONTRACT: buttons,
+            CHOOSE_PERIOD: buttons,
+            TYPE_PERIOD: [
+                typed(FLOW, application, typed_period),
+                typed(FLOW, application, unexpected_input, not_text),
+                *buttons,
+            ],
+            LISTING: buttons,
+        },
+    )
