@@ -50,15 +50,84 @@ class ChatDriver:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self._process({"update_id": next(_update_ids), "message": message})
 
-    async def send_photo(self) -> list[Call]:
-        message_id = self.api.user_message(self.user_id, "")
-        message = {
+    def _message(self, text: str = "", **fields: Any) -> dict[str, Any]:
+        """A message from the user (registered in the fake so the bot may delete it)."""
+        message_id = self.api.user_message(self.user_id, text)
+        return {
             "message_id": message_id,
             "date": int(time.time()),
             "chat": self.chat,
             "from": self.user,
-            "photo": [{"file_id": "ph1", "file_unique_id": "uph1", "width": 90, "height": 90}],
+            **fields,
         }
+
+    async def send_photo(
+        self,
+        content: bytes | None = None,
+        caption: str | None = None,
+        file_size: int | None = None,
+        width: int = 1280,
+        height: int = 960,
+    ) -> list[Call]:
+        """The user sends a photo (compressed by Telegram, so no file name; always JPEG).
+
+        Without ``content`` the photo cannot be downloaded (enough for a flow expecting text).
+        """
+        if content is None:
+            photo = [{"file_id": "ph1", "file_unique_id": "uph1", "width": 90, "height": 90}]
+        else:
+            thumb = self.api.register_file(content[:64], suffix=".jpg")
+            full = self.api.register_file(content, file_size=file_size, suffix=".jpg")
+            photo = [
+                {
+                    "file_id": thumb.file_id,
+                    "file_unique_id": thumb.file_unique_id,
+                    "file_size": thumb.file_size,
+                    "width": 90,
+                    "height": 90 * height // max(width, 1),
+                },
+                {
+                    "file_id": full.file_id,
+                    "file_unique_id": full.file_unique_id,
+                    "file_size": full.file_size,
+                    "width": width,
+                    "height": height,
+                },
+            ]
+        fields: dict[str, Any] = {"photo": photo}
+        if caption is not None:
+            fields["caption"] = caption
+        message = self._message(**fields)
+        return await self._process({"update_id": next(_update_ids), "message": message})
+
+    async def send_document(
+        self,
+        content: bytes,
+        filename: str | None,
+        mime_type: str | None,
+        caption: str | None = None,
+        file_size: int | None = None,
+    ) -> list[Call]:
+        """The user sends a file "as document"; ``file_size`` overrides the reported size."""
+        stored = self.api.register_file(content, file_size=file_size)
+        document: dict[str, Any] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.file_size,
+        }
+        if filename is not None:
+            document["file_name"] = filename
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        fields: dict[str, Any] = {"document": document}
+        if caption is not None:
+            fields["caption"] = caption
+        message = self._message(**fields)
+        return await self._process({"update_id": next(_update_ids), "message": message})
+
+    async def send_message_with(self, **fields: Any) -> list[Call]:
+        """The user sends any other kind of message (``sticker={...}``, ``video={...}``…)."""
+        message = self._message(**fields)
         return await self._process({"update_id": next(_update_ids), "message": message})
 
     async def press(self, data: str, message_id: int | None = None) -> list[Call]:
@@ -90,6 +159,8 @@ class ChatDriver:
     # --- reading --------------------------------------------------------------------------
     def message_with_button(self, data: str) -> int | None:
         for key in sorted(self.api.messages, key=lambda k: k[1], reverse=True):
+            if key[0] != self.user_id:
+                continue
             markup = self.api.messages[key].reply_markup or {}
             for row in markup.get("inline_keyboard", []):
                 if any(button.get("callback_data") == data for button in row):

@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -24,6 +25,7 @@ ALLOWED_TAGS = {
     "a", "code", "pre", "blockquote", "tg-emoji",
 }  # fmt: skip
 PARSE_ERROR = "Bad Request: can't parse entities: "
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files (cloud Bot API)
 _BARE_AMPERSAND = re.compile(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 
 
@@ -97,6 +99,29 @@ class StoredMessage:
     from_bot: bool
 
 
+@dataclass
+class StoredFile:
+    """A file a user sent, as Telegram keeps it: ``file_size`` is what the updates report."""
+
+    file_id: str
+    file_unique_id: str
+    content: bytes
+    file_size: int
+    file_path: str
+
+
+@dataclass
+class SentFile:
+    """A file the bot uploaded with sendPhoto/sendDocument."""
+
+    chat_id: int
+    method: str
+    filename: str | None
+    content: bytes | None  # None when sent by file_id / URL instead of uploaded
+    mime_type: str | None
+    caption: str
+
+
 class FakeTelegram(BaseRequest):
     """Stands in for api.telegram.org inside the test process."""
 
@@ -106,6 +131,13 @@ class FakeTelegram(BaseRequest):
         self._message_ids = itertools.count(1000)
         self._answered: set[str] = set()
         self.fail_methods: dict[str, TelegramRejection] = {}
+        # Files users sent (register_file), what the bot downloaded and uploaded.
+        self.files: dict[str, StoredFile] = {}
+        self._files_by_path: dict[str, str] = {}
+        self._file_numbers = itertools.count(1)
+        self.downloads: list[str] = []  # file ids, in download order
+        self.broken_downloads: set[str] = set()  # file ids whose download fails (502)
+        self.sent_files: list[SentFile] = []
 
     # --- BaseRequest ----------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -128,6 +160,8 @@ class FakeTelegram(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # {base_file_url}{token}/{file_path}: a download, not a method
+            return self._download(url)
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         has_files = request_data is not None and request_data.contains_files
@@ -136,17 +170,19 @@ class FakeTelegram(BaseRequest):
         try:
             if api_method in self.fail_methods:
                 raise self.fail_methods[api_method]
-            result = self._dispatch(api_method, params)
+            result = self._dispatch(api_method, params, files)
         except TelegramRejection as rejection:
             body = {"ok": False, "error_code": rejection.code, "description": rejection.description}
             return rejection.code, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # --- the API --------------------------------------------------------------------------
-    def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
+    def _dispatch(self, method: str, params: dict[str, Any], files: dict[str, Any]) -> Any:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             raise TelegramRejection(f"Not Found: method {method} not found in the fake", 404)
+        if method in ("sendPhoto", "sendDocument"):
+            return handler(params, files)
         return handler(params)
 
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -210,16 +246,65 @@ class FakeTelegram(BaseRequest):
             raise TelegramRejection("Bad Request: MESSAGE_TOO_LONG")
         return True
 
-    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._send_file(params, "document")
+    def _api_sendDocument(
+        self, params: dict[str, Any], files: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self._send_file(params, "document", files or {})
 
-    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._send_file(params, "photo")
+    def _api_sendPhoto(
+        self, params: dict[str, Any], files: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self._send_file(params, "photo", files or {})
 
-    def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self.files.get(str(params.get("file_id")))
+        if stored is None:
+            raise TelegramRejection("Bad Request: invalid file_id")
+        if stored.file_size > DOWNLOAD_LIMIT:
+            raise TelegramRejection("Bad Request: file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.file_size,
+            "file_path": stored.file_path,
+        }
+
+    def _download(self, url: str) -> tuple[int, bytes]:
+        """``GET {base_file_url}{token}/{file_path}``: the bytes, like Telegram's file server."""
+        after_token = url.split("/file/bot", 1)[1].split("/", 1)
+        file_path = urllib.parse.unquote(after_token[1]) if len(after_token) == 2 else ""
+        file_id = self._files_by_path.get(file_path)
+        if file_id is None:
+            body = {"ok": False, "error_code": 404, "description": "Not Found"}
+            return 404, json.dumps(body).encode()
+        if file_id in self.broken_downloads:
+            body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+            return 502, json.dumps(body).encode()
+        self.downloads.append(file_id)
+        return 200, self.files[file_id].content
+
+    def _send_file(
+        self, params: dict[str, Any], kind: str, files: dict[str, Any]
+    ) -> dict[str, Any]:
         caption = self._checked_text(params, "caption", limit=1024, required=False)
         markup = self._checked_markup(params)
-        message = self._store(int(params["chat_id"]), caption, markup, from_bot=True)
+        upload = files.get(kind)
+        if upload is None and files:  # attached under another field name (attach://…)
+            upload = next(iter(files.values()))
+        filename, content, mime_type = (None, None, None)
+        if upload is not None:
+            filename, raw, mime_type = upload
+            content = raw if isinstance(raw, bytes) else raw.read()
+            if kind == "photo" and len(content) > 10 * 1024 * 1024:
+                raise TelegramRejection("Bad Request: PHOTO_SAVE_FILE_INVALID")
+            if len(content) > 50 * 1024 * 1024:
+                raise TelegramRejection("Request Entity Too Large", 413)
+        elif not params.get(kind):
+            raise TelegramRejection(f"Bad Request: there is no {kind} in the request")
+        chat_id = int(params["chat_id"])
+        method = "sendPhoto" if kind == "photo" else "sendDocument"
+        self.sent_files.append(SentFile(chat_id, method, filename, content, mime_type, caption))
+        message = self._store(chat_id, caption, markup, from_bot=True)
         if kind == "photo":
             message["photo"] = [{"file_id": "p1", "file_unique_id": "up1", "width": 1, "height": 1}]
         else:
@@ -283,6 +368,23 @@ class FakeTelegram(BaseRequest):
         if stored.reply_markup:
             message["reply_markup"] = stored.reply_markup
         return message
+
+    def register_file(
+        self, content: bytes, *, file_size: int | None = None, suffix: str = ""
+    ) -> StoredFile:
+        """A file a user is about to send; ``file_size`` overrides what updates report (to
+        pretend a file is huge without allocating it)."""
+        number = next(self._file_numbers)
+        stored = StoredFile(
+            file_id=f"BQACAgEAAx{number:06d}fake",
+            file_unique_id=f"AgAD{number:06d}",
+            content=content,
+            file_size=len(content) if file_size is None else file_size,
+            file_path=f"documents/file_{number}{suffix}",
+        )
+        self.files[stored.file_id] = stored
+        self._files_by_path[stored.file_path] = stored.file_id
+        return stored
 
     def user_message(self, chat_id: int, text: str) -> int:
         """Register a message the user sent, so the bot can delete it like on Telegram."""
