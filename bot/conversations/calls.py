@@ -1,0 +1,475 @@
+"""Extrato de Ligação (seed 1.5): the calls of a phone line, by terminal type and period.
+
+States:
+    CHOOSE_LINE   → the subscriber has several lines: one button per line (none: said politely)
+    CHOOSE_TYPE   → a terminal type from the backend's list, or 📋 Todos
+    CHOOSE_PERIOD → the period picker (a period may also be typed here)
+    TYPE_PERIOD   → "Outro período": ``mm/aaaa`` or ``dd/mm/aaaa a dd/mm/aaaa``
+    SHOW_PAGE     → a page of calls with the period's totals per type; ◀️ ▶️, other period/type
+
+The choices live in ``chat_data["calls"]`` (JSON: ids, the line's number, the period); every page
+asks the backend again. Once a line is chosen, every button of the flow works from any state.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import phonenumbers
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    filters,
+)
+
+from backend_client.models import BackendSession, CallRecord, PhoneLine, TerminalType
+from bot.conversations import common
+from bot.conversations.common import END, flow, leave, step, typed
+from bot.handlers import menu
+from bot.handlers.guards import Context
+from bot.services.context import services
+from bot.ui import paging, periods, texts
+from bot.ui.formatting import day_time, local_time, money, phone
+from bot.ui.keyboards import button
+from bot.ui.screens import answer_query, send, show
+from bot.ui.texts import calls as call_texts
+
+logger = logging.getLogger(__name__)
+
+FLOW = "calls"
+PREFIX = "calls"
+ALL = "all"  # the "Todos" terminal type
+PAGE_SIZE = 10
+CHOOSE_LINE, CHOOSE_TYPE, CHOOSE_PERIOD, TYPE_PERIOD, SHOW_PAGE = range(5)
+Handler = BaseHandler  # type: ignore[type-arg]
+NOT_TEXT = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+
+
+# --- presentation helpers (pure) -----------------------------------------------------------------
+def duration(seconds: int) -> str:
+    """``mm:ss`` under an hour, else ``h:mm:ss``."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _parse_number(digits: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        if digits.startswith("0"):  # 0800…, or a national number with its trunk prefix
+            return phonenumbers.parse(digits, "BR")
+        return phonenumbers.parse(f"+{digits}")
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def masked_number(number: str) -> str:
+    """A called number with its middle hidden: ``(11) 9****-4321``, ``+351 21 *** 3456``.
+
+    The area code (and the first digit of a Brazilian number) and the last four digits stay
+    visible, so the subscriber recognises the call without the statement exposing the number.
+    """
+    digits = re.sub(r"\D", "", number)
+    parsed = _parse_number(digits) if digits else None
+    if parsed is not None and phonenumbers.is_valid_number(parsed):
+        brazilian = parsed.country_code == 55
+        style = (
+            phonenumbers.PhoneNumberFormat.NATIONAL
+            if brazilian
+            else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        shown = phonenumbers.format_number(parsed, style)
+        significant = phonenumbers.national_significant_number(parsed)
+        prefix = len(re.sub(r"\D", "", shown)) - len(significant)
+        head = prefix + phonenumbers.length_of_national_destination_code(parsed)
+        head += 1 if brazilian else 0
+    elif parsed is not None and parsed.country_code != 55:  # a foreign number not in the metadata
+        country = str(parsed.country_code)
+        shown = f"+{country} {phonenumbers.national_significant_number(parsed)}"
+        head = len(country) + 2
+    else:
+        shown, head = digits, 2
+    total = sum(char.isdigit() for char in shown)
+    tail = 4 if total > 6 else 2
+    head = max(0, min(head, total - tail - 2))
+    result, seen = [], 0
+    for char in shown:
+        if char.isdigit():
+            hidden = head <= seen < total - tail
+            result.append("*" if hidden else char)
+            seen += 1
+        else:
+            result.append(char)
+    return "".join(result)
+
+
+def _totals(
+    records: Sequence[CallRecord], names: dict[str, str]
+) -> tuple[list[call_texts.TotalLine], call_texts.TotalLine]:
+    """Per terminal type (in the backend's order) and overall, over the whole period."""
+    count: dict[str, int] = {}
+    seconds: dict[str, int] = {}
+    cost: dict[str, Decimal] = {}
+    for record in records:
+        kind = record.terminal_type_id
+        count[kind] = count.get(kind, 0) + 1
+        seconds[kind] = seconds.get(kind, 0) + record.duration_seconds
+        cost[kind] = cost.get(kind, Decimal("0")) + record.cost
+    order = [kind for kind in names if kind in count] + sorted(set(count) - set(names))
+    per_type = [
+        call_texts.TotalLine(
+            names.get(kind, kind), count[kind], duration(seconds[kind]), money(cost[kind])
+        )
+        for kind in order
+    ]
+    overall = call_texts.TotalLine(
+        call_texts.TOTAL,
+        len(records),
+        duration(sum(seconds.values())),
+        money(sum(cost.values(), Decimal("0"))),
+    )
+    return per_type, overall
+
+
+# --- chosen values (chat_data["calls"], JSON only) -----------------------------------------------
+def _chosen(context: Context) -> dict[str, Any]:
+    assert context.chat_data is not None
+    found: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
+    return found
+
+
+def _clear(context: Context) -> None:
+    if context.chat_data is not None:
+        context.chat_data.pop(FLOW, None)
+
+
+def _argument(update: Update, action: str) -> str:
+    data = update.callback_query.data if update.callback_query else None
+    return (data or "").removeprefix(f"{PREFIX}:{action}:")
+
+
+async def _display(update: Update, text: str, keyboard: InlineKeyboardMarkup) -> None:
+    """Edit the pressed message, or send a new one after typed input."""
+    if update.callback_query is not None:
+        await show(update, text, keyboard)
+    else:
+        await send(update, text, keyboard)
+
+
+def _fits(data: str) -> bool:
+    """Whether a backend id makes callback data Telegram accepts (≤ 64 bytes)."""
+    if len(data.encode()) <= 64:
+        return True
+    logger.warning("id too long for a button, left out: %r", data)
+    return False
+
+
+def _menu_row(back: str | None = None) -> list[InlineKeyboardButton]:
+    row = [button(call_texts.BUTTON_BACK, f"{PREFIX}:{back}")] if back else []
+    row.append(button(texts.BUTTON_MENU, "menu:home"))
+    return row
+
+
+# --- screens -------------------------------------------------------------------------------------
+async def _line_picker(update: Update, lines: list[PhoneLine], notice: str | None = None) -> int:
+    rows = [
+        [button(f"📞 {phone(line.number)}", f"{PREFIX}:line:{line.id}")]
+        for line in lines
+        if _fits(f"{PREFIX}:line:{line.id}")
+    ]
+    rows.append(_menu_row())
+    text = f"{notice}\n\n{call_texts.CHOOSE_LINE}" if notice else call_texts.CHOOSE_LINE
+    await _display(update, text, InlineKeyboardMarkup(rows))
+    return CHOOSE_LINE
+
+
+async def _type_picker(
+    update: Update, context: Context, session: BackendSession, notice: str | None = None
+) -> int:
+    chosen = _chosen(context)
+    types = await services(context).backend.list_terminal_types(session)
+    buttons = [
+        button(kind.name, f"{PREFIX}:type:{kind.id}")
+        for kind in types
+        if _fits(f"{PREFIX}:type:{kind.id}")
+    ]
+    buttons.append(button(call_texts.BUTTON_ALL_TYPES, f"{PREFIX}:type:{ALL}"))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(_menu_row("lines" if chosen.get("several_lines") else None))
+    text = call_texts.choose_type(chosen["line_number"])
+    await _display(update, f"{notice}\n\n{text}" if notice else text, InlineKeyboardMarkup(rows))
+    return CHOOSE_TYPE
+
+
+def _period_keyboard() -> InlineKeyboardMarkup:
+    rows = [list(row) for row in periods.keyboard(PREFIX).inline_keyboard[:-1]]
+    rows.append(_menu_row("types"))
+    return InlineKeyboardMarkup(rows)
+
+
+async def _period_picker(update: Update, context: Context, notice: str | None = None) -> int:
+    chosen = _chosen(context)
+    text = call_texts.choose_period(chosen["line_number"], chosen["type_name"])
+    await _display(update, f"{notice}\n\n{text}" if notice else text, _period_keyboard())
+    return CHOOSE_PERIOD
+
+
+def _type_names(types: list[TerminalType]) -> dict[str, str]:
+    return {kind.id: kind.name for kind in types}
+
+
+async def _statement(
+    update: Update, context: Context, session: BackendSession, page: int = 0
+) -> int:
+    chosen = _chosen(context)
+    period = periods.from_json(chosen["period"])
+    backend = services(context).backend
+    type_id = None if chosen["type"] == ALL else chosen["type"]
+    records = await backend.list_call_records(session, chosen["line"], period, type_id)
+    if not records:
+        text = call_texts.empty(
+            chosen["line_number"], chosen["type_name"], periods.describe(period)
+        )
+        await _display(update, text, _period_keyboard())
+        return CHOOSE_PERIOD
+    names = _type_names(await backend.list_terminal_types(session))
+    page = paging.clamp(page, len(records), PAGE_SIZE)
+    lines = [
+        call_texts.CallLine(
+            when=day_time(record.started_at),
+            number=masked_number(record.called_number),
+            duration=duration(record.duration_seconds),
+            cost=money(record.cost),
+            type_name=names.get(record.terminal_type_id, record.terminal_type_id)
+            if type_id is None
+            else None,
+        )
+        for record in paging.page_items(records, page, PAGE_SIZE)
+    ]
+    per_type, overall = _totals(records, names)
+    text = call_texts.statement(
+        chosen["line_number"],
+        chosen["type_name"],
+        periods.describe(period),
+        lines,
+        page,
+        paging.page_count(len(records), PAGE_SIZE),
+        per_type,
+        overall,
+    )
+    rows = []
+    nav = paging.nav_row(PREFIX, page, len(records), PAGE_SIZE)
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [
+            button(call_texts.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"),
+            button(call_texts.BUTTON_OTHER_TYPE, f"{PREFIX}:types"),
+        ]
+    )
+    if chosen.get("several_lines"):
+        rows.append([button(call_texts.BUTTON_OTHER_LINE, f"{PREFIX}:lines")])
+    rows.append(_menu_row())
+    await _display(update, text, InlineKeyboardMarkup(rows))
+    return SHOW_PAGE
+
+
+async def _resume(update: Update, context: Context, session: BackendSession) -> int:
+    """The first choice still missing (e.g. a button of an old message after a restart)."""
+    chosen = _chosen(context)
+    if "line" not in chosen:
+        return await start_over(update, context, session)
+    if "type" not in chosen:
+        return await _type_picker(update, context, session)
+    if "period" not in chosen:
+        return await _period_picker(update, context)
+    return await _statement(update, context, session)
+
+
+# --- steps ---------------------------------------------------------------------------------------
+@step(FLOW)
+async def start(update: Update, context: Context, session: BackendSession) -> int:
+    _clear(context)
+    return await start_over(update, context, session)
+
+
+async def start_over(update: Update, context: Context, session: BackendSession) -> int:
+    lines = await services(context).backend.list_phone_lines(session)
+    if not lines:
+        _clear(context)
+        leave(context)
+        await _display(update, call_texts.NO_LINES, InlineKeyboardMarkup([_menu_row()]))
+        return END
+    if len(lines) > 1:
+        _chosen(context)["several_lines"] = True
+        return await _line_picker(update, lines)
+    return await _use_line(update, context, session, lines[0])
+
+
+async def _use_line(
+    update: Update, context: Context, session: BackendSession, line: PhoneLine
+) -> int:
+    chosen = _chosen(context)
+    chosen.update(line=line.id, line_number=phone(line.number))
+    for key in ("type", "type_name", "period"):
+        chosen.pop(key, None)
+    return await _type_picker(update, context, session)
+
+
+@step(FLOW)
+async def choose_line(update: Update, context: Context, session: BackendSession) -> int:
+    line_id = _argument(update, "line")
+    lines = await services(context).backend.list_phone_lines(session)
+    line = next((found for found in lines if found.id == line_id), None)
+    if line is None:
+        if not lines:
+            return await start_over(update, context, session)
+        return await _line_picker(update, lines, call_texts.LINE_UNAVAILABLE)
+    return await _use_line(update, context, session, line)
+
+
+@step(FLOW)
+async def show_lines(update: Update, context: Context, session: BackendSession) -> int:
+    return await start_over(update, context, session)
+
+
+@step(FLOW)
+async def show_types(update: Update, context: Context, session: BackendSession) -> int:
+    if "line" not in _chosen(context):
+        return await start_over(update, context, session)
+    return await _type_picker(update, context, session)
+
+
+@step(FLOW)
+async def choose_type(update: Update, context: Context, session: BackendSession) -> int:
+    chosen = _chosen(context)
+    if "line" not in chosen:
+        return await start_over(update, context, session)
+    type_id = _argument(update, "type")
+    if type_id == ALL:
+        name = call_texts.ALL_TYPES
+    else:
+        names = _type_names(await services(context).backend.list_terminal_types(session))
+        if type_id not in names:
+            return await _type_picker(update, context, session, call_texts.TYPE_UNAVAILABLE)
+        name = names[type_id]
+    chosen.update(type=type_id, type_name=name)
+    return await _period_picker(update, context)
+
+
+@step(FLOW)
+async def show_periods(update: Update, context: Context, session: BackendSession) -> int:
+    chosen = _chosen(context)
+    if "type" not in chosen or "line" not in chosen:
+        return await _resume(update, context, session)
+    return await _period_picker(update, context)
+
+
+@step(FLOW)
+async def choose_period(update: Update, context: Context, session: BackendSession) -> int:
+    chosen = _chosen(context)
+    if "type" not in chosen or "line" not in chosen:
+        return await _resume(update, context, session)
+    key = _argument(update, "period")
+    if key == periods.CUSTOM:
+        await _display(update, texts.ASK_PERIOD, InlineKeyboardMarkup([_menu_row("periods")]))
+        return TYPE_PERIOD
+    today = local_time(services(context).clock()).date()
+    try:
+        period = periods.resolve(key, today)
+    except ValueError:  # a forged key
+        return await _period_picker(update, context, call_texts.PERIOD_UNAVAILABLE)
+    chosen["period"] = periods.to_json(period)
+    return await _statement(update, context, session)
+
+
+@step(FLOW)
+async def receive_period(update: Update, context: Context, session: BackendSession) -> int:
+    assert update.message is not None and update.message.text is not None
+    chosen = _chosen(context)
+    if "type" not in chosen or "line" not in chosen:
+        return await _resume(update, context, session)
+    try:
+        period = periods.parse(update.message.text)
+    except periods.PeriodError as error:
+        await send(update, str(error), InlineKeyboardMarkup([_menu_row("periods")]))
+        return TYPE_PERIOD
+    chosen["period"] = periods.to_json(period)
+    return await _statement(update, context, session)
+
+
+@step(FLOW)
+async def change_page(update: Update, context: Context, session: BackendSession) -> int:
+    chosen = _chosen(context)
+    if not {"line", "type", "period"} <= chosen.keys():
+        return await _resume(update, context, session)
+    raw = _argument(update, "page")
+    page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    return await _statement(update, context, session, page)
+
+
+@step(FLOW)
+async def use_buttons(update: Update, context: Context, session: BackendSession) -> None:
+    """Text typed where a button is expected: say so (the buttons are just above)."""
+    await send(update, call_texts.USE_BUTTONS)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    await answer_query(update, texts.BUTTON_EXPIRED)
+
+
+async def _leave_to_menu(update: Update, context: Context) -> int:
+    _clear(context)
+    return await common.back_to_menu(update, context)
+
+
+async def _leave_cancelling(update: Update, context: Context) -> int:
+    _clear(context)
+    return await common.cancel(update, context)
+
+
+async def _leave_logging_out(update: Update, context: Context) -> int:
+    _clear(context)
+    leave(context)
+    await menu.logout(update, context)
+    return END
+
+
+def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    def pressed(callback: Any, pattern: str) -> Handler:
+        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}")
+
+    buttons: list[Handler] = [
+        CommandHandler(["menu", "start"], _leave_to_menu),
+        CommandHandler("cancelar", _leave_cancelling),
+        CommandHandler("sair", _leave_logging_out),
+        CallbackQueryHandler(_leave_to_menu, pattern=r"^menu:home$"),
+        pressed(choose_line, "line:"),
+        pressed(show_lines, "lines$"),
+        pressed(choose_type, "type:"),
+        pressed(show_types, "types$"),
+        pressed(choose_period, "period:"),
+        pressed(show_periods, "periods$"),
+        pressed(change_page, "page:"),
+        CallbackQueryHandler(stale_button, pattern=rf"^{PREFIX}:"),
+        typed(FLOW, application, common.unexpected_input, NOT_TEXT),
+    ]
+    period_typed = typed(FLOW, application, receive_period)
+    return flow(
+        FLOW,
+        application,
+        entry_points=[CallbackQueryHandler(start, pattern=rf"^menu:{FLOW}$")],
+        states={
+            CHOOSE_LINE: [*buttons, typed(FLOW, application, use_buttons)],
+            CHOOSE_TYPE: [*buttons, typed(FLOW, application, use_buttons)],
+            CHOOSE_PERIOD: [*buttons, period_typed],
+            TYPE_PERIOD: [*buttons, period_typed],
+            SHOW_PAGE: [*buttons, period_typed],
+        },
+    )
