@@ -6,6 +6,8 @@ import asyncio
 import functools
 import inspect
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -22,9 +24,15 @@ class GuardedBackend:
     protocol documents.
     """
 
-    def __init__(self, inner: Any, timeout: float) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        timeout: float,
+        observe: Callable[[str, float, Exception | None], None] | None = None,
+    ) -> None:
         self._inner = inner
         self._timeout = timeout
+        self._observe = observe
 
     @property
     def inner(self) -> Any:
@@ -37,16 +45,24 @@ class GuardedBackend:
 
         @functools.wraps(attribute)
         async def guarded(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            failure: Exception | None = None
             try:
                 async with asyncio.timeout(self._timeout):
                     return await attribute(*args, **kwargs)
-            except BackendError:
+            except BackendError as error:
+                failure = error
                 raise
             except TimeoutError as error:
                 logger.warning("backend %s timed out after %.1fs", name, self._timeout)
-                raise Unavailable(f"{name} timed out") from error
+                failure = Unavailable(f"{name} timed out")
+                raise failure from error
             except (OSError, aiohttp.ClientError) as error:
                 logger.warning("backend %s failed: %r", name, error)
-                raise Unavailable(f"{name} failed") from error
+                failure = Unavailable(f"{name} failed")
+                raise failure from error
+            finally:
+                if self._observe is not None:
+                    self._observe(name, time.perf_counter() - started, failure)
 
         return guarded

@@ -23,16 +23,32 @@ from telegram.warnings import PTBUserWarning
 
 from backend_client.protocol import SubscriberBackend
 from backend_client.resilience import GuardedBackend
-from bot.conversations import account, login
+from bot.conversations import (
+    account,
+    calls,
+    connections,
+    contacts,
+    due_day,
+    enabling,
+    fiscal_notes,
+    invoices,
+    login,
+    password,
+    statement,
+    tickets,
+)
 from bot.handlers import commands, errors, guards, menu
+from bot.services import mailer
 from bot.services.context import Services, install
 from bot.services.login_guard import LoginGuard
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.login_failures import LoginFailureRepository
 from bot.storage.persistence import SqlPersistence
+from bot.transport import aiohttp_requests
 from bot.ui import texts
 from bot.ui.formatting import TIMEZONE
+from bot.update_processor import OrderedConcurrentProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +109,14 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
+    elif settings.telegram_transport == "aiohttp":
+        request, updates_request = aiohttp_requests(settings.telegram_proxy_url)
+        builder = builder.request(request).get_updates_request(updates_request)
+    elif settings.telegram_proxy_url:  # PTB's own httpx transport, through the proxy
+        builder = builder.proxy(settings.telegram_proxy_url)
+        builder = builder.get_updates_proxy(settings.telegram_proxy_url)
+    # Chats in parallel, each chat's updates in order (see bot.update_processor).
+    builder = builder.concurrent_updates(OrderedConcurrentProcessor(settings.concurrent_updates))
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     application = builder.build()
@@ -118,6 +142,16 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     # Order matters inside group 0: the first handler that accepts an update takes it.
     application.add_handler(login.build(application))
     application.add_handlers(account.handlers())
+    application.add_handler(tickets.build(application))
+    application.add_handler(enabling.build(application))
+    application.add_handler(invoices.build(application))
+    application.add_handler(fiscal_notes.build(application))
+    application.add_handler(contacts.build(application))
+    application.add_handler(calls.build(application))
+    application.add_handler(connections.build(application))
+    application.add_handler(statement.build(application))
+    application.add_handler(due_day.build(application))
+    application.add_handler(password.build(application))
     application.add_handlers(menu.handlers())
     application.add_handlers(commands.handlers())
     application.add_error_handler(errors.on_error)
@@ -125,6 +159,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
 
 async def _post_init(application: BotApplication) -> None:
     await application.bot_data["raw_backend"].start()
+    mailer.schedule_outbox_retries(application)
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     await application.bot.set_my_commands(commands)
     await application.bot.set_my_commands(commands, language_code="pt")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -18,6 +20,12 @@ TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./minha-central.db"
 DEFAULT_SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./minha-central-sandbox.db"
+DEFAULT_SMTP_PORT = 587
+TRANSPORTS = ("aiohttp", "httpx")
+DEFAULT_CONCURRENT_UPDATES = 64
+EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")
+_TRUE = ("1", "true", "yes", "on", "sim")
+_FALSE = ("0", "false", "no", "off", "nao", "não")
 
 
 class SettingsError(Exception):
@@ -39,6 +47,22 @@ class Settings:
     flow_idle_timeout: timedelta = timedelta(minutes=10)
     backend_timeout: float = 15.0
     log_level: str = "INFO"
+    # E-mail (due-day change requests). Without smtp_host, e-mail is disabled.
+    smtp_host: str | None = None
+    smtp_port: int = DEFAULT_SMTP_PORT
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = True
+    smtp_from: str | None = None
+    billing_email: str | None = None
+    # Telegram HTTP client (bot.transport) and per-chat ordered concurrency (bot.update_processor).
+    telegram_transport: str = "aiohttp"
+    concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES
+    telegram_proxy_url: str | None = field(default=None, repr=False)
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.smtp_host is not None
 
     @property
     def bot_base_url(self) -> str:
@@ -109,6 +133,9 @@ def _parse(values: Mapping[str, str]) -> Settings:
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; got {log_level!r}.")
 
+    smtp = _smtp(values, get, problems)
+    telegram_http = _telegram_http(get, problems)
+
     if problems:
         raise SettingsError(problems)
     assert token and database_url and sandbox_url
@@ -124,7 +151,103 @@ def _parse(values: Mapping[str, str]) -> Settings:
         flow_idle_timeout=timedelta(minutes=flow_minutes),
         backend_timeout=backend_timeout,
         log_level=log_level,
+        **smtp,
+        **telegram_http,
     )
+
+
+def _telegram_http(get: Callable[[str], str | None], problems: list[str]) -> dict[str, Any]:
+    """TELEGRAM_TRANSPORT, CONCURRENT_UPDATES and TELEGRAM_PROXY_URL; problems are appended."""
+    transport = (get("TELEGRAM_TRANSPORT") or TRANSPORTS[0]).lower()
+    if transport not in TRANSPORTS:
+        problems.append(
+            f"TELEGRAM_TRANSPORT must be one of {', '.join(TRANSPORTS)}; got {transport!r}."
+        )
+    raw_concurrency = get("CONCURRENT_UPDATES")
+    concurrency = DEFAULT_CONCURRENT_UPDATES
+    if raw_concurrency is not None:
+        if raw_concurrency.isdigit() and int(raw_concurrency) >= 1:
+            concurrency = int(raw_concurrency)
+        else:
+            problems.append(
+                "CONCURRENT_UPDATES must be a whole number of at least 1 (how many chats are "
+                f"served at once; 1 = one update at a time), got {raw_concurrency!r}."
+            )
+    proxy = get("TELEGRAM_PROXY_URL")
+    if proxy is not None:
+        parts = urlsplit(proxy)
+        try:
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a port that is not a number
+            valid = False
+        if not valid:
+            shown = re.sub(r"(?<=://)[^/@]*@", "***@", proxy)  # never echo a password
+            problems.append(
+                "TELEGRAM_PROXY_URL must be an http:// or https:// proxy URL, like "
+                f"'http://proxy.provedor.com.br:3128' (credentials allowed); got {shown!r}."
+            )
+    return {
+        "telegram_transport": transport,
+        "concurrent_updates": concurrency,
+        "telegram_proxy_url": proxy,
+    }
+
+
+def _smtp(
+    values: Mapping[str, str], get: Callable[[str], str | None], problems: list[str]
+) -> dict[str, Any]:
+    """The SMTP_* and BILLING_EMAIL settings; problems are appended, naming the variable."""
+    host = get("SMTP_HOST")
+    if host is not None and not re.fullmatch(r"[A-Za-z0-9._:\[\]-]+", host):
+        problems.append(
+            f"SMTP_HOST must be a host name or IP address (smtp.provedor.com.br), got {host!r}."
+        )
+    raw_port = get("SMTP_PORT")
+    port = DEFAULT_SMTP_PORT
+    if raw_port is not None:
+        if raw_port.isdigit() and 1 <= int(raw_port) <= 65535:
+            port = int(raw_port)
+        else:
+            problems.append(f"SMTP_PORT must be a port number (1-65535), got {raw_port!r}.")
+    raw_starttls = (get("SMTP_STARTTLS") or "true").lower()
+    starttls = raw_starttls in _TRUE
+    if raw_starttls not in _TRUE + _FALSE:
+        problems.append(f"SMTP_STARTTLS must be true or false, got {raw_starttls!r}.")
+    # A password is taken as typed: spaces may be part of it.
+    username, password = get("SMTP_USERNAME"), values.get("SMTP_PASSWORD") or None
+    sender, billing = get("SMTP_FROM"), get("BILLING_EMAIL")
+    if (username is None) != (password is None):
+        problems.append("SMTP_USERNAME and SMTP_PASSWORD must be set together (or neither).")
+    if sender is not None and not _is_address(parseaddr(sender)[1]):
+        problems.append(
+            "SMTP_FROM must be an e-mail address, like 'central@provedor.com.br' or "
+            f"'Minha Central <central@provedor.com.br>'; got {sender!r}."
+        )
+    if billing is not None and not _is_address(billing):
+        problems.append(f"BILLING_EMAIL must be one e-mail address, got {billing!r}.")
+    if host is not None:
+        if sender is None:
+            problems.append(
+                "SMTP_FROM is missing: the sender address is needed when SMTP_HOST is set."
+            )
+        if billing is None:
+            problems.append(
+                "BILLING_EMAIL is missing: the provider's billing address receives the due-day "
+                "change requests when SMTP_HOST is set."
+            )
+    return {
+        "smtp_host": host,
+        "smtp_port": port,
+        "smtp_username": username,
+        "smtp_password": password,
+        "smtp_starttls": starttls,
+        "smtp_from": sender,
+        "billing_email": billing,
+    }
+
+
+def _is_address(value: str) -> bool:
+    return bool(EMAIL_PATTERN.match(value))
 
 
 def _positive_number(raw: str | None, default: float, name: str) -> float | str:

@@ -64,12 +64,16 @@ async def test_menu_button_goes_back_to_the_menu(chat: ChatDriver) -> None:
     assert "O que você precisa?" in shown(calls)
 
 
-async def test_items_still_being_built_say_so_plainly(chat: ChatDriver) -> None:
-    await login(chat)
-    calls = await chat.press("menu:tickets")
-    said = shown(calls)
-    assert "Atendimentos" in said and "em breve" in said
-    assert "erro" not in said.lower()
+async def test_every_menu_item_opens_its_screen(chat: ChatDriver) -> None:
+    await login(chat, COMPANY)
+    for item, _ in texts.MENU_ITEMS:
+        menu_id = chat.message_with_button(f"menu:{item}")
+        calls = await chat.press(f"menu:{item}", menu_id)
+        said = shown(calls)
+        assert methods(calls).count("answerCallbackQuery") == 1, item
+        assert said.strip(), item
+        assert "em breve" not in said and "algo deu errado" not in said, (item, said)
+        await chat.send("/menu")
 
 
 async def test_forged_or_stale_buttons_are_answered_and_harmless(chat: ChatDriver) -> None:
@@ -219,3 +223,16 @@ async def test_an_operation_the_provider_lacks_is_explained(
     monkeypatch.setattr(env.backend, "get_subscriber", unsupported)
     calls = await chat.press("menu:account")
     assert "não está disponível no sistema do seu provedor" in shown(calls)
+
+
+async def test_another_menu_item_leaves_a_flow_half_way(chat: ChatDriver) -> None:
+    await login(chat)
+    menu_id = chat.last_bot_message_id()
+    await chat.press("menu:tickets", menu_id)
+    await chat.tap("Novo atendimento")
+    await chat.tap("Lentidão")
+    # Now the ticket flow waits for a description; the subscriber goes elsewhere instead.
+    await chat.send("/ajuda")
+    await chat.press("menu:account", chat.message_with_button("menu:home"))
+    calls = await chat.send("minha internet está lenta desde ontem")
+    assert "Não entendi" in shown(calls)

@@ -41,6 +41,7 @@ from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
 
 END = ConversationHandler.END
+FLOW_STATE = "flow_state"  # the active flow's current state, JSON (int or str)
 R = TypeVar("R")
 StepHandler = Callable[[Update, Context, BackendSession], Awaitable[Any]]
 
@@ -68,7 +69,13 @@ def step(name: str) -> Callable[[StepHandler], Callable[[Update, Context], Await
                 await send(update, texts.NEED_LOGIN, keyboards.login())
                 return END
             enter(context, name)
-            return await handler(update, context, session)
+            result = await handler(update, context, session)
+            if context.chat_data is not None and sessions.active_flow(context.chat_data) == name:
+                if result == END:
+                    leave(context)
+                elif result is not None:
+                    context.chat_data[FLOW_STATE] = result  # see _timeout_handler
+            return result
 
         return wrapper
 
@@ -121,12 +128,30 @@ async def unexpected_input(update: Update, context: Context) -> None:
         await send(update, texts.EXPECTING_TEXT)
 
 
-def exits() -> list[BaseHandler]:  # type: ignore[type-arg]
-    """Ways out of any flow: /menu, /start, /cancelar and the Menu button."""
+def forget(context: Context, name: str) -> None:
+    """Drop what flow ``name`` kept in chat_data (``chat_data[name]``) and leave it."""
+    if context.chat_data is not None:
+        context.chat_data.pop(name, None)
+        context.chat_data.pop(FLOW_STATE, None)
+        if sessions.active_flow(context.chat_data) == name:
+            leave(context)
+
+
+def exits(name: str) -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Ways out of flow ``name``: /menu, /start, /cancelar and the Menu button."""
+
+    async def to_menu(update: Update, context: Context) -> int:
+        forget(context, name)
+        return await back_to_menu(update, context)
+
+    async def cancelled(update: Update, context: Context) -> int:
+        forget(context, name)
+        return await cancel(update, context)
+
     return [
-        CommandHandler(["menu", "start"], back_to_menu),
-        CommandHandler("cancelar", cancel),
-        CallbackQueryHandler(back_to_menu, pattern=r"^menu:home$"),
+        CommandHandler(["menu", "start"], to_menu),
+        CommandHandler("cancelar", cancelled),
+        CallbackQueryHandler(to_menu, pattern=r"^menu:home$"),
     ]
 
 
@@ -144,19 +169,41 @@ def flow(
         name=name,
         persistent=True,
         entry_points=entry_points,
-        states={**states, ConversationHandler.TIMEOUT: [_timeout_handler(name)]},
-        fallbacks=[*exits(), *(fallbacks or [])],
+        states={
+            **states,
+            ConversationHandler.TIMEOUT: [_timeout_handler(name, _input_states(states))],
+        },
+        fallbacks=[*exits(name), *(fallbacks or [])],
         conversation_timeout=settings.flow_idle_timeout.total_seconds(),
         allow_reentry=True,
     )
 
 
-def _timeout_handler(name: str) -> BaseHandler:  # type: ignore[type-arg]
-    """Called by PTB with the flow's last update once it has been idle too long."""
+def _input_states(states: dict[object, list[BaseHandler]]) -> set[object]:  # type: ignore[type-arg]
+    """States that wait for something typed (a message handler), not just for buttons."""
+    return {
+        state
+        for state, handlers in states.items()
+        if any(isinstance(handler, MessageHandler) for handler in handlers)
+    }
+
+
+def _timeout_handler(name: str, input_states: set[object]) -> BaseHandler:  # type: ignore[type-arg]
+    """Called by PTB with the flow's last update once it has been idle too long.
+
+    Only a step that was waiting for the user to type something says it was closed; a screen
+    of results just quietly stops being a flow (its buttons start the flow again).
+    """
 
     async def timed_out(update: Update, context: Context) -> None:
-        if context.chat_data is not None and sessions.active_flow(context.chat_data) == name:
-            leave(context)
+        data = context.chat_data
+        was_typing = (
+            data is not None
+            and sessions.active_flow(data) == name
+            and data.get(FLOW_STATE) in input_states
+        )
+        forget(context, name)
+        if was_typing:
             await send(update, texts.FLOW_TIMED_OUT, keyboards.back_to_menu())
 
     return TypeHandler(Update, timed_out)

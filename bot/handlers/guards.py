@@ -44,6 +44,11 @@ async def expire_idle_session(update: Update, context: Context) -> None:
     now = found.clock()
     if not sessions.is_idle(context.chat_data, now, found.settings.session_idle_timeout):
         sessions.touch(context.chat_data, now)
+        query = update.callback_query
+        if query is not None and (query.data or "").startswith("menu:"):
+            # A menu item leaves whatever flow was in progress (the item's own flow, if it is
+            # one, becomes active again when it starts).
+            sessions.leave_flow(context.chat_data)
         return
     ended = sessions.end(context.chat_data)
     if ended is not None:

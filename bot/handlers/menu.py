@@ -53,23 +53,10 @@ async def logout(update: Update, context: Context) -> None:
     await show(update, texts.LOGGED_OUT, keyboards.login())
 
 
-async def coming_soon(update: Update, context: Context) -> None:
-    """Items whose flow is still being built say so plainly (never an error)."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    if current_session(context) is None:
-        await show_menu(update, context)
-        return
-    item = update.callback_query.data.removeprefix("menu:")
-    await show(update, texts.coming_soon(item), keyboards.back_to_menu())
-
-
 def handlers() -> list[CommandHandler | CallbackQueryHandler]:  # type: ignore[type-arg]
-    items = "|".join(item for item, _ in texts.MENU_ITEMS)
     return [
         CommandHandler("menu", menu_command),
         CommandHandler("sair", logout),
         CallbackQueryHandler(menu_home, pattern=r"^menu:home$"),
         CallbackQueryHandler(logout, pattern=r"^menu:logout$"),
-        # Registered after every flow: an item with a flow is caught by that flow first.
-        CallbackQueryHandler(coming_soon, pattern=rf"^menu:({items})$"),
     ]

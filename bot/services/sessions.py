@@ -55,3 +55,4 @@ def enter_flow(chat_data: dict[str, Any], name: str) -> None:
 
 def leave_flow(chat_data: dict[str, Any]) -> None:
     chat_data.pop(ACTIVE_FLOW_KEY, None)
+    chat_data.pop("flow_state", None)

@@ -49,14 +49,6 @@ def menu_title(name: str) -> str:
     return f"📋 <b>Menu</b> — olá, {esc(first_name)}! O que você precisa?"
 
 
-def coming_soon(item: str) -> str:
-    return (
-        f"{esc(MENU_LABELS.get(item, item))}\n\n"
-        "Esta opção está chegando em breve ao bot. Enquanto isso, ela está disponível "
-        "na Central do Assinante do seu provedor."
-    )
-
-
 # --- login ---------------------------------------------------------------------------------
 WELCOME = (
     "👋 Olá! Eu sou a <b>Minha Central</b>, o atendimento automático do seu provedor.\n\n"

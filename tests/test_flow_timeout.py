@@ -1,0 +1,49 @@
+"""A flow left idle ends politely: a step waiting for typing says so; a results screen does not."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from tests.conftest import TOKEN, login
+from tests.support.driver import ChatDriver
+from tests.support.driver import texts as shown
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return replace(
+        Settings(
+            telegram_bot_token=TOKEN,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
+        ),
+        flow_idle_timeout=timedelta(seconds=0.5),
+    )
+
+
+async def test_a_step_waiting_for_text_says_it_was_closed(chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:tickets")
+    await chat.tap("Novo atendimento")
+    await chat.tap("Lentidão")
+    before = len(chat.api.calls)
+    await asyncio.sleep(1.2)
+    assert "Encerrei esta etapa" in shown(chat.api.calls[before:])
+    # What is typed afterwards is not taken as the ticket's description.
+    calls = await chat.send("minha internet está lenta")
+    assert "Não entendi" in shown(calls)
+
+
+async def test_a_results_screen_times_out_quietly(chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:statement")
+    await chat.tap("Este mês")
+    before = len(chat.api.calls)
+    await asyncio.sleep(1.2)
+    assert "Encerrei esta etapa" not in shown(chat.api.calls[before:])
