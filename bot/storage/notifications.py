@@ -1,0 +1,274 @@
+"""Linked chats and the notification outbox.
+
+Exactly-once delivery rests on two rules kept here:
+- a notification is enqueued once per (natural key, chat) — a unique constraint, so an
+  overlapping poll or a restart cannot enqueue it twice;
+- a row is marked ``sending`` (committed) before the message goes out and ``sent`` after;
+  a row found ``sending`` at start-up may or may not have reached the chat, so it becomes
+  ``uncertain`` and is never sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.db import Base, UTCDateTime, session_factory
+
+PENDING, SENDING, SENT, FAILED, UNCERTAIN = "pending", "sending", "sent", "failed", "uncertain"
+
+
+class ChatLinkRow(Base):
+    """A chat linked to one of the subscriber's contacts: it receives notifications."""
+
+    __tablename__ = "chat_links"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subscriber_id: Mapped[str] = mapped_column(String(64), index=True)
+    contact_id: Mapped[str] = mapped_column(String(64))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    muted: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class NotificationRow(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("key", "chat_id", name="uq_notifications_key_chat"),
+        Index("ix_notifications_status_send_after", "status", "send_after"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(200))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLink:
+    chat_id: int
+    subscriber_id: str
+    contact_id: str
+    contact_name: str
+    linked_at: datetime
+    active: bool
+    muted: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One notification to one chat."""
+
+    key: str
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    send_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def _link(row: ChatLinkRow) -> ChatLink:
+    return ChatLink(
+        chat_id=row.chat_id,
+        subscriber_id=row.subscriber_id,
+        contact_id=row.contact_id,
+        contact_name=row.contact_name,
+        linked_at=row.linked_at,
+        active=row.active,
+        muted=frozenset(row.muted or ()),
+    )
+
+
+class NotificationStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = session_factory(engine)
+
+    # --- links ---------------------------------------------------------------------------------
+    async def link(
+        self, chat_id: int, subscriber_id: str, contact_id: str, contact_name: str, now: datetime
+    ) -> ChatLink:
+        async with self._sessions.begin() as session:
+            row = await session.get(ChatLinkRow, chat_id)
+            if row is None:
+                row = ChatLinkRow(chat_id=chat_id, muted=[])
+                session.add(row)
+            row.subscriber_id, row.contact_id, row.contact_name = (
+                subscriber_id,
+                contact_id,
+                contact_name,
+            )
+            row.linked_at, row.active = now, True
+            await session.flush()
+            return _link(row)
+
+    async def get_link(self, chat_id: int) -> ChatLink | None:
+        async with self._sessions() as session:
+            row = await session.get(ChatLinkRow, chat_id)
+            return _link(row) if row else None
+
+    async def unlink(self, chat_id: int) -> ChatLink | None:
+        async with self._sessions.begin() as session:
+            row = await session.get(ChatLinkRow, chat_id)
+            if row is None:
+                return None
+            link = _link(row)
+            await session.delete(row)
+            await session.execute(
+                delete(NotificationRow).where(
+                    NotificationRow.chat_id == chat_id, NotificationRow.status == PENDING
+                )
+            )
+            return link
+
+    async def set_muted(self, chat_id: int, muted: Iterable[str]) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ChatLinkRow)
+                .where(ChatLinkRow.chat_id == chat_id)
+                .values(muted=sorted(set(muted)))
+            )
+
+    async def deactivate(self, chat_id: int) -> None:
+        """The chat blocked the bot: stop sending until it links again."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ChatLinkRow).where(ChatLinkRow.chat_id == chat_id).values(active=False)
+            )
+            await session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.chat_id == chat_id, NotificationRow.status == PENDING)
+                .values(status=FAILED, error="chat blocked the bot")
+            )
+
+    async def active_links(self) -> dict[str, list[ChatLink]]:
+        """Active links grouped by subscriber."""
+        grouped: dict[str, list[ChatLink]] = {}
+        async with self._sessions() as session:
+            for row in await session.scalars(select(ChatLinkRow).where(ChatLinkRow.active)):
+                grouped.setdefault(row.subscriber_id, []).append(_link(row))
+        return grouped
+
+    # --- outbox --------------------------------------------------------------------------------
+    async def enqueue(self, items: Sequence[Outgoing], now: datetime) -> int:
+        """Insert what is new; an existing (key, chat) is left alone. Returns how many were new."""
+        if not items:
+            return 0
+        dialect = self._engine.dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        added = 0
+        async with self._sessions.begin() as session:
+            for start in range(0, len(items), 500):
+                batch = items[start : start + 500]
+                statement = (
+                    insert(NotificationRow)
+                    .values(
+                        [
+                            {
+                                "key": item.key,
+                                "chat_id": item.chat_id,
+                                "kind": item.kind,
+                                "payload": item.payload,
+                                "created_at": now,
+                                "send_after": item.send_after,
+                                "status": PENDING,
+                                "attempts": 0,
+                            }
+                            for item in batch
+                        ]
+                    )
+                    .on_conflict_do_nothing(index_elements=["key", "chat_id"])
+                )
+                result = await session.execute(statement)
+                added += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        return added
+
+    async def claim_due(self, now: datetime, limit: int = 100) -> list[Claimed]:
+        """Take pending rows whose time has come and mark them ``sending``."""
+        async with self._sessions.begin() as session:
+            rows = list(
+                await session.scalars(
+                    select(NotificationRow)
+                    .where(NotificationRow.status == PENDING, NotificationRow.send_after <= now)
+                    .order_by(NotificationRow.send_after, NotificationRow.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for row in rows:
+                row.status = SENDING
+                row.attempts += 1
+            return [Claimed(r.id, r.chat_id, r.kind, r.payload, r.attempts) for r in rows]
+
+    async def _set(self, notification_id: int, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == notification_id)
+                .values(**values)
+            )
+
+    async def mark_sent(self, notification_id: int, now: datetime) -> None:
+        await self._set(notification_id, status=SENT, sent_at=now, error=None)
+
+    async def mark_failed(self, notification_id: int, error: str) -> None:
+        await self._set(notification_id, status=FAILED, error=error[:300])
+
+    async def retry_later(self, notification_id: int, when: datetime, error: str) -> None:
+        await self._set(notification_id, status=PENDING, send_after=when, error=error[:300])
+
+    async def recover_interrupted(self) -> int:
+        """At start-up: rows left ``sending`` by a crash are never sent again."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.status == SENDING)
+                .values(status=UNCERTAIN, error="interrupted while sending")
+            )
+            return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+    async def count_by_status(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
+            )
+            return {status: count for status, count in rows.all()}
