@@ -22,7 +22,9 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from backend_client.protocol import SubscriberBackend
+from backend_client.provider import ProviderFeed
 from backend_client.resilience import GuardedBackend
+from bot import metrics
 from bot.conversations import (
     account,
     calls,
@@ -33,17 +35,20 @@ from bot.conversations import (
     fiscal_notes,
     invoices,
     login,
+    notifications,
     password,
     statement,
     tickets,
 )
-from bot.handlers import commands, errors, guards, menu
+from bot.handlers import commands, errors, guards, menu, notification_jobs
 from bot.services import mailer
 from bot.services.context import Services, install
 from bot.services.login_guard import LoginGuard
+from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.login_failures import LoginFailureRepository
+from bot.storage.notifications import NotificationStore
 from bot.storage.persistence import SqlPersistence
 from bot.transport import aiohttp_requests
 from bot.ui import texts
@@ -72,7 +77,33 @@ def create_backend(settings: Settings) -> SubscriberBackend:
         from backend_client.sandbox import SandboxBackend
 
         return SandboxBackend(settings.sandbox_database_url)
+    # Settings validated the variables each backend needs. One request gets a third of the
+    # operation's deadline, so a retried read still fits inside BACKEND_TIMEOUT_SECONDS.
+    url, token = settings.backend_url or "", settings.backend_token or ""
+    timeout = max(1.0, settings.backend_timeout / 3)
+    if settings.backend == "sgp":
+        from backend_client.sgp import SgpBackend
+
+        return SgpBackend(url, token, settings.backend_app or "", timeout=timeout)
+    if settings.backend == "ixc":
+        from backend_client.ixc import IxcBackend
+
+        return IxcBackend(url, settings.backend_user or "", token, timeout=timeout)
+    if settings.backend == "http":
+        from backend_client.http.backend import HttpBackend
+
+        return HttpBackend(url, api_key=token or None, timeout=timeout)
     raise ValueError(f"unknown backend {settings.backend!r}")  # Settings validated it already
+
+
+def create_feed(backend: SubscriberBackend) -> ProviderFeed | None:
+    """The provider-side queries notifications poll, when the backend's system has them."""
+    from backend_client.sandbox import SandboxBackend
+    from backend_client.sandbox.feed import SandboxFeed
+
+    if isinstance(backend, SandboxBackend):
+        return SandboxFeed(backend)
+    return None
 
 
 def build_application(
@@ -89,7 +120,7 @@ def build_application(
     """The whole bot. Tests pass an offline ``request``, a shared ``engine`` and ``backend``."""
     engine = engine or create_engine(settings.database_url)
     raw_backend = backend or create_backend(settings)
-    guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout)
+    guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout, metrics.backend_call)
 
     builder = (
         ApplicationBuilder()
@@ -121,6 +152,13 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     application = builder.build()
 
+    raw_feed = create_feed(raw_backend)
+    feed: Any = (
+        GuardedBackend(raw_feed, settings.backend_timeout, metrics.backend_call)
+        if raw_feed is not None
+        else None
+    )
+    store = NotificationStore(engine)
     install(
         application,
         Services(
@@ -128,6 +166,12 @@ def build_application(
             backend=guarded,
             login_guard=LoginGuard(LoginFailureRepository(engine), clock),
             clock=clock,
+            notifications=store,
+            planner=NotificationPlanner(store, QuietHours.parse(settings.quiet_hours)),
+            feed=feed,
+            detector=(
+                NotificationDetector(feed, settings.notify_days_before_due) if feed else None
+            ),
         ),
     )
     application.bot_data["engine"] = engine
@@ -152,6 +196,8 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handler(statement.build(application))
     application.add_handler(due_day.build(application))
     application.add_handler(password.build(application))
+    application.add_handler(notifications.build(application))
+    application.add_handlers(notifications.handlers())
     application.add_handlers(menu.handlers())
     application.add_handlers(commands.handlers())
     application.add_error_handler(errors.on_error)
@@ -160,6 +206,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
 async def _post_init(application: BotApplication) -> None:
     await application.bot_data["raw_backend"].start()
     mailer.schedule_outbox_retries(application)
+    await notification_jobs.schedule(application)
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     await application.bot.set_my_commands(commands)
     await application.bot.set_my_commands(commands, language_code="pt")

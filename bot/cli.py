@@ -32,8 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     accounts = sandbox_commands.add_parser("accounts", help="list the demo logins")
     accounts.add_argument("--json", action="store_true", help="print as JSON")
+    serve = sandbox_commands.add_parser(
+        "serve", help="serve the sandbox over our HTTP contract (backend_client/openapi.yaml)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8099, help="port to listen on")
 
     args = parser.parse_args(argv)
+    if args.command == "sandbox" and args.sandbox_command == "serve":
+        return _sandbox_serve(args.host, args.port)
     if args.command == "sandbox":
         return _sandbox_accounts(as_json=args.json)
     if args.command == "chat":
@@ -53,6 +60,32 @@ def _sandbox_accounts(*, as_json: bool) -> int:
     for account in DEMO_ACCOUNTS:
         print(f"{format_document(account.document):<20} {account.password:<12} {account.name}")
         print(f"{'':<20} {'':<12} {account.situation}")
+    return 0
+
+
+def _sandbox_serve(host: str, port: int) -> int:
+    """The sandbox provider as a REST server, for the ``http`` backend and for providers."""
+    import os
+
+    from aiohttp import web
+    from dotenv import dotenv_values
+
+    from backend_client.sandbox import SandboxBackend
+    from backend_client.sandbox.api import create_app
+    from bot.settings import DEFAULT_SANDBOX_DATABASE_URL, _async_database_url
+
+    values = {k: v for k, v in dotenv_values(".env").items() if v} if Path(".env").is_file() else {}
+    values.update(os.environ)
+    database_url = _async_database_url(
+        values.get("SANDBOX_DATABASE_URL") or DEFAULT_SANDBOX_DATABASE_URL
+    )
+    if database_url is None:
+        print("SANDBOX_DATABASE_URL must be a sqlite:// or postgresql:// URL.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = create_app(SandboxBackend(database_url), manage_backend=True)
+    print(f"Sandbox provider API on http://{host}:{port}/v1 (Ctrl+C stops)", flush=True)
+    web.run_app(app, host=host, port=port, print=None)
     return 0
 
 

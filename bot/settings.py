@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-BACKENDS = ("sandbox",)
+BACKENDS = ("sandbox", "http", "sgp", "ixc")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -43,6 +43,11 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     backend: str = "sandbox"
     sandbox_database_url: str = DEFAULT_SANDBOX_DATABASE_URL
+    # The provider system (BACKEND=sgp|ixc|http), see README "Provider systems".
+    backend_url: str | None = None
+    backend_token: str | None = field(default=None, repr=False)
+    backend_app: str | None = None
+    backend_user: str | None = None
     session_idle_timeout: timedelta = timedelta(minutes=30)
     flow_idle_timeout: timedelta = timedelta(minutes=10)
     backend_timeout: float = 15.0
@@ -59,6 +64,19 @@ class Settings:
     telegram_transport: str = "aiohttp"
     concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES
     telegram_proxy_url: str | None = field(default=None, repr=False)
+    # Notifications to linked chats (bot.services.notifications).
+    notify_poll_seconds: float = 300.0
+    notify_days_before_due: int = 3
+    quiet_hours: str = "21:00-08:00"
+    backend_events_secret: str | None = field(default=None, repr=False)
+    # Serving: webhook and the HTTP server (bot.runner, bot.web).
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_path: str = "/telegram/webhook"
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    drop_pending_updates: bool = False
+    log_format: str = "text"
 
     @property
     def email_enabled(self) -> bool:
@@ -135,6 +153,9 @@ def _parse(values: Mapping[str, str]) -> Settings:
 
     smtp = _smtp(values, get, problems)
     telegram_http = _telegram_http(get, problems)
+    notify = _notifications(get, problems)
+    serving = _serving(get, problems)
+    provider = _provider(backend, get, problems)
 
     if problems:
         raise SettingsError(problems)
@@ -153,7 +174,129 @@ def _parse(values: Mapping[str, str]) -> Settings:
         log_level=log_level,
         **smtp,
         **telegram_http,
+        **notify,
+        **serving,
+        **provider,
     )
+
+
+_PROVIDER_NEEDS = {
+    "sgp": ("BACKEND_URL", "BACKEND_TOKEN", "BACKEND_APP"),
+    "ixc": ("BACKEND_URL", "BACKEND_USER", "BACKEND_TOKEN"),
+    "http": ("BACKEND_URL",),
+}
+_PROVIDER_HINTS = {
+    "BACKEND_URL": "the address of the provider system, e.g. https://sgp.provedor.com.br",
+    "BACKEND_TOKEN": "the integration token created in the provider system",
+    "BACKEND_APP": "the SGP app name the token belongs to (case-sensitive)",
+    "BACKEND_USER": "the id of the IXC webservice user that owns the token",
+}
+
+
+def _provider(
+    backend: str, get: Callable[[str], str | None], problems: list[str]
+) -> dict[str, Any]:
+    """BACKEND_URL, BACKEND_TOKEN, BACKEND_APP, BACKEND_USER: required only by the chosen backend.
+    Messages never repeat the token."""
+    given = {name: get(name) for name in _PROVIDER_HINTS}
+    for name in _PROVIDER_NEEDS.get(backend, ()):
+        if given[name] is None:
+            problems.append(f"{name} is missing: BACKEND={backend} needs {_PROVIDER_HINTS[name]}.")
+    url = given["BACKEND_URL"]
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(f"BACKEND_URL must be an http(s) URL (scheme {parts.scheme!r} given).")
+        elif parts.username or parts.password:
+            problems.append(
+                "BACKEND_URL must not carry credentials; set BACKEND_USER / BACKEND_TOKEN instead."
+            )
+        url = url.rstrip("/")
+    user = given["BACKEND_USER"]
+    if backend == "ixc" and user is not None and not user.isdigit():
+        problems.append(f"BACKEND_USER must be the numeric id of the IXC user, got {user!r}.")
+    return {
+        "backend_url": url,
+        "backend_token": given["BACKEND_TOKEN"],
+        "backend_app": given["BACKEND_APP"],
+        "backend_user": user,
+    }
+
+
+_QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+
+def _notifications(get: Callable[[str], str | None], problems: list[str]) -> dict[str, Any]:
+    """NOTIFY_POLL_SECONDS, NOTIFY_DAYS_BEFORE_DUE, QUIET_HOURS, BACKEND_EVENTS_SECRET."""
+    poll = _positive_number(get("NOTIFY_POLL_SECONDS"), 300, "NOTIFY_POLL_SECONDS")
+    if isinstance(poll, str):
+        problems.append(poll)
+        poll = 300
+    raw_days = get("NOTIFY_DAYS_BEFORE_DUE") or "3"
+    if not raw_days.isdigit() or not 1 <= int(raw_days) <= 15:
+        problems.append(
+            f"NOTIFY_DAYS_BEFORE_DUE must be a whole number from 1 to 15, got {raw_days!r}."
+        )
+        raw_days = "3"
+    quiet = (get("QUIET_HOURS") or "21:00-08:00").replace(" ", "")
+    if not _QUIET_HOURS.match(quiet):
+        problems.append(f"QUIET_HOURS must look like 21:00-08:00 (start-end, 24 h), got {quiet!r}.")
+    secret = get("BACKEND_EVENTS_SECRET")
+    if secret is not None and len(secret) < 16:
+        problems.append("BACKEND_EVENTS_SECRET must have at least 16 characters.")
+    return {
+        "notify_poll_seconds": float(poll),
+        "notify_days_before_due": int(raw_days),
+        "quiet_hours": quiet,
+        "backend_events_secret": secret,
+    }
+
+
+def _serving(get: Callable[[str], str | None], problems: list[str]) -> dict[str, Any]:
+    """WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_PATH, HTTP_HOST, HTTP_PORT, DROP_PENDING_UPDATES,
+    LOG_FORMAT."""
+    webhook_url = get("WEBHOOK_URL")
+    if webhook_url is not None:
+        parts = urlsplit(webhook_url)
+        if parts.scheme != "https" or not parts.netloc:
+            problems.append(
+                "WEBHOOK_URL must be the bot's public https:// address (Telegram only calls "
+                f"HTTPS), e.g. https://bot.provedor.com.br; got {webhook_url!r}."
+            )
+    secret = get("WEBHOOK_SECRET")
+    if webhook_url is not None and secret is None:
+        problems.append(
+            "WEBHOOK_SECRET is missing: with WEBHOOK_URL set, Telegram must send a secret token "
+            "(16-256 letters, digits, _ or -)."
+        )
+    elif secret is not None and not _SECRET_TOKEN.match(secret):
+        problems.append("WEBHOOK_SECRET must be 16-256 letters, digits, _ or -.")
+    path = get("WEBHOOK_PATH") or "/telegram/webhook"
+    if not re.fullmatch(r"/[A-Za-z0-9/_-]{1,100}", path):
+        problems.append(f"WEBHOOK_PATH must be a URL path like /telegram/webhook, got {path!r}.")
+    raw_port = get("HTTP_PORT")
+    port: int | None = None
+    if raw_port is not None:
+        if raw_port.isdigit() and 1 <= int(raw_port) <= 65535:
+            port = int(raw_port)
+        else:
+            problems.append(f"HTTP_PORT must be a port number (1-65535), got {raw_port!r}.")
+    drop = (get("DROP_PENDING_UPDATES") or "false").lower()
+    if drop not in _TRUE + _FALSE:
+        problems.append(f"DROP_PENDING_UPDATES must be true or false, got {drop!r}.")
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        problems.append(f"LOG_FORMAT must be text or json, got {log_format!r}.")
+    return {
+        "webhook_url": webhook_url,
+        "webhook_secret": secret,
+        "webhook_path": path,
+        "http_host": get("HTTP_HOST") or "127.0.0.1",
+        "http_port": port,
+        "drop_pending_updates": drop in _TRUE,
+        "log_format": log_format,
+    }
 
 
 def _telegram_http(get: Callable[[str], str | None], problems: list[str]) -> dict[str, Any]:

@@ -35,6 +35,9 @@ async def test_login_with_cpf_shows_the_menu_and_deletes_the_password(
     assert methods(calls).index("deleteMessage") < methods(calls).index("sendMessage")
     said = shown(calls)
     assert "Maria Aparecida dos Santos" in said
+    # First login on this chat: the offer to link it for notifications, then the menu.
+    assert "Receber avisos neste chat?" in said
+    calls = await chat.tap("Agora não")
     menu = calls[-1]
     labels = [label for label, _ in menu.buttons]
     assert labels == [label for _, label in texts.MENU_ITEMS] + [texts.MENU_LOGOUT]
@@ -68,7 +71,10 @@ async def test_company_logs_in_with_formatted_cnpj_and_its_name_is_not_mangled(
     await chat.send("/start")
     await chat.send(format_document(COMPANY.document))
     calls = await chat.send(COMPANY.password)
-    assert "Silva & Filhos <Ltda>" in shown(calls)
+    said = shown(calls)
+    assert "Silva & Filhos <Ltda>" in said
+    offered = [label for call in calls for label, _ in call.buttons]
+    assert any("Roberta Silva" in label for label in offered)  # contacts offered for linking
 
 
 async def test_alphanumeric_cnpj_in_lowercase_is_accepted(chat: ChatDriver) -> None:
@@ -76,7 +82,7 @@ async def test_alphanumeric_cnpj_in_lowercase_is_accepted(chat: ChatDriver) -> N
     calls = await chat.send("12.abc.345/01de-35")
     assert "senha" in shown(calls)
     calls = await chat.send("demo4567")
-    assert "Menu" in shown(calls)
+    assert "Você entrou na sua central" in shown(calls)
 
 
 async def test_wrong_password_then_right_one(chat: ChatDriver) -> None:
@@ -86,7 +92,7 @@ async def test_wrong_password_then_right_one(chat: ChatDriver) -> None:
     assert "Usuário ou senha inválida." in shown(calls)
     assert "deleteMessage" in methods(calls)
     calls = await chat.send(PERSON.password)
-    assert "Menu" in shown(calls)
+    assert "Você entrou na sua central" in shown(calls)
 
 
 async def test_other_document_button_goes_back_to_the_document(chat: ChatDriver) -> None:
@@ -126,13 +132,13 @@ async def test_five_failures_lock_the_chat_and_the_document_for_15_minutes(
     await other.send("/start")
     await other.send(COMPANY.document)
     calls = await other.send(COMPANY.password)
-    assert "Menu" in shown(calls)
+    assert "Você entrou na sua central" in shown(calls)
 
     clock.advance(minutes=16)
     await chat.send("/start")
     await chat.send(PERSON.document)
     calls = await chat.send(PERSON.password)
-    assert "Menu" in shown(calls)
+    assert "Você entrou na sua central" in shown(calls)
 
 
 async def test_a_photo_instead_of_the_password_is_asked_again(chat: ChatDriver) -> None:
@@ -141,7 +147,7 @@ async def test_a_photo_instead_of_the_password_is_asked_again(chat: ChatDriver) 
     calls = await chat.send_photo()
     assert "mensagem de texto" in shown(calls)
     calls = await chat.send(PERSON.password)
-    assert "Menu" in shown(calls)
+    assert "Você entrou na sua central" in shown(calls)
 
 
 async def test_cancel_during_login(chat: ChatDriver) -> None:
@@ -161,7 +167,7 @@ async def test_restart_between_document_and_password_resumes_the_login(env: BotE
     await env.launch()  # the process restarts
     chat = env.chat()
     calls = await chat.send(PERSON.password)
-    assert "Menu" in shown(calls)
+    assert "Você entrou na sua central" in shown(calls)
     assert "deleteMessage" in methods(calls)
 
 

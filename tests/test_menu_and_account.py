@@ -181,7 +181,7 @@ async def test_backend_down_at_login_keeps_the_document(
     assert "não respondeu" in shown(calls)
     monkeypatch.setattr(env.backend, "login", original)
     calls = await chat.send(PERSON.password)
-    assert "Menu" in shown(calls)
+    assert "Você entrou na sua central" in shown(calls)
 
 
 async def test_a_bug_gets_a_polite_message(
@@ -207,7 +207,7 @@ async def test_commands_are_registered_in_portuguese(env: BotEnv) -> None:
     registered = [c for c in env.api.calls if c.method == "setMyCommands"]
     assert registered
     names = [command["command"] for command in registered[-1].params["commands"]]
-    assert names == ["start", "menu", "ajuda", "cancelar", "sair"]
+    assert names == ["start", "menu", "ajuda", "cancelar", "sair", "notificacoes", "parar"]
 
 
 async def test_an_operation_the_provider_lacks_is_explained(

@@ -16,7 +16,7 @@ async def test_login_menu_and_a_button_press(
     monkeypatch.chdir(tmp_path)
     for name in ("DATABASE_URL", "SANDBOX_DATABASE_URL", "TELEGRAM_BOT_TOKEN", "BACKEND"):
         monkeypatch.delenv(name, raising=False)
-    typed = io.StringIO("318.456.720-62\ndemo1234\n1\n99\n/fim\n")
+    typed = io.StringIO("318.456.720-62\ndemo1234\n4\n1\n99\n/fim\n")
     shown = io.StringIO()
 
     assert await run_chat(tmp_path / "downloads", stdin=typed, out=shown) == 0
@@ -24,7 +24,8 @@ async def test_login_menu_and_a_button_press(
     output = shown.getvalue()
     assert "Para entrar, envie o CPF ou CNPJ" in output
     assert "(sua mensagem foi apagada pelo bot)" in output  # the password
-    assert "[1] 👤 Minha Conta" in output and "[12] 🚪 Sair" in output
+    assert "[4] Agora não" in output  # the offer to link this chat, declined
+    assert "[1] 👤 Minha Conta" in output and "[13] 🚪 Sair" in output
     assert "Maria Aparecida dos Santos" in output
     assert "(escolha um botão de 1 a 2)" in output  # 99 is not a button of Minha Conta
     assert "<b>" not in output

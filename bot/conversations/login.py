@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from backend_client.errors import InvalidCredentials, Unavailable
 from backend_client.formats.documents import mask_document, normalize_document
+from bot.conversations import notifications
 from bot.conversations.common import InFlow, enter, leave, typed
 from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
@@ -127,7 +128,8 @@ async def receive_password(update: Update, context: Context) -> int:
     sessions.begin(context.chat_data, backend_session, found.clock())
     logger.info("subscriber %s logged in from chat %s", backend_session.subscriber_id, chat_id)
     await send(update, texts.logged_in(backend_session.name))
-    await show_menu(update, context, new_message=True)
+    if not await notifications.offer_after_login(update, context, backend_session):
+        await show_menu(update, context, new_message=True)
     return END
 
 

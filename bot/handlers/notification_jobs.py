@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from backend_client.errors import BackendError
+from bot import metrics
 from bot.services.notifications import NotificationDetector, NotificationPlanner
 from bot.storage.notifications import Claimed, NotificationStore
 from bot.ui.texts import notifications as texts
@@ -132,3 +133,50 @@ async def poll_and_plan(
         logger.warning("notification poll skipped: backend unavailable (%s)", error)
         return 0
     return await planner.plan(notices, now)
+
+
+async def schedule(application: Any) -> None:
+    """At start-up: settle rows a crash left mid-send, then poll and deliver on a schedule.
+
+    The schedule is rebuilt at every start; what is due lives in the database, so a restart
+    loses nothing and sends nothing twice.
+    """
+    found = application.bot_data["services"]
+    recovered = await found.notifications.recover_interrupted()
+    if recovered:
+        logger.warning(
+            "%d notification(s) were interrupted mid-send; not sending them again", recovered
+        )
+    queue = application.job_queue
+    if queue is None:
+        logger.warning("no job queue: notifications are not scheduled")
+        return
+    if found.detector is not None:
+        queue.run_repeating(
+            _poll_job, interval=found.settings.notify_poll_seconds, first=10, name="notify-poll"
+        )
+    else:
+        logger.info("this backend offers no notification feed; only pushed events are sent")
+    queue.run_repeating(_deliver_job, interval=DELIVERY_INTERVAL, first=15, name="notify-deliver")
+
+
+DELIVERY_INTERVAL = 20.0
+
+
+async def _poll_job(context: Any) -> None:
+    found = context.application.bot_data["services"]
+    added = await poll_and_plan(found.detector, found.planner, found.clock())
+    if added:
+        await _deliver_job(context)
+
+
+async def _deliver_job(context: Any) -> None:
+    found = context.application.bot_data["services"]
+    while True:
+        report = await deliver_due(context.bot, found.notifications, found.clock)
+        for outcome in ("sent", "failed", "blocked", "deferred"):
+            count = getattr(report, outcome)
+            if count:
+                metrics.NOTIFICATIONS.labels(outcome).inc(count)
+        if report.sent + report.failed + report.blocked < BATCH or report.deferred:
+            return

@@ -59,7 +59,7 @@ class InProcessRequest(BaseRequest):
 def _files(request_data: RequestData) -> dict[str, tuple[str, bytes, str | None]]:
     found = {}
     for name, value in request_data.multipart_data.items():
-        filename, content, mime = (list(value) + [None])[:3]  # type: ignore[arg-type]
+        filename, content, mime = [*list(value), None][:3]  # type: ignore[arg-type]
         raw = content if isinstance(content, bytes) else content.read()
         found[name] = (str(filename or name), raw, mime)
     return found

@@ -10,8 +10,11 @@ from typing import Any
 from telegram.ext import Application, CallbackContext
 
 from backend_client.protocol import SubscriberBackend
+from backend_client.provider import ProviderFeed
 from bot.services.login_guard import LoginGuard
+from bot.services.notifications import Notice, NotificationDetector, NotificationPlanner
 from bot.settings import Settings
+from bot.storage.notifications import NotificationStore
 
 SERVICES_KEY = "services"
 
@@ -22,6 +25,15 @@ class Services:
     backend: SubscriberBackend
     login_guard: LoginGuard
     clock: Callable[[], datetime]
+    notifications: NotificationStore
+    planner: NotificationPlanner
+    # None when the provider's system offers no feed: notifications are then only pushed.
+    feed: ProviderFeed | None = None
+    detector: NotificationDetector | None = None
+
+    async def accept_pushed_notices(self, notices: list[Notice]) -> int:
+        """Events pushed by the backend (bot.web) go where polled ones go."""
+        return await self.planner.plan(notices, self.clock())
 
 
 def install(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:

@@ -23,6 +23,10 @@ async def test_wrong_then_right_login_menu_and_minha_conta(local_api: LocalBotAp
 
     mark = len(user.chat.events)
     await user.send("demo1234")
+    await user.wait_for_text("Receber avisos neste chat?", since=mark)
+    mark = len(user.chat.events)
+    await user.tap("Maria Aparecida dos Santos (Financeiro)")
+    await user.wait_for_text("Cadastro vinculado com sucesso", since=mark)
     await user.wait_for_text("O que você precisa?", since=mark)
 
     mark = len(user.chat.events)
@@ -46,6 +50,10 @@ async def test_company_name_with_html_characters_arrives_intact(local_api: Local
     await user.send("demo3456")
     said = await user.wait_for_text("Silva & Filhos <Ltda>")
     assert "Silva & Filhos <Ltda>" in said
+    await user.wait_for_text("Receber avisos neste chat?")
+    mark = len(user.chat.events)
+    await user.tap("Agora não")
+    await user.wait_for_text("O que você precisa?", since=mark)
 
 
 async def test_every_button_press_is_answered(local_api: LocalBotApi) -> None:
@@ -60,4 +68,4 @@ async def test_every_button_press_is_answered(local_api: LocalBotApi) -> None:
 
 async def test_commands_are_registered(local_api: LocalBotApi) -> None:
     names = [command["command"] for command in local_api.commands["pt"]]
-    assert names == ["start", "menu", "ajuda", "cancelar", "sair"]
+    assert names == ["start", "menu", "ajuda", "cancelar", "sair", "notificacoes", "parar"]

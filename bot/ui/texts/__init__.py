@@ -28,6 +28,7 @@ MENU_ITEMS: tuple[tuple[str, str], ...] = (
     ("due_day", "📅 Alterar Vencimento"),
     ("tickets", "🛠 Atendimentos"),
     ("password", "🔑 Alterar Senha"),
+    ("notifications", "🔔 Notificações"),
 )
 MENU_LOGOUT = "🚪 Sair"
 MENU_LABELS = dict(MENU_ITEMS)
@@ -41,6 +42,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ajuda", "Como usar o bot"),
     ("cancelar", "Cancelar o que está em andamento"),
     ("sair", "Sair da sua conta"),
+    ("notificacoes", "Avisos neste chat: ver e escolher"),
+    ("parar", "Parar de receber avisos neste chat"),
 )
 
 
@@ -101,6 +104,8 @@ HELP = (
     "/menu — mostrar o menu\n"
     "/cancelar — cancelar o que está em andamento\n"
     "/sair — sair da sua conta\n"
+    "/notificacoes — escolher os avisos que chegam neste chat\n"
+    "/parar — parar de receber avisos neste chat\n"
     "/ajuda — esta mensagem\n\n"
     "Sua senha nunca fica guardada aqui: a mensagem com ela é apagada assim que eu leio."
 )

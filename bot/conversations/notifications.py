@@ -1,0 +1,227 @@
+"""🔔 Notificações and Vincular contato (seed 1, 1.1, 1.1.1.1): link this chat to a contact.
+
+After a first login on an unlinked chat the bot offers the subscriber's contacts; choosing one
+records the chat as that contact's device in the backend and in our database, so notifications
+reach it even after logout. The settings screen toggles each kind of notice and unlinks; ``/parar``
+unlinks at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from backend_client.errors import BackendError
+from backend_client.models import BackendSession, Contact
+from bot.conversations.common import END, flow, step
+from bot.conversations.contacts import NewContactSteps
+from bot.handlers.guards import Context, current_session, requires_login
+from bot.handlers.menu import show_menu
+from bot.services.context import services
+from bot.services.notifications import GROUP_OF_KIND
+from bot.ui import keyboards
+from bot.ui import texts as common
+from bot.ui.keyboards import button
+from bot.ui.screens import answer_query, send, show
+from bot.ui.texts import notifications as texts
+
+logger = logging.getLogger(__name__)
+FLOW = "link"  # the new-contact-then-link flow
+DECLINED_KEY = "link_declined"
+GROUPS = {group for group, _ in texts.GROUPS}
+assert set(GROUP_OF_KIND.values()) == GROUPS
+
+
+def device_id(chat_id: int) -> str:
+    return f"telegram:{chat_id}"
+
+
+async def offer_after_login(update: Update, context: Context, session: BackendSession) -> bool:
+    """Offer linking when this chat is not linked yet; False when there is nothing to offer."""
+    chat = update.effective_chat
+    found = services(context)
+    if chat is None or context.chat_data is None or context.chat_data.get(DECLINED_KEY):
+        return False
+    if await found.notifications.get_link(chat.id) is not None:
+        return False
+    await _show_offer(update, context, session, edit=False)
+    return True
+
+
+async def _show_offer(
+    update: Update, context: Context, session: BackendSession, *, edit: bool
+) -> None:
+    contacts = await services(context).backend.list_contacts(session)
+    rows = [
+        [button(texts.link_contact_label(c.name, c.type.name), f"link:contact:{c.id}")]
+        for c in contacts
+    ]
+    rows.append([button(texts.BUTTON_NEW_CONTACT, "link:new")])
+    rows.append([button(texts.BUTTON_NOT_NOW, "link:later")])
+    text = texts.LINK_OFFER if contacts else texts.LINK_NO_CONTACTS
+    keyboard = InlineKeyboardMarkup(rows)
+    if edit:
+        await show(update, text, keyboard)
+    else:
+        await send(update, text, keyboard)
+
+
+@requires_login
+async def link_contact(update: Update, context: Context, session: BackendSession) -> None:
+    assert update.callback_query is not None and update.effective_chat is not None
+    contact_id = (update.callback_query.data or "").removeprefix("link:contact:")
+    await link_chat(update, context, session, contact_id)
+
+
+async def link_chat(
+    update: Update, context: Context, session: BackendSession, contact_id: str
+) -> None:
+    """Link this chat to one of the subscriber's contacts (also used after a new contact)."""
+    assert update.effective_chat is not None
+    found = services(context)
+    contacts = {c.id: c for c in await found.backend.list_contacts(session)}
+    contact = contacts.get(contact_id)
+    if contact is None:  # a forged or stale button
+        await answer_query(update, common.BUTTON_EXPIRED)
+        await _show_offer(update, context, session, edit=True)
+        return
+    chat_id = update.effective_chat.id
+    await found.backend.link_contact_device(session, contact.id, device_id(chat_id))
+    assert found.notifications is not None
+    await found.notifications.link(
+        chat_id, session.subscriber_id, contact.id, contact.name, found.clock()
+    )
+    logger.info("chat %s linked to contact %s", chat_id, contact.id)
+    await show(update, texts.LINKED)
+    await show_menu(update, context, new_message=True)
+
+
+# --- a new contact, then the link (reuses the Contatos steps) ------------------------------------
+async def _contact_saved(
+    update: Update, context: Context, session: BackendSession, contact: Contact
+) -> int:
+    await link_chat(update, context, session, contact.id)
+    return END
+
+
+async def _contact_cancelled(update: Update, context: Context, session: BackendSession) -> int:
+    await _show_offer(update, context, session, edit=False)
+    return END
+
+
+NEW_CONTACT = NewContactSteps(FLOW, "lnc", on_saved=_contact_saved, on_cancel=_contact_cancelled)
+
+
+@step(FLOW)
+async def new_contact(update: Update, context: Context, session: BackendSession) -> object:
+    return await NEW_CONTACT.begin(update, context, session)
+
+
+def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    return flow(
+        FLOW,
+        application,
+        entry_points=[CallbackQueryHandler(new_contact, pattern=r"^link:new$")],
+        states=NEW_CONTACT.states(application),
+    )
+
+
+@requires_login
+async def later(update: Update, context: Context, session: BackendSession) -> None:
+    if context.chat_data is not None:
+        context.chat_data[DECLINED_KEY] = True  # not offered again; 🔔 Notificações links later
+    await show(update, texts.NOT_NOW)
+    await show_menu(update, context, new_message=True)
+
+
+@requires_login
+async def offer(update: Update, context: Context, session: BackendSession) -> None:
+    await _show_offer(update, context, session, edit=True)
+
+
+# --- settings screen ----------------------------------------------------------------------------
+async def _settings_screen(update: Update, context: Context) -> tuple[str, InlineKeyboardMarkup]:
+    assert update.effective_chat is not None
+    store = services(context).notifications
+    link = await store.get_link(update.effective_chat.id) if store else None
+    rows = []
+    if link is None:
+        if current_session(context) is not None:
+            rows.append([button(texts.BUTTON_LINK, "link:offer")])
+        title = texts.settings_title(None, True)
+    else:
+        title = texts.settings_title(link.contact_name, link.active)
+        rows += [
+            [button(texts.toggle_label(group, group not in link.muted), f"notif:toggle:{group}")]
+            for group, _ in texts.GROUPS
+        ]
+        rows.append([button(texts.BUTTON_UNLINK, "notif:unlink")])
+    rows.append([button(common.BUTTON_MENU, "menu:home")])
+    return title, InlineKeyboardMarkup(rows)
+
+
+async def settings(update: Update, context: Context) -> None:
+    """Menu item and /notificacoes: works for a linked chat even after logout."""
+    text, keyboard = await _settings_screen(update, context)
+    if update.callback_query is not None:
+        await show(update, text, keyboard)
+    else:
+        await send(update, text, keyboard)
+
+
+async def toggle(update: Update, context: Context) -> None:
+    assert update.callback_query is not None and update.effective_chat is not None
+    group = (update.callback_query.data or "").removeprefix("notif:toggle:")
+    store = services(context).notifications
+    link = await store.get_link(update.effective_chat.id) if store else None
+    if store is None or link is None or group not in GROUPS:
+        await answer_query(update, common.BUTTON_EXPIRED)
+        await settings(update, context)
+        return
+    muted = set(link.muted) ^ {group}
+    await store.set_muted(link.chat_id, muted)
+    await settings(update, context)
+
+
+async def unlink(update: Update, context: Context) -> None:
+    """The button and /parar: stop notifications here, in our database and in the backend."""
+    assert update.effective_chat is not None
+    found = services(context)
+    link = (
+        await found.notifications.unlink(update.effective_chat.id) if found.notifications else None
+    )
+    if link is None:
+        await answer_query(update)
+        await send(update, texts.PARAR_NEEDS_NOTHING, keyboards.back_to_menu())
+        return
+    session = current_session(context)
+    try:
+        if session is not None and session.subscriber_id == link.subscriber_id:
+            await found.backend.unlink_contact_device(
+                session, link.contact_id, device_id(link.chat_id)
+            )
+        elif found.feed is not None:
+            await found.feed.unlink_device(link.contact_id, device_id(link.chat_id))
+    except BackendError as error:
+        # Our side is unlinked already (nothing more is sent); the provider's record is stale.
+        logger.warning("could not unlink chat %s in the backend: %s", link.chat_id, error)
+    logger.info("chat %s unlinked from contact %s", link.chat_id, link.contact_id)
+    await answer_query(update)
+    keyboard = keyboards.back_to_menu() if session else keyboards.login()
+    await show(update, texts.UNLINKED, keyboard)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CallbackQueryHandler(link_contact, pattern=r"^link:contact:[\w.-]{1,50}$"),
+        CallbackQueryHandler(later, pattern=r"^link:later$"),
+        CallbackQueryHandler(offer, pattern=r"^link:offer$"),
+        CallbackQueryHandler(settings, pattern=r"^menu:notifications$"),
+        CommandHandler("notificacoes", settings),
+        CallbackQueryHandler(toggle, pattern=r"^notif:toggle:\w{1,30}$"),
+        CallbackQueryHandler(unlink, pattern=r"^notif:unlink$"),
+        CommandHandler("parar", unlink),
+    ]
