@@ -40,7 +40,7 @@ from bot.conversations import (
     statement,
     tickets,
 )
-from bot.handlers import commands, errors, guards, menu, notification_jobs
+from bot.handlers import commands, errors, guards, menu, notification_jobs, observe
 from bot.services import mailer
 from bot.services.context import Services, install
 from bot.services.login_guard import LoginGuard
@@ -181,6 +181,7 @@ def build_application(
 
 
 def _add_handlers(application: BotApplication, settings: Settings) -> None:
+    application.add_handler(TypeHandler(Update, observe.record_update), group=-3)
     application.add_handler(TypeHandler(Update, guards.private_chats_only), group=-2)
     application.add_handler(TypeHandler(Update, guards.expire_idle_session), group=-1)
     # Order matters inside group 0: the first handler that accepts an update takes it.

@@ -19,7 +19,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="minha-central", description="Minha Central: the subscriber center on Telegram."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start the bot (long polling)")
+    run = commands.add_parser("run", help="start the bot (long polling, or webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve Telegram's webhook (needs WEBHOOK_URL and WEBHOOK_SECRET)",
+    )
+    database = commands.add_parser("db", help="the bot's database schema")
+    database.add_argument("action", choices=("upgrade", "current"))
     chat = commands.add_parser(
         "chat", help="chat with the bot in this terminal (sandbox + local Bot API, no token)"
     )
@@ -45,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sandbox_accounts(as_json=args.json)
     if args.command == "chat":
         return _chat(Path(args.downloads))
-    return _run()
+    if args.command == "db":
+        return _db(args.action)
+    return _run(webhook=args.webhook)
 
 
 def _sandbox_accounts(*, as_json: bool) -> int:
@@ -100,37 +109,55 @@ def _chat(downloads: Path) -> int:
         return 0
 
 
-def _run() -> int:
+def _settings_or_exit() -> Settings | None:
     try:
-        settings = Settings.from_env()
+        return Settings.from_env()
     except SettingsError as error:
         print("Minha Central cannot start; fix the configuration:", file=sys.stderr)
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
+def _run(*, webhook: bool) -> int:
+    settings = _settings_or_exit()
+    if settings is None:
         return 2
+    if webhook and settings.webhook_url is None:
+        print("--webhook needs WEBHOOK_URL and WEBHOOK_SECRET in the settings.", file=sys.stderr)
+        return 2
+    from bot.logs import configure_logging
+    from bot.runner import serve
+    from bot.storage.migrations import SchemaOutOfDate
 
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and those URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        asyncio.run(serve(settings, webhook=webhook or settings.webhook_url is not None))
+    except SchemaOutOfDate as error:
+        print(str(error), file=sys.stderr)
+        return 3
+    return 0
 
-    from bot.application import ALLOWED_UPDATES, build_application
-    from bot.storage.db import create_engine, create_schema
 
-    engine = create_engine(settings.database_url)
+def _db(action: str) -> int:
+    """``db upgrade`` applies the migrations; ``db current`` shows where the schema is."""
+    settings = _settings_or_exit()
+    if settings is None:
+        return 2
+    from bot.storage.db import create_engine
+    from bot.storage.migrations import current_revision, head_revision, upgrade
 
-    async def prepare() -> None:
-        await create_schema(engine)
-        await engine.dispose()  # run_polling uses its own event loop
+    async def act() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            if action == "upgrade":
+                await upgrade(engine)
+            current = await current_revision(engine)
+        finally:
+            await engine.dispose()
+        return f"schema revision: {current or 'empty'} (this version needs {head_revision()})"
 
-    asyncio.run(prepare())
-    application = build_application(settings, engine=engine)
-    logging.getLogger(__name__).info(
-        "starting Minha Central (backend=%s, api=%s)", settings.backend, settings.telegram_api_url
-    )
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    print(asyncio.run(act()))
     return 0
 
 

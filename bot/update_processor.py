@@ -22,11 +22,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Hashable
 from typing import Any, Final
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import metrics
 
 __all__ = ["SHARED_LANE", "OrderedConcurrentProcessor", "lane_of"]
 
@@ -93,10 +96,12 @@ class OrderedConcurrentProcessor(BaseUpdateProcessor):
             assert previous is not None
             previous.add_done_callback(lambda _: self._pass_turn(lane, turn))
             raise
+        started = time.perf_counter()
         try:
             await coroutine
         finally:
             self._pass_turn(lane, turn)
+            metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
 
     async def _wait_for(self, previous: asyncio.Future[None]) -> None:
         """Wait for ``previous`` without holding a concurrency slot; hold one again after."""

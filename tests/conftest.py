@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend_client.sandbox import DEMO_ACCOUNTS, SandboxBackend
 from bot.application import build_application
 from bot.settings import Settings
-from bot.storage.db import create_engine, create_schema
+from bot.storage.db import create_engine
+from bot.storage.migrations import upgrade
 from tests.support.driver import ChatDriver
 from tests.support.fake_telegram import FakeTelegram
 
@@ -120,7 +121,7 @@ async def env(
 ) -> AsyncIterator[BotEnv]:
     shutil.copy(seeded_sandbox_file, tmp_path / "sandbox.db")
     engine = create_engine(settings.database_url)
-    await create_schema(engine)
+    await upgrade(engine)
     bot_env = BotEnv(settings, engine, FakeTelegram(), clock, settings.sandbox_database_url)
     await bot_env.launch()
     yield bot_env

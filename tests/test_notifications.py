@@ -17,12 +17,13 @@ from backend_client.formats.pix import is_valid_brcode
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
 from bot.handlers.notification_jobs import deliver_due, poll_and_plan
-from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
-from bot.storage.db import create_engine, create_schema
-from bot.storage.notifications import NotificationStore
-from bot.ui.formatting import TIMEZONE, local_time
 from bot.localapi.core import LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
+from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
+from bot.storage.db import create_engine
+from bot.storage.migrations import upgrade
+from bot.storage.notifications import NotificationStore
+from bot.ui.formatting import TIMEZONE, local_time
 from tests.conftest import TOKEN, Clock
 
 CHAT = 555001
@@ -71,7 +72,7 @@ async def world(seeded_sandbox_file: Path, tmp_path: Path) -> AsyncIterator[Worl
     )
     await backend.start()
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await create_schema(engine)
+    await upgrade(engine)
     store = NotificationStore(engine)
     # Linked a month before, so recent facts are news to it.
     await store.link(CHAT, "s1", "ct-1", "Maria Aparecida dos Santos", at("2026-11-01"))

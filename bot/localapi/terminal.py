@@ -137,7 +137,8 @@ class TerminalChat:
 async def run_chat(downloads: Path, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     from bot.application import ALLOWED_UPDATES, build_application
     from bot.settings import Settings
-    from bot.storage.db import create_engine, create_schema
+    from bot.storage.db import create_engine
+    from bot.storage.migrations import upgrade
 
     api = LocalBotApi(CHAT_TOKEN)
     runner = web.AppRunner(_server_app(api), access_log=None)
@@ -154,7 +155,7 @@ async def run_chat(downloads: Path, stdin: TextIO = sys.stdin, out: TextIO = sys
     }
     settings = Settings.from_env(environ)
     engine = create_engine(settings.database_url)
-    await create_schema(engine)
+    await upgrade(engine)  # a local playground keeps itself up to date
     application = build_application(settings, engine=engine)
     await application.initialize()
     await application.post_init(application)  # type: ignore[misc]

@@ -42,6 +42,19 @@ async def local_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[L
         "LOG_LEVEL": "INFO",
     }
     log = (workdir / "bot.log").open("w")
+    # As in production: the schema first, then the bot.
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "db",
+        "upgrade",
+        cwd=workdir,
+        env=environ,
+        stdout=log,
+        stderr=log,
+    )
+    assert await migrate.wait() == 0, (workdir / "bot.log").read_text()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=workdir, env=environ, stdout=log, stderr=log
     )

@@ -1,0 +1,97 @@
+"""Running the bot as a service: polling or webhook, the HTTP server beside it, graceful stop.
+
+On SIGTERM/SIGINT: stop taking updates (close the HTTP server / stop polling), let in-flight
+handlers finish, then write persistence and close the backend — so a restart resumes every
+conversation where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+
+from bot.application import ALLOWED_UPDATES, build_application
+from bot.settings import Settings
+from bot.web import create_web_app
+
+logger = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (or a termination signal arrives)."""
+    from bot.storage.db import create_engine
+    from bot.storage.migrations import ensure_current
+
+    stop = stop or _stop_on_signals()
+    engine = create_engine(settings.database_url)
+    await ensure_current(engine)
+    application = build_application(settings, engine=engine)
+    await application.initialize()
+    await application.post_init(application)  # type: ignore[misc]
+    await application.start()
+
+    site_runner: web.AppRunner | None = None
+    try:
+        if webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            await application.bot.set_webhook(
+                url=settings.webhook_url.rstrip("/") + settings.webhook_path,
+                secret_token=settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=settings.drop_pending_updates,
+            )
+        else:
+            assert application.updater is not None
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=settings.drop_pending_updates,
+            )
+        if webhook or settings.http_port is not None:
+            site_runner = await _start_http(application, settings, webhook=webhook)
+        logger.info(
+            "Minha Central running (%s, backend=%s)",
+            "webhook" if webhook else "polling",
+            settings.backend,
+        )
+        await stop.wait()
+        logger.info("stopping: no new updates; finishing what is in progress")
+    finally:
+        if site_runner is not None:
+            await site_runner.cleanup()
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()  # writes persistence
+        await application.post_shutdown(application)  # type: ignore[misc]
+        logger.info("stopped")
+
+
+async def _start_http(application: Any, settings: Settings, *, webhook: bool) -> web.AppRunner:
+    services = application.bot_data["services"]
+    app = create_web_app(
+        application,
+        webhook_path=settings.webhook_path if webhook else None,
+        webhook_secret=settings.webhook_secret if webhook else None,
+        events_secret=settings.backend_events_secret,
+        on_events=services.accept_pushed_notices,
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = settings.http_port if settings.http_port is not None else 8080
+    site = web.TCPSite(runner, settings.http_host, port)
+    await site.start()
+    logger.info("HTTP server on %s:%s", settings.http_host, port)
+    return runner
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop

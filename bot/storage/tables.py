@@ -1,0 +1,9 @@
+"""Every table of the bot's database, so that metadata-wide operations see them all."""
+
+from __future__ import annotations
+
+
+def register_all() -> None:
+    """Import the modules that declare tables (importing registers them on ``Base``)."""
+    import bot.storage.db
+    import bot.storage.notifications  # noqa: F401
