@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the adapters, and the adapter of our own REST contract (openapi.yaml)."""

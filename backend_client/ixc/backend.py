@@ -1,0 +1,919 @@
+"""IXCSoft (IXC Provedor, webservice v1) as a :class:`~backend_client.protocol.SubscriberBackend`.
+
+The integration authenticates with HTTP Basic ``<user id>:<token>`` (``BACKEND_USER`` /
+``BACKEND_TOKEN``). IXC has no subscriber-login endpoint: the adapter looks ``cliente`` up by
+``cnpj_cpf`` (formatted first, then unformatted: installations store either) and compares the
+Central password field with :func:`hmac.compare_digest`. The password is not needed afterwards, so
+the session token is a signed (HMAC) token naming the ``cliente`` id: it survives a restart.
+
+Every id the bot acts on is looked up and its ``id_cliente`` compared with the session's before use.
+Not in IXC's webservice (NotSupported): due-day change, changing the Central password, contacts and
+chat links, and ticket attachments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import dataclasses
+import hmac
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from backend_client.errors import (
+    InvalidCredentials,
+    NotFound,
+    NotSupported,
+    Rejected,
+    SessionExpired,
+    Unavailable,
+)
+from backend_client.formats.boleto import is_valid_linha_digitavel
+from backend_client.formats.documents import format_document, strip_document
+from backend_client.formats.pix import is_valid_brcode
+from backend_client.http.shape import SAO_PAULO, Record
+from backend_client.http.tokens import TokenSigner, derive_key
+from backend_client.http.transport import HttpTransport
+from backend_client.ixc.query import SYSTEM, Filter, IxcClient
+from backend_client.models import (
+    AccessLogin,
+    Address,
+    BackendSession,
+    CallRecord,
+    ConnectionSession,
+    Contact,
+    ContactType,
+    Contract,
+    ContractStatus,
+    DateRange,
+    Document,
+    DueDayChangeRequest,
+    DueDayOptions,
+    FinancialEntry,
+    FiscalNote,
+    Invoice,
+    InvoiceStatus,
+    NewContact,
+    NewTicket,
+    PhoneLine,
+    Plan,
+    Subscriber,
+    TemporaryEnabling,
+    TemporaryEnablingPolicy,
+    TerminalType,
+    Ticket,
+    TicketAuthor,
+    TicketMessage,
+    TicketStatus,
+    TicketSubject,
+)
+
+logger = logging.getLogger(__name__)
+
+# fn_areceber.status: A aberto, R recebido, P parcial, C cancelado.
+INVOICE_STATUS = {
+    "A": InvoiceStatus.OPEN,
+    "P": InvoiceStatus.OPEN,
+    "R": InvoiceStatus.PAID,
+    "C": InvoiceStatus.CANCELLED,
+}
+INVOICE_CODES = {
+    InvoiceStatus.OPEN: ("A", "P"),
+    InvoiceStatus.PAID: ("R",),
+    InvoiceStatus.CANCELLED: ("C",),
+}
+# cliente_contrato.status: A ativo, P pré-contrato, N negativado, I inativo, D desistiu.
+CONTRACT_STATUS = {"A": True, "P": True, "N": True, "I": False, "D": False, "": True}
+# cliente_contrato.status_internet: A ativo, D desativado, CM/CA bloqueio manual/automático,
+# CE, FA financeiro em atraso, AA aguardando assinatura.
+INTERNET_STATUS = {
+    "A": ContractStatus.ACTIVE,
+    "AA": ContractStatus.ACTIVE,
+    "D": ContractStatus.CANCELLED,
+    "CM": ContractStatus.SUSPENDED,
+    "CA": ContractStatus.SUSPENDED,
+    "CE": ContractStatus.SUSPENDED,
+    "FA": ContractStatus.SUSPENDED,
+    "": ContractStatus.ACTIVE,
+}
+TERMINAL_TYPES = (
+    TerminalType("local", "Local fixo"),
+    TerminalType("mobile", "Móvel"),
+    TerminalType("ddd", "Longa distância (DDD)"),
+    TerminalType("ddi", "Internacional (DDI)"),
+    TerminalType("0800", "0800"),
+    TerminalType("outro", "Outras"),
+)
+# cdr.tp_chamada as IXC installations fill it -> our terminal type.
+CALL_KINDS = {
+    "L": "local", "LOCAL": "local", "LF": "local", "FIXO": "local",
+    "M": "mobile", "MOVEL": "mobile", "VC1": "mobile", "VC2": "mobile", "VC3": "mobile",
+    "D": "ddd", "DDD": "ddd", "LDN": "ddd",
+    "I": "ddi", "DDI": "ddi", "LDI": "ddi",
+    "0800": "0800",
+}  # fmt: skip
+CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
+_PROTOCOL_RE = re.compile(r"protocolo\D{0,5}(\d{4,})", re.IGNORECASE)
+_SESSION_PURPOSE = "minha-central ixc session v1"
+
+
+def _sao_paulo_today() -> date:
+    return datetime.now(SAO_PAULO).date()
+
+
+def _digits(text: str | None) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def _day_text(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+class IxcBackend:
+    """Subscriber operations against an IXC Provedor installation (``base_url`` = its root)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        read_retries: int = 2,
+        backoff: float = 0.25,
+        pool_size: int = 10,
+        password_field: str = "senha",
+        enabling_days: int = 3,
+        enabling_interval_days: int = 30,
+        session_secret: str | None = None,
+        session_max_age_seconds: float = 30 * 24 * 3600,
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        root = re.sub(r"/webservice/v1/?$", "", base_url.rstrip("/"))
+        basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
+        self._transport = HttpTransport(
+            root,
+            system=SYSTEM,
+            timeout=timeout,
+            read_retries=read_retries,
+            backoff=backoff,
+            pool_size=pool_size,
+            headers={
+                "Accept": "application/json",
+                "Authorization": "Basic " + basic,
+            },
+            secrets=[token, basic],
+        )
+        self._ixc = IxcClient(self._transport)
+        self._password_field = password_field
+        self._enabling_days = enabling_days
+        self._enabling_interval = enabling_interval_days
+        self._signer = TokenSigner(
+            derive_key(session_secret or token, _SESSION_PURPOSE), session_max_age_seconds
+        )
+        self._revoked: set[str] = set()
+        self._today = today or _sao_paulo_today
+        self._places: dict[str, tuple[str, str]] = {}  # cidade id -> (name, UF)
+
+    def __repr__(self) -> str:
+        return f"IxcBackend({self._transport.base_url!r})"
+
+    # --- sessions -------------------------------------------------------------------------------
+    def _owner(self, session: BackendSession) -> str:
+        if session.token in self._revoked:
+            raise SessionExpired()
+        claims = self._signer.verify(session.token)
+        if claims.get("sub") != session.subscriber_id:
+            raise SessionExpired()
+        return session.subscriber_id
+
+    async def _cliente(self, owner: str) -> Record:
+        cliente = await self._ixc.one("cliente", owner)
+        if cliente is None:
+            raise SessionExpired()
+        return cliente
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self._transport.start()
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    async def ping(self) -> None:
+        await self._ixc.list("cliente", "id", "0", ">", limit=1)
+
+    # --- authentication -------------------------------------------------------------------------
+    async def login(self, document: str, password: str) -> BackendSession:
+        document = strip_document(document)
+        candidates = await self._ixc.list("cliente", "cnpj_cpf", format_document(document))
+        if not candidates:
+            candidates = await self._ixc.list("cliente", "cnpj_cpf", document)
+        candidates = [
+            c for c in candidates if strip_document(c.opt_text("cnpj_cpf") or "") == document
+        ]
+        matched: Record | None = None
+        given = password.encode("utf-8")
+        for cliente in candidates:
+            if self._password_field not in cliente:
+                raise Unavailable(
+                    f"IXC cliente records have no '{self._password_field}' field: the API user "
+                    "needs read access to the Central password"
+                )
+            stored = (cliente.opt_text(self._password_field) or "").encode("utf-8")
+            same = hmac.compare_digest(stored, given) and bool(stored)
+            active = (cliente.opt_text("ativo") or "S").upper() == "S"
+            if same and active and matched is None:
+                matched = cliente
+        if not candidates:
+            hmac.compare_digest(given, b"\x00" * max(len(given), 1))  # same work either way
+        if matched is None:
+            raise InvalidCredentials()
+        subscriber_id = matched.ident("id")
+        return BackendSession(
+            subscriber_id=subscriber_id,
+            document=document,
+            name=matched.text("razao"),
+            token=self._signer.sign({"sub": subscriber_id}),
+        )
+
+    async def logout(self, session: BackendSession) -> None:
+        self._revoked.add(session.token)
+
+    async def change_password(
+        self, session: BackendSession, current_password: str, new_password: str
+    ) -> None:
+        raise NotSupported("change_password")
+
+    # --- account --------------------------------------------------------------------------------
+    async def _place(self, cidade_id: str | None) -> tuple[str, str]:
+        if not cidade_id:
+            return "", ""
+        if cidade_id not in self._places:
+            cidade = await self._ixc.one("cidade", cidade_id)
+            name, uf = "", ""
+            if cidade is not None:
+                name = cidade.opt_text("nome") or ""
+                uf_id = cidade.opt_ident("uf")
+                estado = await self._ixc.one("uf", uf_id) if uf_id else None
+                uf = (estado.opt_text("sigla") or "") if estado is not None else ""
+            self._places[cidade_id] = (name, uf.upper())
+        return self._places[cidade_id]
+
+    async def _address(self, record: Record, fallback: Address | None = None) -> Address:
+        if fallback is not None and not record.opt_text("endereco"):
+            return fallback
+        city, uf = await self._place(record.opt_ident("cidade"))
+        return Address(
+            street=record.opt_text("endereco") or "",
+            number=record.opt_text("numero") or "",
+            complement=record.opt_text("complemento") or "",
+            neighbourhood=record.opt_text("bairro") or "",
+            city=city,
+            state=uf,
+            postal_code=_digits(record.opt_text("cep")),
+        )
+
+    async def _contracts(self, owner: str) -> list[Record]:
+        return await self._ixc.list("cliente_contrato", "id_cliente", owner)
+
+    async def _contract(self, owner: str, contract_id: str) -> Record:
+        contract = await self._ixc.one("cliente_contrato", contract_id)
+        if contract is None or contract.ident("id_cliente") != owner:
+            raise NotFound(f"contract {contract_id}")
+        return contract
+
+    def _status(self, contract: Record) -> tuple[ContractStatus, date | None]:
+        if not contract.choice("status", CONTRACT_STATUS):
+            return ContractStatus.CANCELLED, None
+        if (contract.opt_text("desbloqueio_confianca_ativo") or "N").upper() == "S":
+            last = contract.opt_day("dt_ult_des_bloq_conf")
+            until = last + timedelta(days=self._enabling_days) if last else None
+            return ContractStatus.TEMPORARILY_ENABLED, until
+        return contract.choice("status_internet", INTERNET_STATUS), None
+
+    async def get_subscriber(self, session: BackendSession) -> Subscriber:
+        owner = self._owner(session)
+        cliente, contracts, logins, invoices = await asyncio.gather(
+            self._cliente(owner),
+            self._contracts(owner),
+            self._ixc.list("radusuarios", "id_cliente", owner),
+            self._ixc.list(
+                "fn_areceber",
+                "id_cliente",
+                owner,
+                sortname="fn_areceber.data_vencimento",
+                sortorder="desc",
+                limit=24,
+            ),
+        )
+        address = await self._address(cliente)
+        due_days: dict[str, int] = {}
+        for invoice in invoices:
+            contract_id = invoice.opt_ident("id_contrato")
+            if contract_id and contract_id not in due_days:
+                due_days[contract_id] = invoice.day("data_vencimento").day
+        result = []
+        for contract in contracts:
+            contract_id = contract.ident("id")
+            status, until = self._status(contract)
+            name = contract.opt_text("contrato") or f"Contrato {contract_id}"
+            plan = Plan(
+                id=contract.opt_ident("id_vd_contrato") or contract_id,
+                name=name,
+                download_mbps=_speed(name),
+                upload_mbps=0,
+                monthly_price=contract.opt_money("valor_unitario") or Decimal("0.00"),
+            )
+            result.append(
+                Contract(
+                    id=contract_id,
+                    number=contract_id,
+                    plan=plan,
+                    status=status,
+                    address=await self._address(contract, address),
+                    due_day=due_days.get(contract_id, 0),
+                    started_on=contract.opt_day("data_ativacao")
+                    or contract.opt_day("data")
+                    or date.min,
+                    logins=tuple(
+                        AccessLogin(
+                            id=login.ident("id"),
+                            contract_id=contract_id,
+                            login=login.text("login"),
+                            ip_address=login.opt_text("ip"),
+                            online=(login.opt_text("online") or "N").upper() in ("S", "SS"),
+                        )
+                        for login in logins
+                        if login.opt_ident("id_contrato") == contract_id
+                    ),
+                    temporarily_enabled_until=until,
+                )
+            )
+        phones = [
+            _digits(cliente.opt_text(field))
+            for field in ("telefone_celular", "whatsapp", "fone", "telefone_comercial")
+        ]
+        return Subscriber(
+            id=owner,
+            name=cliente.text("razao"),
+            document=strip_document(cliente.opt_text("cnpj_cpf") or session.document),
+            email=cliente.opt_text("email"),
+            phones=tuple(dict.fromkeys(p for p in phones if p)),
+            address=address,
+            contracts=tuple(result),
+        )
+
+    # --- temporary enabling ---------------------------------------------------------------------
+    def _policy(self, contract: Record) -> TemporaryEnablingPolicy:
+        status, until = self._status(contract)
+        last = contract.opt_day("dt_ult_des_bloq_conf")
+        today = self._today()
+        reason: str | None = None
+        if status is ContractStatus.TEMPORARILY_ENABLED:
+            reason = "A habilitação provisória deste contrato já está em vigor" + (
+                f" até {_day_text(until)}." if until else "."
+            )
+        elif status is not ContractStatus.SUSPENDED:
+            reason = "Este contrato não está suspenso."
+        elif last is not None and (today - last).days < self._enabling_interval:
+            again = last + timedelta(days=self._enabling_interval)
+            reason = (
+                f"A habilitação provisória foi usada em {_day_text(last)}; você poderá pedir "
+                f"de novo a partir de {_day_text(again)}."
+            )
+        return TemporaryEnablingPolicy(
+            days=self._enabling_days,
+            interval_days=self._enabling_interval,
+            eligible=reason is None,
+            reason=reason,
+            last_used_on=last,
+        )
+
+    async def get_temporary_enabling_policy(
+        self, session: BackendSession, contract_id: str
+    ) -> TemporaryEnablingPolicy:
+        return self._policy(await self._contract(self._owner(session), contract_id))
+
+    async def request_temporary_enabling(
+        self, session: BackendSession, contract_id: str
+    ) -> TemporaryEnabling:
+        await self._contract(self._owner(session), contract_id)
+        data = await self._ixc.call("desbloqueio_confianca", {"id": contract_id})
+        answer = Record.of(data, SYSTEM, "desbloqueio_confianca")
+        # Note: this endpoint answers "tipo" (not "type", as the rest of the API does).
+        succeeded = answer.choice("tipo", {"sucesso": True, "erro": False})
+        message = answer.opt_text("mensagem") or ""
+        if not succeeded:
+            raise Rejected(message or "O provedor não liberou o contrato agora.")
+        found = _PROTOCOL_RE.search(message)
+        return TemporaryEnabling(
+            contract_id=contract_id,
+            enabled_until=self._today() + timedelta(days=self._enabling_days),
+            protocol=found.group(1) if found else "",
+        )
+
+    # --- invoices -------------------------------------------------------------------------------
+    def _invoice(self, row: Record) -> Invoice:
+        status = row.choice("status", INVOICE_STATUS)
+        due = row.day("data_vencimento")
+        linha = _digits(row.opt_text("linha_digitavel")) or None
+        if linha is not None and not is_valid_linha_digitavel(linha):
+            logger.warning(
+                "IXC: invoice %s has an invalid linha digitável; not shown", row.raw("id")
+            )
+            linha = None
+        paid = status is InvoiceStatus.PAID
+        return Invoice(
+            id=row.ident("id"),
+            contract_id=row.opt_ident("id_contrato") or "",
+            reference=due.strftime("%m/%Y"),
+            issued_on=row.opt_day("data_emissao") or due,
+            due_date=due,
+            amount=row.money("valor"),
+            status=status,
+            paid_on=row.opt_day("pagamento_data") if paid else None,
+            paid_amount=row.opt_money("valor_recebido") if paid else None,
+            linha_digitavel=linha if status is InvoiceStatus.OPEN else None,
+        )
+
+    async def _invoice_row(self, owner: str, invoice_id: str) -> Record:
+        row = await self._ixc.one("fn_areceber", invoice_id)
+        if row is None or row.ident("id_cliente") != owner:
+            raise NotFound(f"invoice {invoice_id}")
+        return row
+
+    async def list_invoices(
+        self,
+        session: BackendSession,
+        period: DateRange | None = None,
+        statuses: frozenset[InvoiceStatus] | None = None,
+        contract_id: str | None = None,
+    ) -> list[Invoice]:
+        owner = self._owner(session)
+        if contract_id is not None:
+            await self._contract(owner, contract_id)
+        if statuses is not None and not statuses:
+            return []
+        filters = []
+        if period is not None:
+            filters = [
+                Filter("fn_areceber.data_vencimento", ">=", period.start.isoformat()),
+                Filter("fn_areceber.data_vencimento", "<=", period.end.isoformat()),
+            ]
+        rows = await self._ixc.list(
+            "fn_areceber",
+            "id_cliente",
+            owner,
+            filters=filters,
+            sortname="fn_areceber.data_vencimento",
+        )
+        invoices = [self._invoice(row) for row in rows if row.ident("id_cliente") == owner]
+        invoices = [
+            inv
+            for inv in invoices
+            if (statuses is None or inv.status in statuses)
+            and (period is None or inv.due_date in period)
+            and (contract_id is None or inv.contract_id == contract_id)
+        ]
+        return sorted(invoices, key=lambda inv: (inv.due_date, inv.id))
+
+    async def get_invoice(self, session: BackendSession, invoice_id: str) -> Invoice:
+        invoice = self._invoice(await self._invoice_row(self._owner(session), invoice_id))
+        if invoice.status is not InvoiceStatus.OPEN:
+            return invoice
+        data = await self._ixc.call("get_pix", {"id_areceber": invoice_id})
+        answer = Record.of(data, SYSTEM, "get_pix")
+        if answer.raw("type") == "error":
+            logger.info("IXC: no PIX for invoice %s: %s", invoice_id, answer.opt_text("message"))
+            return invoice
+        code = answer.record("pix").record("dadosPix").text("pixCopiaECola")
+        if not is_valid_brcode(code):
+            logger.warning("IXC: invoice %s has an invalid PIX code; not shown", invoice_id)
+            return invoice
+        return dataclasses.replace(invoice, pix_code=code)
+
+    async def _pdf(self, table: str, body: dict[str, Any], what: str) -> bytes:
+        response = await self._ixc.raw(table, body)
+        if response.status != 200:
+            raise self._transport.unexpected(response)
+        text = response.body.strip()
+        if text.startswith((b"{", b'"')):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                raise self._transport.malformed(response, f"the {what} is not base64") from None
+            if isinstance(data, dict):
+                message = data.get("message") or data.get("mensagem")
+                if data.get("type") == "error" and isinstance(message, str) and message:
+                    raise Rejected(message)
+                raise self._transport.malformed(response, f"the {what} is not base64")
+            text = str(data).encode("ascii", "ignore")
+        try:
+            content = base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            raise self._transport.malformed(response, f"the {what} is not base64") from None
+        if not content.startswith(b"%PDF-"):
+            raise self._transport.malformed(response, f"the {what} is not a PDF")
+        return content
+
+    async def get_boleto_pdf(self, session: BackendSession, invoice_id: str) -> Document:
+        invoice = self._invoice(await self._invoice_row(self._owner(session), invoice_id))
+        if invoice.status is InvoiceStatus.PAID:
+            raise Rejected("Esta fatura já está paga; não há boleto para pagar.")
+        if invoice.status is InvoiceStatus.CANCELLED:
+            raise Rejected("Esta fatura foi cancelada; não há boleto para pagar.")
+        body = {
+            "boletos": invoice_id,
+            "juro": "S",
+            "multa": "S",
+            "atualiza_boleto": "S",
+            "tipo_boleto": "arquivo",
+            "base64": "S",
+        }
+        content = await self._pdf("get_boleto", body, "boleto")
+        filename = f"boleto-{invoice.reference.replace('/', '-')}.pdf"
+        return Document(filename=filename, content_type="application/pdf", content=content)
+
+    async def list_financial_entries(
+        self, session: BackendSession, period: DateRange
+    ) -> list[FinancialEntry]:
+        open_or_paid = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
+        return [
+            FinancialEntry(
+                invoice_id=inv.id,
+                contract_id=inv.contract_id,
+                description=f"Fatura {inv.reference}",
+                due_date=inv.due_date,
+                amount=inv.amount,
+                status=inv.status,
+                paid_on=inv.paid_on,
+                paid_amount=inv.paid_amount,
+            )
+            for inv in await self.list_invoices(session, period, open_or_paid)
+        ]
+
+    # --- fiscal notes ---------------------------------------------------------------------------
+    @staticmethod
+    def _note(row: Record) -> FiscalNote:
+        return FiscalNote(
+            id=row.ident("id"),
+            number=row.opt_ident("numero_nf") or row.ident("id"),
+            series=row.opt_text("serie") or "",
+            model=row.opt_text("modelo") or "NF",
+            issued_on=row.day("data_emissao"),
+            amount=row.money("valor_total"),
+            contract_id=row.opt_ident("id_contrato"),
+        )
+
+    async def list_fiscal_notes(
+        self, session: BackendSession, period: DateRange
+    ) -> list[FiscalNote]:
+        owner = self._owner(session)
+        rows = await self._ixc.list(
+            "vd_saida",
+            "id_cliente",
+            owner,
+            filters=[
+                Filter("vd_saida.data_emissao", ">=", period.start.isoformat()),
+                Filter("vd_saida.data_emissao", "<=", period.end.isoformat()),
+            ],
+        )
+        notes = [self._note(r) for r in rows if r.ident("id_cliente") == owner]
+        return sorted(
+            (n for n in notes if n.issued_on in period), key=lambda n: (n.issued_on, n.id)
+        )
+
+    async def get_fiscal_note_pdf(self, session: BackendSession, note_id: str) -> Document:
+        owner = self._owner(session)
+        row = await self._ixc.one("vd_saida", note_id)
+        if row is None or row.ident("id_cliente") != owner:
+            raise NotFound(f"fiscal note {note_id}")
+        note = self._note(row)
+        content = await self._pdf("imprimir_nota", {"id": note_id, "base64": "S"}, "fiscal note")
+        return Document(
+            filename=f"nota-fiscal-{note.number}.pdf",
+            content_type="application/pdf",
+            content=content,
+        )
+
+    # --- contacts (not in IXC's webservice) -----------------------------------------------------
+    async def list_contacts(self, session: BackendSession) -> list[Contact]:
+        raise NotSupported("list_contacts")
+
+    async def list_contact_types(self, session: BackendSession) -> list[ContactType]:
+        raise NotSupported("list_contact_types")
+
+    async def add_contact(self, session: BackendSession, contact: NewContact) -> Contact:
+        raise NotSupported("add_contact")
+
+    async def link_contact_device(
+        self, session: BackendSession, contact_id: str, device_id: str
+    ) -> None:
+        raise NotSupported("link_contact_device")
+
+    async def unlink_contact_device(
+        self, session: BackendSession, contact_id: str, device_id: str
+    ) -> None:
+        raise NotSupported("unlink_contact_device")
+
+    # --- call records (cdr) ---------------------------------------------------------------------
+    async def list_phone_lines(self, session: BackendSession) -> list[PhoneLine]:
+        """One line per contract with call records (``cdr.id_contrato_servico``)."""
+        contracts = [c.ident("id") for c in await self._contracts(self._owner(session))]
+        latest = await asyncio.gather(
+            *(
+                self._ixc.list("cdr", "id_contrato_servico", cid, sortorder="desc", limit=1)
+                for cid in contracts
+            )
+        )
+        return [
+            PhoneLine(id=cid, contract_id=cid, number=_digits(rows[0].opt_text("src")))
+            for cid, rows in zip(contracts, latest, strict=True)
+            if rows
+        ]
+
+    async def list_terminal_types(self, session: BackendSession) -> list[TerminalType]:
+        self._owner(session)
+        return list(TERMINAL_TYPES)
+
+    async def list_call_records(
+        self,
+        session: BackendSession,
+        line_id: str,
+        period: DateRange,
+        terminal_type_id: str | None = None,
+    ) -> list[CallRecord]:
+        owner = self._owner(session)
+        if terminal_type_id is not None and terminal_type_id not in {t.id for t in TERMINAL_TYPES}:
+            raise NotFound(f"terminal type {terminal_type_id}")
+        try:
+            await self._contract(owner, line_id)
+        except NotFound:
+            raise NotFound(f"phone line {line_id}") from None
+        rows = await self._ixc.list(
+            "cdr",
+            "id_contrato_servico",
+            line_id,
+            filters=[
+                Filter("cdr.calldate", ">=", f"{period.start.isoformat()} 00:00:00"),
+                Filter("cdr.calldate", "<=", f"{period.end.isoformat()} 23:59:59"),
+            ],
+            sortname="cdr.calldate",
+        )
+        records = []
+        for row in rows:
+            started = row.instant("calldate")
+            if started.astimezone(SAO_PAULO).date() not in period:
+                continue
+            kind = CALL_KINDS.get((row.opt_text("tp_chamada") or "").upper(), "outro")
+            if terminal_type_id is not None and kind != terminal_type_id:
+                continue
+            records.append(
+                CallRecord(
+                    id=row.ident("id"),
+                    line_id=line_id,
+                    terminal_type_id=kind,
+                    started_at=started,
+                    called_number=_digits(row.opt_text("dst")),
+                    duration_seconds=row.opt_integer("billsec") or row.opt_integer("duration") or 0,
+                    cost=row.opt_money("valor_user") or row.opt_money("custo") or Decimal("0.00"),
+                )
+            )
+        return sorted(records, key=lambda r: (r.started_at, r.id))
+
+    # --- connection records (radacct) -----------------------------------------------------------
+    async def list_connection_sessions(
+        self, session: BackendSession, login_id: str, period: DateRange
+    ) -> list[ConnectionSession]:
+        owner = self._owner(session)
+        login = await self._ixc.one("radusuarios", login_id)
+        if login is None or login.ident("id_cliente") != owner:
+            raise NotFound(f"login {login_id}")
+        username = login.text("login")
+        rows = await self._ixc.list(
+            "radacct",
+            "username",
+            username,
+            filters=[
+                Filter("radacct.acctstarttime", ">=", f"{period.start.isoformat()} 00:00:00"),
+                Filter("radacct.acctstarttime", "<=", f"{period.end.isoformat()} 23:59:59"),
+            ],
+            sortname="radacct.acctstarttime",
+        )
+        sessions = []
+        for row in rows:
+            if row.opt_text("username") not in (None, username):
+                continue
+            started = row.instant("acctstarttime")
+            if started.astimezone(SAO_PAULO).date() not in period:
+                continue
+            sessions.append(
+                ConnectionSession(
+                    id=row.ident("radacctid"),
+                    login=username,
+                    started_at=started,
+                    ended_at=row.opt_instant("acctstoptime"),
+                    ip_address=row.opt_text("framedipaddress") or "",
+                    download_bytes=row.opt_integer("acctoutputoctets") or 0,
+                    upload_bytes=row.opt_integer("acctinputoctets") or 0,
+                    termination_cause=row.opt_text("acctterminatecause"),
+                )
+            )
+        return sorted(sessions, key=lambda s: (s.started_at, s.id))
+
+    # --- due day (no IXC endpoint) --------------------------------------------------------------
+    async def get_due_day_options(self, session: BackendSession, contract_id: str) -> DueDayOptions:
+        raise NotSupported("get_due_day_options")
+
+    async def request_due_day_change(
+        self, session: BackendSession, contract_id: str, new_day: int
+    ) -> DueDayChangeRequest:
+        raise NotSupported("request_due_day_change")
+
+    # --- tickets (su_ticket, su_mensagens) ------------------------------------------------------
+    async def list_ticket_subjects(self, session: BackendSession) -> list[TicketSubject]:
+        self._owner(session)
+        rows = await self._ixc.list("su_oss_assunto", "ativo", "S", sortname="su_oss_assunto.id")
+        return [
+            TicketSubject(id=row.ident("id"), name=row.text("assunto"))
+            for row in rows
+            if (row.opt_text("mostra_hotsite") or "S").upper() == "S"
+        ]
+
+    @staticmethod
+    def _ticket_status(row: Record) -> TicketStatus:
+        if (row.opt_text("status") or "").upper() == "F":
+            return TicketStatus.CLOSED
+        su_status = (row.opt_text("su_status") or "N").upper()
+        if su_status in ("S", "C"):
+            return TicketStatus.CLOSED
+        if su_status == "P":
+            return TicketStatus.PENDING
+        return TicketStatus.OPEN
+
+    def _ticket(
+        self, row: Record, subjects: dict[str, str], messages: tuple[TicketMessage, ...] = ()
+    ) -> Ticket:
+        opened = row.instant("data_criacao")
+        subject_id = row.opt_ident("id_assunto")
+        return Ticket(
+            id=row.ident("id"),
+            protocol=row.opt_ident("protocolo") or row.ident("id"),
+            subject=subjects.get(subject_id or "", "") or row.opt_text("titulo") or "",
+            status=self._ticket_status(row),
+            opened_at=opened,
+            updated_at=row.opt_instant("data_ultima_alteracao") or opened,
+            contract_id=row.opt_ident("id_contrato"),
+            messages=messages,
+        )
+
+    async def _subjects(self) -> dict[str, str]:
+        rows = await self._ixc.list("su_oss_assunto", "ativo", "S")
+        return {row.ident("id"): row.text("assunto") for row in rows}
+
+    async def list_tickets(
+        self, session: BackendSession, statuses: frozenset[TicketStatus] | None = None
+    ) -> list[Ticket]:
+        owner = self._owner(session)
+        rows, subjects = await asyncio.gather(
+            self._ixc.list("su_ticket", "id_cliente", owner), self._subjects()
+        )
+        tickets = [self._ticket(r, subjects) for r in rows if r.ident("id_cliente") == owner]
+        if statuses is not None:
+            tickets = [t for t in tickets if t.status in statuses]
+        return sorted(tickets, key=lambda t: (t.opened_at, t.id), reverse=True)
+
+    async def _ticket_row(self, owner: str, ticket_id: str) -> Record:
+        row = await self._ixc.one("su_ticket", ticket_id)
+        if row is None or row.ident("id_cliente") != owner:
+            raise NotFound(f"ticket {ticket_id}")
+        return row
+
+    async def _full_ticket(self, owner: str, ticket_id: str, name: str) -> Ticket:
+        row, subjects, rows = await asyncio.gather(
+            self._ticket_row(owner, ticket_id),
+            self._subjects(),
+            self._ixc.list("su_mensagens", "id_ticket", ticket_id, sortname="su_mensagens.data"),
+        )
+        first = TicketMessage(
+            id=f"{ticket_id}-0",
+            author=TicketAuthor.SUBSCRIBER,
+            author_name=name,
+            sent_at=row.instant("data_criacao"),
+            text=row.opt_text("menssagem") or "",  # sic: IXC spells the field with "ss"
+        )
+        messages = [first]
+        for message in rows:
+            if message.ident("id_ticket") != ticket_id:
+                continue
+            if (message.opt_text("visibilidade_mensagens") or "PU").upper() == "PR":
+                continue  # private notes of the provider's staff
+            operator = message.opt_ident("operador")
+            from_subscriber = operator is None
+            messages.append(
+                TicketMessage(
+                    id=message.ident("id"),
+                    author=TicketAuthor.SUBSCRIBER if from_subscriber else TicketAuthor.PROVIDER,
+                    author_name=name if from_subscriber else (message.opt_text("titulo") or ""),
+                    sent_at=message.instant("data"),
+                    text=message.text("mensagem"),
+                )
+            )
+        messages.sort(key=lambda m: m.sent_at)
+        return self._ticket(row, subjects, tuple(messages))
+
+    async def get_ticket(self, session: BackendSession, ticket_id: str) -> Ticket:
+        return await self._full_ticket(self._owner(session), ticket_id, session.name)
+
+    @staticmethod
+    def _inserted(data: Any, what: str) -> str:
+        answer = Record.of(data, SYSTEM, what)
+        kind = answer.opt_text("type")
+        if kind == "error":
+            raise Rejected(answer.opt_text("message") or "O provedor recusou o pedido.")
+        if kind != "success":
+            raise answer.fail("type", "is not 'success'")
+        return answer.ident("id")
+
+    async def open_ticket(self, session: BackendSession, ticket: NewTicket) -> Ticket:
+        owner = self._owner(session)
+        if ticket.attachments:
+            raise NotSupported("ticket_attachments")
+        description = ticket.description.strip()
+        if not description:
+            raise Rejected("Descreva o motivo do atendimento.")
+        if ticket.idempotency_key:
+            existing = await self._ixc.list(
+                "su_ticket",
+                "id_cliente",
+                owner,
+                filters=[Filter("su_ticket.token", "=", ticket.idempotency_key)],
+            )
+            for row in existing:
+                if row.opt_text("token") == ticket.idempotency_key:
+                    return await self._full_ticket(owner, row.ident("id"), session.name)
+        subjects = await self._subjects()
+        if ticket.subject_id not in subjects:
+            raise NotFound(f"ticket subject {ticket.subject_id}")
+        if ticket.contract_id is not None:
+            await self._contract(owner, ticket.contract_id)
+        body = {
+            "tipo": "C",
+            "id_cliente": owner,
+            "id_contrato": ticket.contract_id or "",
+            "id_assunto": ticket.subject_id,
+            "titulo": subjects[ticket.subject_id],
+            "menssagem": description,
+            "su_status": "N",
+            "id_ticket_origem": "I",
+            "prioridade": "M",
+            "token": ticket.idempotency_key or "",
+        }
+        ticket_id = self._inserted(await self._ixc.call("su_ticket", body), "su_ticket")
+        return await self._full_ticket(owner, ticket_id, session.name)
+
+    async def reply_ticket(
+        self,
+        session: BackendSession,
+        ticket_id: str,
+        text: str,
+        attachments: tuple[Document, ...] = (),
+    ) -> Ticket:
+        owner = self._owner(session)
+        if attachments:
+            raise NotSupported("ticket_attachments")
+        text = text.strip()
+        if not text:
+            raise Rejected("Escreva uma mensagem.")
+        row = await self._ticket_row(owner, ticket_id)
+        if self._ticket_status(row) is TicketStatus.CLOSED:
+            raise Rejected(CLOSED_TICKET_REASON)
+        body = {
+            "id_ticket": ticket_id,
+            "mensagem": text,
+            "titulo": session.name,
+            "visibilidade_mensagens": "PU",
+            "su_status": "N",
+        }
+        self._inserted(await self._ixc.call("su_mensagens", body), "su_mensagens")
+        return await self._full_ticket(owner, ticket_id, session.name)
+
+    async def get_ticket_attachment(
+        self, session: BackendSession, ticket_id: str, attachment_id: str
+    ) -> Document:
+        raise NotSupported("get_ticket_attachment")
+
+
+def _speed(plan_name: str) -> int:
+    match = re.search(r"(\d+)\s*(giga|gb|g\b|mega|mb|m\b)", plan_name, re.IGNORECASE)
+    if match is None:
+        return 0
+    value = int(match.group(1))
+    return value * 1000 if match.group(2).lower().startswith("g") else value

@@ -1,0 +1,183 @@
+"""A local IXCSoft webservice v1: the listing protocol and the action endpoints the adapter uses."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from tests.backends.standin import PDF, StandIn, deep, fixture, now_text, substitute
+
+OPERATORS = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: _cmp(a) > _cmp(b),
+    "<": lambda a, b: _cmp(a) < _cmp(b),
+    ">=": lambda a, b: _cmp(a) >= _cmp(b),
+    "<=": lambda a, b: _cmp(a) <= _cmp(b),
+    "L": lambda a, b: b.lower() in a.lower(),
+}
+
+
+def _cmp(value: str) -> Any:
+    return int(value) if value.isdigit() else value
+
+
+class IxcStandIn(StandIn):
+    def __init__(self) -> None:
+        super().__init__()
+        self.accounts = fixture("ixc", "accounts")
+        self.errors = fixture("ixc", "errors")
+        self.recorded = fixture("ixc", "responses")
+        self.tables: dict[str, list[dict[str, Any]]] = deep(self.recorded["tables"])
+        self.enablings_used: set[str] = set()
+        self._ids = itertools.count(96000)
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/webservice/v1/{table}", self.dispatch)
+
+    def _error(self, name: str) -> web.Response:
+        error = self.errors[name]
+        if "json" in error:
+            return web.json_response(error["json"], status=error["status"])
+        return web.Response(
+            text=error["text"], status=error["status"], content_type=error["content_type"]
+        )
+
+    def _authorised(self, request: web.Request) -> bool:
+        expected = f"{self.accounts['user']}:{self.accounts['token']}".encode()
+        header = request.headers.get("Authorization", "")
+        return header == "Basic " + base64.b64encode(expected).decode()
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._error("unauthorized")
+        table = request.match_info["table"]
+        body = await request.json()
+        if request.headers.get("ixcsoft") == "listar":
+            return self.listing(table, body)
+        actions = {
+            "desbloqueio_confianca": self.desbloqueio,
+            "get_pix": self.get_pix,
+            "get_boleto": self.get_boleto,
+            "imprimir_nota": self.imprimir_nota,
+            "su_ticket": self.insert_ticket,
+            "su_mensagens": self.insert_message,
+        }
+        if table not in actions:
+            return self._error("no_permission")
+        return actions[table](body)
+
+    # --- the listing protocol -------------------------------------------------------------------
+    def listing(self, table: str, body: dict[str, Any]) -> web.Response:
+        rows = self.tables.get(table)
+        if rows is None:
+            return self._error("no_permission")
+        conditions = [(body["qtype"], body.get("oper", "="), str(body["query"]))]
+        for condition in json.loads(body.get("grid_param") or "[]"):
+            conditions.append((condition["TB"], condition["OP"], str(condition["P"])))
+        selected = []
+        for row in rows:
+            if all(
+                OPERATORS[oper](str(row.get(field.split(".")[-1], "")), value)
+                for field, oper, value in conditions
+            ):
+                selected.append(row)
+        sort_field = str(body.get("sortname", f"{table}.id")).split(".")[-1]
+        selected.sort(
+            key=lambda r: _cmp(str(r.get(sort_field, ""))),
+            reverse=body.get("sortorder") == "desc",
+        )
+        page, size = int(body.get("page", 1)), int(body.get("rp", 20))
+        chunk = selected[(page - 1) * size : page * size]
+        answer: dict[str, Any] = {"page": str(page), "total": len(selected)}
+        if chunk:  # IXC leaves "registros" out when nothing matched
+            answer["registros"] = chunk
+        return web.json_response(answer)
+
+    def _row(self, table: str, row_id: str) -> dict[str, Any] | None:
+        return next((r for r in self.tables[table] if r["id"] == str(row_id)), None)
+
+    # --- actions --------------------------------------------------------------------------------
+    def desbloqueio(self, body: dict[str, Any]) -> web.Response:
+        answers = self.recorded["desbloqueio_confianca"]
+        contract = self._row("cliente_contrato", body.get("id", ""))
+        if contract is None:
+            return web.json_response({"tipo": "erro", "mensagem": "Contrato não encontrado."})
+        if contract["id"] in self.enablings_used:
+            return web.json_response(answers["ja_utilizado"])
+        if contract["status_internet"] not in ("CA", "CM", "FA"):
+            return web.json_response(answers["nao_bloqueado"])
+        self.enablings_used.add(contract["id"])
+        contract.update(
+            status_internet="A",
+            desbloqueio_confianca_ativo="S",
+            dt_ult_des_bloq_conf=date.today().isoformat(),
+        )
+        return web.json_response(answers["sucesso"])
+
+    def get_pix(self, body: dict[str, Any]) -> web.Response:
+        answer = self.recorded["get_pix"].get(str(body.get("id_areceber")))
+        return web.json_response(answer or self.recorded["get_pix_missing"])
+
+    def get_boleto(self, body: dict[str, Any]) -> web.Response:
+        row = self._row("fn_areceber", body.get("boletos", ""))
+        if row is None or row["status"] != "A":
+            return self._error("boleto_error")
+        return web.Response(text=base64.b64encode(PDF).decode(), content_type="text/plain")
+
+    def imprimir_nota(self, body: dict[str, Any]) -> web.Response:
+        if self._row("vd_saida", body.get("id", "")) is None:
+            return self._error("boleto_error")
+        return web.Response(text=base64.b64encode(PDF).decode(), content_type="text/plain")
+
+    def _inserted(self, row_id: int) -> web.Response:
+        return web.json_response(substitute(self.recorded["inserido"], {"ID": str(row_id)}))
+
+    def insert_ticket(self, body: dict[str, Any]) -> web.Response:
+        if not body.get("id_assunto"):
+            return self._error("insert_refused")
+        row_id = next(self._ids)
+        self.tables["su_ticket"].append(
+            {
+                "id": str(row_id),
+                "id_cliente": str(body["id_cliente"]),
+                "id_contrato": str(body.get("id_contrato") or ""),
+                "id_assunto": str(body["id_assunto"]),
+                "titulo": body.get("titulo", ""),
+                "protocolo": f"20261128{row_id:06d}",
+                "menssagem": body.get("menssagem", ""),
+                "data_criacao": now_text(),
+                "data_ultima_alteracao": now_text(),
+                "status": "T",
+                "su_status": body.get("su_status", "N"),
+                "prioridade": body.get("prioridade", "M"),
+                "token": body.get("token", ""),
+                "id_ticket_setor": "2",
+            }
+        )
+        return self._inserted(row_id)
+
+    def insert_message(self, body: dict[str, Any]) -> web.Response:
+        ticket = self._row("su_ticket", body.get("id_ticket", ""))
+        if ticket is None:
+            return self._error("insert_refused")
+        row_id = next(self._ids)
+        self.tables["su_mensagens"].append(
+            {
+                "id": str(row_id),
+                "id_ticket": ticket["id"],
+                "mensagem": body.get("mensagem", ""),
+                "operador": "0",
+                "data": now_text(),
+                "titulo": body.get("titulo", ""),
+                "visibilidade_mensagens": body.get("visibilidade_mensagens", "PU"),
+                "su_status": "N",
+            }
+        )
+        ticket.update(su_status="N", data_ultima_alteracao=now_text())
+        return self._inserted(row_id)
