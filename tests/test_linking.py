@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.handlers.notification_jobs import deliver_due, poll_and_plan
 from tests.conftest import PERSON, BotEnv, login
 from tests.support.driver import ChatDriver, methods
@@ -115,3 +117,31 @@ async def test_notificacoes_on_an_unlinked_chat(chat: ChatDriver) -> None:
     assert "não está vinculado" in shown(calls)
     calls = await chat.tap("Vincular este chat")
     assert "Escolha o contato" in shown(calls)
+
+
+async def test_a_provider_without_contact_devices_still_links_on_our_side(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend_client.errors import NotSupported
+
+    async def unsupported(*_: object) -> None:
+        raise NotSupported("link_contact_device")
+
+    monkeypatch.setattr(env.backend, "link_contact_device", unsupported)
+    await _log_in_to_the_offer(chat)
+    calls = await chat.tap("Maria Aparecida dos Santos")
+    assert "Cadastro vinculado com sucesso" in shown(calls)
+    assert await env.app.bot_data["services"].notifications.get_link(chat.user_id) is not None
+
+
+async def test_a_provider_without_contacts_goes_straight_to_the_menu(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend_client.errors import NotSupported
+
+    async def unsupported(*_: object) -> None:
+        raise NotSupported("list_contacts")
+
+    monkeypatch.setattr(env.backend, "list_contacts", unsupported)
+    calls = await _log_in_to_the_offer(chat)
+    assert "O que você precisa?" in shown(calls)

@@ -14,7 +14,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from backend_client.errors import BackendError
+from backend_client.errors import BackendError, NotSupported
 from backend_client.models import BackendSession, Contact
 from bot.conversations.common import END, flow, step
 from bot.conversations.contacts import NewContactSteps
@@ -47,7 +47,12 @@ async def offer_after_login(update: Update, context: Context, session: BackendSe
         return False
     if await found.notifications.get_link(chat.id) is not None:
         return False
-    await _show_offer(update, context, session, edit=False)
+    try:
+        await _show_offer(update, context, session, edit=False)
+    except BackendError as error:
+        # No contacts from this provider's system right now: the menu comes first.
+        logger.info("link offer skipped: %s", error)
+        return False
     return True
 
 
@@ -89,7 +94,11 @@ async def link_chat(
         await _show_offer(update, context, session, edit=True)
         return
     chat_id = update.effective_chat.id
-    await found.backend.link_contact_device(session, contact.id, device_id(chat_id))
+    try:
+        await found.backend.link_contact_device(session, contact.id, device_id(chat_id))
+    except NotSupported:
+        # The provider's system keeps no devices: the link lives in our database only.
+        logger.info("backend keeps no contact devices; chat %s linked on our side", chat_id)
     assert found.notifications is not None
     await found.notifications.link(
         chat_id, session.subscriber_id, contact.id, contact.name, found.clock()
