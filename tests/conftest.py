@@ -17,6 +17,7 @@ from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
 from tests.support.driver import ChatDriver
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.postgres import ThrowawayDatabase, create_throwaway
 
 TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
 TODAY = date(2026, 11, 28)
@@ -105,11 +106,47 @@ def clock() -> Clock:
     return Clock(START)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_databases: also run the test with the bot's database on PostgreSQL"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "bot_database_url" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        kinds = ["sqlite", "postgresql"] if both else ["sqlite"]
+        metafunc.parametrize("bot_database_url", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayDatabase | str]:
+    """One throwaway PostgreSQL database per test run (or the reason there is none)."""
+    import asyncio
+
+    found = asyncio.run(create_throwaway())
+    yield found
+    if isinstance(found, ThrowawayDatabase):
+        asyncio.run(found.drop())
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+async def bot_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: ThrowawayDatabase | str
+) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    if isinstance(postgres, str):
+        pytest.skip(postgres)
+    await postgres.reset()
+    return postgres.url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, bot_database_url: str) -> Settings:
     return Settings(
         telegram_bot_token=TOKEN,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        database_url=bot_database_url,
         sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
         backend_timeout=2.0,
     )

@@ -9,6 +9,8 @@ from tests.conftest import PERSON, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 
+pytestmark = pytest.mark.both_databases
+
 
 async def _log_in_to_the_offer(chat: ChatDriver) -> list:  # type: ignore[type-arg]
     await chat.send("/start")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from backend_client.formats.documents import format_document
@@ -9,6 +10,8 @@ from bot.ui import texts
 from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_start_greets_and_asks_for_the_document(chat: ChatDriver) -> None:

@@ -9,6 +9,8 @@ from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 
+pytestmark = pytest.mark.both_databases
+
 
 async def test_menu_needs_a_login(chat: ChatDriver) -> None:
     calls = await chat.send("/menu")

@@ -26,6 +26,8 @@ from bot.storage.notifications import NotificationStore
 from bot.ui.formatting import TIMEZONE, local_time
 from tests.conftest import TOKEN, Clock
 
+pytestmark = pytest.mark.both_databases
+
 CHAT = 555001
 OTHER_CHAT = 555002
 
@@ -63,7 +65,9 @@ def at(day: str, hour: int = 10) -> datetime:
 
 
 @pytest.fixture
-async def world(seeded_sandbox_file: Path, tmp_path: Path) -> AsyncIterator[World]:
+async def world(
+    seeded_sandbox_file: Path, tmp_path: Path, bot_database_url: str
+) -> AsyncIterator[World]:
     clock = Clock(at("2026-12-07"))
     shutil.copy(seeded_sandbox_file, tmp_path / "sandbox.db")
     backend = SandboxBackend(
@@ -71,7 +75,7 @@ async def world(seeded_sandbox_file: Path, tmp_path: Path) -> AsyncIterator[Worl
         today=lambda: local_time(clock()).date(),
     )
     await backend.start()
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    engine = create_engine(bot_database_url)
     await upgrade(engine)
     store = NotificationStore(engine)
     # Linked a month before, so recent facts are news to it.
