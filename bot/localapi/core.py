@@ -231,10 +231,17 @@ class LocalBotApi:
         self._update_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
         self._closing = False
+        self._interruptions = 0
         self._queries: dict[str, tuple[int, bool]] = {}  # id → (chat id, answered)
         self._changed = asyncio.Condition()
         self._injected: list[tuple[Callable[[str], bool], BotApiError]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def interrupt_polls(self) -> None:
+        """Answer the long polls waiting now (empty), as when a bot is being stopped."""
+        async with self._changed:
+            self._interruptions += 1
+            self._changed.notify_all()
 
     async def close(self) -> None:
         """Release every long poll at once (a server going down), so bots stop promptly."""
@@ -362,9 +369,17 @@ class LocalBotApi:
 
         async with self._changed:
             if not pending() and timeout and not self._closing:
+                interruptions = self._interruptions
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        self._changed.wait_for(lambda: bool(pending()) or self._closing), timeout
+                        self._changed.wait_for(
+                            lambda: (
+                                bool(pending())
+                                or self._closing
+                                or self._interruptions != interruptions
+                            )
+                        ),
+                        timeout,
                     )
             return pending()
 

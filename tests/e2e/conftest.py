@@ -1,12 +1,14 @@
-"""End-to-end: the real ``minha-central run`` process, polling a local Bot API over HTTP."""
+"""End-to-end: the real ``minha-central`` process, polling a local Bot API over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
+import signal
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -18,59 +20,79 @@ from bot.localapi.server import create_app
 TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
 
 
-async def local_api_close(api: LocalBotApi) -> None:
-    await asyncio.sleep(0.2)  # let the bot see SIGTERM before its poll returns
-    await api.close()
+class BotProcess:
+    """``minha-central db upgrade`` then ``minha-central run``, as an operator starts it."""
+
+    def __init__(self, api: LocalBotApi, url: str, workdir: Path) -> None:
+        self.api = api
+        self.workdir = workdir
+        self.environ = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": url,
+            "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
+            "SANDBOX_DATABASE_URL": f"sqlite:///{workdir / 'sandbox.db'}",
+            "LOG_LEVEL": "INFO",
+        }
+        self.log_path = workdir / "bot.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def _cli(self, *args: str) -> asyncio.subprocess.Process:
+        with self.log_path.open("a") as log:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", *args,
+                cwd=self.workdir, env=self.environ, stdout=log, stderr=log,
+            )  # fmt: skip
+
+    async def start(self) -> None:
+        migrate = await self._cli("db", "upgrade")
+        assert await migrate.wait() == 0, self.log_path.read_text()
+        self.api.commands.clear()
+        self.process = await self._cli("run")
+        for _ in range(200):  # ready once it has registered its commands
+            if self.api.commands or self.process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert self.api.commands, self.log_path.read_text()
+
+    async def stop(self) -> int:
+        """SIGTERM, as systemd or Docker would; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.2)  # let it see the signal before its long poll returns
+        await self.api.interrupt_polls()
+        return await asyncio.wait_for(self.process.wait(), 30)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def local_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalBotApi]:
+async def served_api() -> AsyncIterator[tuple[LocalBotApi, str]]:
     api = LocalBotApi(TOKEN)
     runner = web.AppRunner(create_app(api), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield api, f"http://127.0.0.1:{port}"
+    await api.close()
+    await runner.cleanup()
 
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def bot_process(
+    served_api: tuple[LocalBotApi, str], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BotProcess]:
+    api, url = served_api
     workdir = tmp_path_factory.mktemp("e2e")
-    environ = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
-        "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
-        "SANDBOX_DATABASE_URL": f"sqlite:///{workdir / 'sandbox.db'}",
-        "LOG_LEVEL": "INFO",
-    }
-    log = (workdir / "bot.log").open("w")
-    # As in production: the schema first, then the bot.
-    migrate = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "db",
-        "upgrade",
-        cwd=workdir,
-        env=environ,
-        stdout=log,
-        stderr=log,
-    )
-    assert await migrate.wait() == 0, (workdir / "bot.log").read_text()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=workdir, env=environ, stdout=log, stderr=log
-    )
+    process = BotProcess(api, url, workdir)
+    await process.start()
     try:
-        # Ready once it has registered its commands.
-        for _ in range(200):
-            if api.commands or process.returncode is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert api.commands, (workdir / "bot.log").read_text()
-        yield api
+        yield process
     finally:
-        process.terminate()
-        await local_api_close(api)
-        await process.wait()
-        log.close()
-        await runner.cleanup()
+        await process.stop()
         if os.environ.get("KEEP_E2E_LOGS") is None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def local_api(bot_process: BotProcess) -> LocalBotApi:
+    return bot_process.api
