@@ -193,31 +193,31 @@ class NotificationStore:
             return 0
         dialect = self._engine.dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(NotificationRow)
+            .on_conflict_do_nothing(index_elements=["key", "chat_id"])
+            .returning(NotificationRow.id)
+        )
+        rows = [
+            {
+                "key": item.key,
+                "chat_id": item.chat_id,
+                "kind": item.kind,
+                "payload": item.payload,
+                "created_at": now,
+                "send_after": item.send_after,
+                "status": PENDING,
+                "attempts": 0,
+            }
+            for item in items
+        ]
         added = 0
         async with self._sessions.begin() as session:
-            for start in range(0, len(items), 500):
-                batch = items[start : start + 500]
-                statement = (
-                    insert(NotificationRow)
-                    .values(
-                        [
-                            {
-                                "key": item.key,
-                                "chat_id": item.chat_id,
-                                "kind": item.kind,
-                                "payload": item.payload,
-                                "created_at": now,
-                                "send_after": item.send_after,
-                                "status": PENDING,
-                                "attempts": 0,
-                            }
-                            for item in batch
-                        ]
-                    )
-                    .on_conflict_do_nothing(index_elements=["key", "chat_id"])
-                )
-                result = await session.execute(statement)
-                added += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+            # One cached statement, executed in batches (SQLAlchemy's "insertmanyvalues"); only
+            # the rows really inserted come back, so the count is exact on every database.
+            for start in range(0, len(rows), 1000):
+                result = await session.execute(statement, rows[start : start + 1000])
+                added += len(result.all())
         return added
 
     async def claim_due(self, now: datetime, limit: int = 100) -> list[Claimed]:
