@@ -148,8 +148,11 @@ def build_application(
         builder = builder.get_updates_proxy(settings.telegram_proxy_url)
     # Chats in parallel, each chat's updates in order (see bot.update_processor).
     builder = builder.concurrent_updates(OrderedConcurrentProcessor(settings.concurrent_updates))
-    if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    if rate_limiter and settings.telegram_max_rate > 0:
+        # Telegram's limits: about 30 messages/s in all and 20/min per group; RetryAfter is
+        # honoured (twice) on top of that.
+        limiter = AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=2)
+        builder = builder.rate_limiter(limiter)
     application = builder.build()
 
     raw_feed = create_feed(raw_backend)

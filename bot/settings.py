@@ -63,6 +63,7 @@ class Settings:
     # Telegram HTTP client (bot.transport) and per-chat ordered concurrency (bot.update_processor).
     telegram_transport: str = "aiohttp"
     concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES
+    telegram_max_rate: float = 30.0  # messages/s to Telegram in all; 0 = no limiter
     telegram_proxy_url: str | None = field(default=None, repr=False)
     # Notifications to linked chats (bot.services.notifications).
     notify_poll_seconds: float = 300.0
@@ -329,8 +330,22 @@ def _telegram_http(get: Callable[[str], str | None], problems: list[str]) -> dic
                 "TELEGRAM_PROXY_URL must be an http:// or https:// proxy URL, like "
                 f"'http://proxy.provedor.com.br:3128' (credentials allowed); got {shown!r}."
             )
+    raw_rate = get("TELEGRAM_MAX_RATE")
+    max_rate = 30.0
+    if raw_rate is not None:
+        try:
+            max_rate = float(raw_rate)
+        except ValueError:
+            max_rate = -1
+        if max_rate < 0:
+            problems.append(
+                "TELEGRAM_MAX_RATE must be a number of messages per second (0 turns the limiter "
+                f"off), got {raw_rate!r}."
+            )
+            max_rate = 30.0
     return {
         "telegram_transport": transport,
+        "telegram_max_rate": max_rate,
         "concurrent_updates": concurrency,
         "telegram_proxy_url": proxy,
     }
