@@ -16,6 +16,7 @@ chat_data["invoices"] = {"contract": id | None, "contracts": {id: number}, "peri
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -123,8 +124,13 @@ def _boleto_filename(document: Document, invoice_id: str) -> str:
     return name if name.lower().endswith(".pdf") else f"{name or 'boleto'}.pdf"
 
 
+@functools.lru_cache(maxsize=512)
 def qr_png(payload: str) -> bytes:
-    """The PIX QR code as a PNG, drawn locally."""
+    """The PIX QR code as a PNG, drawn locally.
+
+    Cached: the same invoice's code is drawn once. Drawing is CPU-bound (segno scores all eight
+    mask patterns), which on a busy bot is worth not repeating.
+    """
     buffer = io.BytesIO()
     segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
     return buffer.getvalue()

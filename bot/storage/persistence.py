@@ -11,6 +11,8 @@ import json
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
@@ -31,6 +33,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
             update_interval=update_interval,
         )
         self._sessions = session_factory(engine)
+        self._dialect = engine.dialect.name
 
     # --- reading (once, at start-up) -------------------------------------------------------
     async def _load(self, kind: str) -> dict[str, Any]:
@@ -60,8 +63,15 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
 
     # --- writing ---------------------------------------------------------------------------
     async def _save(self, kind: str, key: str, data: Any) -> None:
+        # One upsert statement (not SELECT then INSERT/UPDATE): this runs for every chat that
+        # changed since the last write, several times a minute on a busy bot.
+        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        statement = insert(PersistenceEntry).values(kind=kind, key=key, data=data)
+        statement = statement.on_conflict_do_update(
+            index_elements=["kind", "key"], set_={"data": statement.excluded.data}
+        )
         async with self._sessions.begin() as session:
-            await session.merge(PersistenceEntry(kind=kind, key=key, data=data))
+            await session.execute(statement)
 
     async def _drop(self, kind: str, key: str) -> None:
         async with self._sessions.begin() as session:
