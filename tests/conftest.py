@@ -180,12 +180,9 @@ async def login(chat: ChatDriver, account: Any = PERSON) -> None:
     assert any("Menu" in call.text for call in calls), [c.text for c in calls]
 
 
-@pytest.fixture
-def fast_timeout(env: BotEnv) -> Iterator[None]:
-    """Give the backend 0.2 s before it counts as down."""
+def set_backend_timeout(env: BotEnv, seconds: float) -> None:
+    """How long a backend call may take before it counts as down (after logging in: scrypt
+    on a loaded machine can take longer than a deliberately short timeout)."""
     services = env.app.bot_data["services"]
-    original = services.settings
-    services.backend._timeout = 0.2
-    services.settings = replace(original, backend_timeout=0.2)
-    yield
-    services.settings = original
+    services.backend._timeout = seconds
+    services.settings = replace(services.settings, backend_timeout=seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login
+from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login, set_backend_timeout
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 
@@ -144,9 +144,9 @@ async def test_start_after_expiry_begins_a_new_login(chat: ChatDriver, clock: Cl
     assert "sessão expirou" not in shown(calls)
 
 
-@pytest.mark.usefixtures("fast_timeout")
 async def test_slow_backend_gets_an_apology_not_silence(env: BotEnv, chat: ChatDriver) -> None:
     await login(chat)
+    set_backend_timeout(env, 0.2)
     env.backend.latency = 1.0  # type: ignore[union-attr]
     calls = await chat.press("menu:account")
     said = shown(calls)
