@@ -41,7 +41,7 @@ from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
 
 END = ConversationHandler.END
-FLOW_STATE = "flow_state"  # the active flow's current state, JSON (int or str)
+FLOW_STATE = sessions.FLOW_STATE_KEY
 R = TypeVar("R")
 StepHandler = Callable[[Update, Context, BackendSession], Awaitable[Any]]
 

@@ -14,6 +14,7 @@ from backend_client.models import BackendSession
 SESSION_KEY = "session"
 LAST_SEEN_KEY = "last_seen"
 ACTIVE_FLOW_KEY = "active_flow"  # see bot.conversations.common
+FLOW_STATE_KEY = "flow_state"  # the active flow's current state (JSON: int or str)
 
 
 def current(chat_data: dict[str, Any]) -> BackendSession | None:
@@ -55,4 +56,4 @@ def enter_flow(chat_data: dict[str, Any], name: str) -> None:
 
 def leave_flow(chat_data: dict[str, Any]) -> None:
     chat_data.pop(ACTIVE_FLOW_KEY, None)
-    chat_data.pop("flow_state", None)
+    chat_data.pop(FLOW_STATE_KEY, None)
