@@ -13,35 +13,27 @@ asks the backend again. Once a line is chosen, every button of the flow works fr
 
 from __future__ import annotations
 
-import logging
+import functools
 import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import phonenumbers
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    filters,
-)
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, CallRecord, PhoneLine, TerminalType
 from bot.conversations import common
-from bot.conversations.common import END, flow, leave, step, typed
-from bot.handlers import menu
+from bot.conversations.common import END, argument, flow, flow_data, leave, step, typed
+from bot.conversations.period_step import PeriodStep
 from bot.handlers.guards import Context
 from bot.services.context import services
-from bot.ui import paging, periods, texts
-from bot.ui.formatting import day_time, local_time, money, phone
-from bot.ui.keyboards import button
-from bot.ui.screens import answer_query, send, show
+from bot.ui import paging, periods
+from bot.ui.formatting import day_time, money, phone
+from bot.ui.keyboards import button, fits, menu_row
+from bot.ui.screens import show
 from bot.ui.texts import calls as call_texts
-
-logger = logging.getLogger(__name__)
 
 FLOW = "calls"
 PREFIX = "calls"
@@ -49,7 +41,6 @@ ALL = "all"  # the "Todos" terminal type
 PAGE_SIZE = 10
 CHOOSE_LINE, CHOOSE_TYPE, CHOOSE_PERIOD, TYPE_PERIOD, SHOW_PAGE = range(5)
 Handler = BaseHandler  # type: ignore[type-arg]
-NOT_TEXT = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
 
 
 # --- presentation helpers (pure) -----------------------------------------------------------------
@@ -139,9 +130,7 @@ def _totals(
 
 # --- chosen values (chat_data["calls"], JSON only) -----------------------------------------------
 def _chosen(context: Context) -> dict[str, Any]:
-    assert context.chat_data is not None
-    found: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
-    return found
+    return flow_data(context, FLOW)
 
 
 def _clear(context: Context) -> None:
@@ -149,43 +138,16 @@ def _clear(context: Context) -> None:
         context.chat_data.pop(FLOW, None)
 
 
-def _argument(update: Update, action: str) -> str:
-    data = update.callback_query.data if update.callback_query else None
-    return (data or "").removeprefix(f"{PREFIX}:{action}:")
-
-
-async def _display(update: Update, text: str, keyboard: InlineKeyboardMarkup) -> None:
-    """Edit the pressed message, or send a new one after typed input."""
-    if update.callback_query is not None:
-        await show(update, text, keyboard)
-    else:
-        await send(update, text, keyboard)
-
-
-def _fits(data: str) -> bool:
-    """Whether a backend id makes callback data Telegram accepts (≤ 64 bytes)."""
-    if len(data.encode()) <= 64:
-        return True
-    logger.warning("id too long for a button, left out: %r", data)
-    return False
-
-
-def _menu_row(back: str | None = None) -> list[InlineKeyboardButton]:
-    row = [button(call_texts.BUTTON_BACK, f"{PREFIX}:{back}")] if back else []
-    row.append(button(texts.BUTTON_MENU, "menu:home"))
-    return row
-
-
 # --- screens -------------------------------------------------------------------------------------
 async def _line_picker(update: Update, lines: list[PhoneLine], notice: str | None = None) -> int:
     rows = [
         [button(f"📞 {phone(line.number)}", f"{PREFIX}:line:{line.id}")]
         for line in lines
-        if _fits(f"{PREFIX}:line:{line.id}")
+        if fits(f"{PREFIX}:line:{line.id}")
     ]
-    rows.append(_menu_row())
+    rows.append(menu_row())
     text = f"{notice}\n\n{call_texts.CHOOSE_LINE}" if notice else call_texts.CHOOSE_LINE
-    await _display(update, text, InlineKeyboardMarkup(rows))
+    await show(update, text, InlineKeyboardMarkup(rows))
     return CHOOSE_LINE
 
 
@@ -197,26 +159,24 @@ async def _type_picker(
     buttons = [
         button(kind.name, f"{PREFIX}:type:{kind.id}")
         for kind in types
-        if _fits(f"{PREFIX}:type:{kind.id}")
+        if fits(f"{PREFIX}:type:{kind.id}")
     ]
     buttons.append(button(call_texts.BUTTON_ALL_TYPES, f"{PREFIX}:type:{ALL}"))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(_menu_row("lines" if chosen.get("several_lines") else None))
+    rows.append(menu_row(f"{PREFIX}:lines" if chosen.get("several_lines") else None))
     text = call_texts.choose_type(chosen["line_number"])
-    await _display(update, f"{notice}\n\n{text}" if notice else text, InlineKeyboardMarkup(rows))
+    await show(update, f"{notice}\n\n{text}" if notice else text, InlineKeyboardMarkup(rows))
     return CHOOSE_TYPE
 
 
 def _period_keyboard() -> InlineKeyboardMarkup:
-    rows = [list(row) for row in periods.keyboard(PREFIX).inline_keyboard[:-1]]
-    rows.append(_menu_row("types"))
-    return InlineKeyboardMarkup(rows)
+    return periods.keyboard(PREFIX, back=f"{PREFIX}:types")
 
 
 async def _period_picker(update: Update, context: Context, notice: str | None = None) -> int:
     chosen = _chosen(context)
     text = call_texts.choose_period(chosen["line_number"], chosen["type_name"])
-    await _display(update, f"{notice}\n\n{text}" if notice else text, _period_keyboard())
+    await show(update, f"{notice}\n\n{text}" if notice else text, _period_keyboard())
     return CHOOSE_PERIOD
 
 
@@ -236,10 +196,10 @@ async def _statement(
         text = call_texts.empty(
             chosen["line_number"], chosen["type_name"], periods.describe(period)
         )
-        await _display(update, text, _period_keyboard())
+        await show(update, text, _period_keyboard())
         return CHOOSE_PERIOD
     names = _type_names(await backend.list_terminal_types(session))
-    page = paging.clamp(page, len(records), PAGE_SIZE)
+    shown = paging.page(records, page, PREFIX, PAGE_SIZE)
     lines = [
         call_texts.CallLine(
             when=day_time(record.started_at),
@@ -250,7 +210,7 @@ async def _statement(
             if type_id is None
             else None,
         )
-        for record in paging.page_items(records, page, PAGE_SIZE)
+        for record in shown.items
     ]
     per_type, overall = _totals(records, names)
     text = call_texts.statement(
@@ -258,25 +218,22 @@ async def _statement(
         chosen["type_name"],
         periods.describe(period),
         lines,
-        page,
-        paging.page_count(len(records), PAGE_SIZE),
+        shown.number,
+        shown.count,
         per_type,
         overall,
     )
-    rows = []
-    nav = paging.nav_row(PREFIX, page, len(records), PAGE_SIZE)
-    if nav:
-        rows.append(nav)
-    rows.append(
+    rows = [
+        *shown.nav,
         [
             button(call_texts.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"),
             button(call_texts.BUTTON_OTHER_TYPE, f"{PREFIX}:types"),
-        ]
-    )
+        ],
+    ]
     if chosen.get("several_lines"):
         rows.append([button(call_texts.BUTTON_OTHER_LINE, f"{PREFIX}:lines")])
-    rows.append(_menu_row())
-    await _display(update, text, InlineKeyboardMarkup(rows))
+    rows.append(menu_row())
+    await show(update, text, InlineKeyboardMarkup(rows))
     return SHOW_PAGE
 
 
@@ -292,6 +249,20 @@ async def _resume(update: Update, context: Context, session: BackendSession) -> 
     return await _statement(update, context, session)
 
 
+PERIOD = PeriodStep(
+    FLOW,
+    PREFIX,
+    TYPE_PERIOD,
+    ask=_period_picker,
+    on_chosen=_statement,
+    ask_again=functools.partial(_period_picker, notice=call_texts.PERIOD_UNAVAILABLE),
+    back=InlineKeyboardMarkup([menu_row(f"{PREFIX}:periods")]),
+    back_after_error=True,
+    needs=("line", "type"),
+    resume=_resume,
+)
+
+
 # --- steps ---------------------------------------------------------------------------------------
 @step(FLOW)
 async def start(update: Update, context: Context, session: BackendSession) -> int:
@@ -304,7 +275,7 @@ async def start_over(update: Update, context: Context, session: BackendSession) 
     if not lines:
         _clear(context)
         leave(context)
-        await _display(update, call_texts.NO_LINES, InlineKeyboardMarkup([_menu_row()]))
+        await show(update, call_texts.NO_LINES, InlineKeyboardMarkup([menu_row()]))
         return END
     if len(lines) > 1:
         _chosen(context)["several_lines"] = True
@@ -324,7 +295,7 @@ async def _use_line(
 
 @step(FLOW)
 async def choose_line(update: Update, context: Context, session: BackendSession) -> int:
-    line_id = _argument(update, "line")
+    line_id = argument(update)
     lines = await services(context).backend.list_phone_lines(session)
     line = next((found for found in lines if found.id == line_id), None)
     if line is None:
@@ -351,7 +322,7 @@ async def choose_type(update: Update, context: Context, session: BackendSession)
     chosen = _chosen(context)
     if "line" not in chosen:
         return await start_over(update, context, session)
-    type_id = _argument(update, "type")
+    type_id = argument(update)
     if type_id == ALL:
         name = call_texts.ALL_TYPES
     else:
@@ -364,112 +335,43 @@ async def choose_type(update: Update, context: Context, session: BackendSession)
 
 
 @step(FLOW)
-async def show_periods(update: Update, context: Context, session: BackendSession) -> int:
-    chosen = _chosen(context)
-    if "type" not in chosen or "line" not in chosen:
-        return await _resume(update, context, session)
-    return await _period_picker(update, context)
-
-
-@step(FLOW)
-async def choose_period(update: Update, context: Context, session: BackendSession) -> int:
-    chosen = _chosen(context)
-    if "type" not in chosen or "line" not in chosen:
-        return await _resume(update, context, session)
-    key = _argument(update, "period")
-    if key == periods.CUSTOM:
-        await _display(update, texts.ASK_PERIOD, InlineKeyboardMarkup([_menu_row("periods")]))
-        return TYPE_PERIOD
-    today = local_time(services(context).clock()).date()
-    try:
-        period = periods.resolve(key, today)
-    except ValueError:  # a forged key
-        return await _period_picker(update, context, call_texts.PERIOD_UNAVAILABLE)
-    chosen["period"] = periods.to_json(period)
-    return await _statement(update, context, session)
-
-
-@step(FLOW)
-async def receive_period(update: Update, context: Context, session: BackendSession) -> int:
-    assert update.message is not None and update.message.text is not None
-    chosen = _chosen(context)
-    if "type" not in chosen or "line" not in chosen:
-        return await _resume(update, context, session)
-    try:
-        period = periods.parse(update.message.text)
-    except periods.PeriodError as error:
-        await send(update, str(error), InlineKeyboardMarkup([_menu_row("periods")]))
-        return TYPE_PERIOD
-    chosen["period"] = periods.to_json(period)
-    return await _statement(update, context, session)
-
-
-@step(FLOW)
 async def change_page(update: Update, context: Context, session: BackendSession) -> int:
     chosen = _chosen(context)
     if not {"line", "type", "period"} <= chosen.keys():
         return await _resume(update, context, session)
-    raw = _argument(update, "page")
+    raw = argument(update)
     page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
     return await _statement(update, context, session, page)
-
-
-@step(FLOW)
-async def use_buttons(update: Update, context: Context, session: BackendSession) -> None:
-    """Text typed where a button is expected: say so (the buttons are just above)."""
-    await send(update, call_texts.USE_BUTTONS)
-
-
-async def stale_button(update: Update, context: Context) -> None:
-    await answer_query(update, texts.BUTTON_EXPIRED)
-
-
-async def _leave_to_menu(update: Update, context: Context) -> int:
-    _clear(context)
-    return await common.back_to_menu(update, context)
-
-
-async def _leave_cancelling(update: Update, context: Context) -> int:
-    _clear(context)
-    return await common.cancel(update, context)
-
-
-async def _leave_logging_out(update: Update, context: Context) -> int:
-    _clear(context)
-    leave(context)
-    await menu.logout(update, context)
-    return END
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     def pressed(callback: Any, pattern: str) -> Handler:
         return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}")
 
+    # /menu, /start, /cancelar and the Menu button leave (and forget the choices): see flow().
     buttons: list[Handler] = [
-        CommandHandler(["menu", "start"], _leave_to_menu),
-        CommandHandler("cancelar", _leave_cancelling),
-        CommandHandler("sair", _leave_logging_out),
-        CallbackQueryHandler(_leave_to_menu, pattern=r"^menu:home$"),
         pressed(choose_line, "line:"),
         pressed(show_lines, "lines$"),
         pressed(choose_type, "type:"),
         pressed(show_types, "types$"),
-        pressed(choose_period, "period:"),
-        pressed(show_periods, "periods$"),
+        pressed(PERIOD.choose, "period:"),
+        pressed(PERIOD.pick, "periods$"),
         pressed(change_page, "page:"),
-        CallbackQueryHandler(stale_button, pattern=rf"^{PREFIX}:"),
-        typed(FLOW, application, common.unexpected_input, NOT_TEXT),
+        CallbackQueryHandler(common.stale_button, pattern=rf"^{PREFIX}:"),
+        common.text_expected(FLOW, application),
     ]
-    period_typed = typed(FLOW, application, receive_period)
+    use_buttons = common.buttons_expected(FLOW, application)
+    period_typed = typed(FLOW, application, PERIOD.typed)
     return flow(
         FLOW,
         application,
         entry_points=[CallbackQueryHandler(start, pattern=rf"^menu:{FLOW}$")],
         states={
-            CHOOSE_LINE: [*buttons, typed(FLOW, application, use_buttons)],
-            CHOOSE_TYPE: [*buttons, typed(FLOW, application, use_buttons)],
+            CHOOSE_LINE: [*buttons, use_buttons],
+            CHOOSE_TYPE: [*buttons, use_buttons],
             CHOOSE_PERIOD: [*buttons, period_typed],
             TYPE_PERIOD: [*buttons, period_typed],
             SHOW_PAGE: [*buttons, period_typed],
         },
+        fallbacks=[common.logging_out(FLOW)],
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 from telegram import Message, Update
@@ -35,9 +36,11 @@ from telegram.ext import (
 
 from backend_client.models import BackendSession
 from bot.handlers.guards import Context
-from bot.handlers.menu import show_menu
+from bot.handlers.menu import logout, show_menu
 from bot.services import sessions
+from bot.services.context import services
 from bot.ui import keyboards, texts
+from bot.ui.formatting import local_time
 from bot.ui.screens import answer_query, send
 
 END = ConversationHandler.END
@@ -54,6 +57,23 @@ def enter(context: Context, name: str) -> None:
 def leave(context: Context) -> None:
     if context.chat_data is not None:
         sessions.leave_flow(context.chat_data)
+
+
+def flow_data(context: Context, name: str) -> dict[str, Any]:
+    """What flow ``name`` keeps in chat_data (``chat_data[name]``, JSON only), made when missing."""
+    assert context.chat_data is not None
+    data: dict[str, Any] = context.chat_data.setdefault(name, {})
+    return data
+
+
+def argument(update: Update) -> str:
+    """What follows ``<prefix>:<action>:`` in the pressed button's data."""
+    assert update.callback_query is not None
+    return (update.callback_query.data or "").split(":", 2)[-1]
+
+
+def today(context: Context) -> date:
+    return local_time(services(context).clock()).date()
 
 
 def step(name: str) -> Callable[[StepHandler], Callable[[Update, Context], Awaitable[Any]]]:
@@ -128,6 +148,31 @@ async def unexpected_input(update: Update, context: Context) -> None:
         await send(update, texts.EXPECTING_TEXT)
 
 
+# What a flow waiting for text does not take: photos, stickers… (not commands, nor the service
+# messages Telegram adds to the chat).
+NOT_TEXT = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+
+
+def text_expected(name: str, application: Any) -> MessageHandler:  # type: ignore[type-arg]
+    """A photo, a sticker… sent while ``name`` is the active flow: say it takes text."""
+    return typed(name, application, unexpected_input, NOT_TEXT)
+
+
+def buttons_expected(name: str, application: Any) -> MessageHandler:  # type: ignore[type-arg]
+    """Text typed where flow ``name`` expects a button: say so (the buttons are just above)."""
+
+    @step(name)
+    async def use_buttons(update: Update, context: Context, session: BackendSession) -> None:
+        await send(update, texts.USE_BUTTONS)
+
+    return typed(name, application, use_buttons)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """A button of the flow that the current step does not take (old or forged)."""
+    await answer_query(update, texts.BUTTON_EXPIRED)
+
+
 def forget(context: Context, name: str) -> None:
     """Drop what flow ``name`` kept in chat_data (``chat_data[name]``) and leave it."""
     if context.chat_data is not None:
@@ -153,6 +198,20 @@ def exits(name: str) -> list[BaseHandler]:  # type: ignore[type-arg]
         CommandHandler("cancelar", cancelled),
         CallbackQueryHandler(to_menu, pattern=r"^menu:home$"),
     ]
+
+
+def logging_out(name: str) -> CommandHandler:  # type: ignore[type-arg]
+    """/sair while in flow ``name``: forget what the flow kept, then log out (leaving every flow).
+
+    Not one of ``exits``: most flows let /sair through to the global handler and stay put.
+    """
+
+    async def log_out(update: Update, context: Context) -> int:
+        forget(context, name)
+        await logout(update, context)
+        return END
+
+    return CommandHandler("sair", log_out)
 
 
 def flow(

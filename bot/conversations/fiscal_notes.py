@@ -13,43 +13,28 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import Unavailable
 from backend_client.models import BackendSession, FiscalNote
-from bot.conversations.common import flow, step, typed, unexpected_input
+from bot.conversations import common
+from bot.conversations.common import flow, flow_data, step, text_expected, typed
+from bot.conversations.period_step import PeriodStep
 from bot.handlers.guards import Context
 from bot.services.context import services
-from bot.ui import paging, periods, texts
-from bot.ui.formatting import local_time
-from bot.ui.keyboards import button
-from bot.ui.screens import answer_query, send, show
+from bot.ui import paging, periods
+from bot.ui.keyboards import button, menu_row
+from bot.ui.screens import answer_query, show
 from bot.ui.texts import fiscal_notes as t
 
 FLOW = "fiscal_notes"
 PREFIX = "nf"
 CHOOSE_PERIOD, TYPE_PERIOD, LISTING = range(3)
 _UNSAFE = re.compile(r"[^a-z0-9]+")
-
-
-def _data(context: Context) -> dict[str, Any]:
-    assert context.chat_data is not None
-    data: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
-    return data
-
-
-def _today(context: Context) -> date:
-    return local_time(services(context).clock()).date()
-
-
-def _argument(update: Update) -> str:
-    assert update.callback_query is not None
-    return (update.callback_query.data or "").split(":", 2)[-1]
 
 
 def _slug(text: str) -> str:
@@ -73,58 +58,21 @@ def note_filename(note: FiscalNote | None, backend_name: str) -> str:
 async def start(update: Update, context: Context, session: BackendSession) -> int:
     assert context.chat_data is not None
     context.chat_data[FLOW] = {}
-    return await _ask_period(update)
+    return await _ask_period(update, context)
 
 
-async def _ask_period(update: Update) -> int:
+async def _ask_period(update: Update, context: Context) -> int:
     await show(update, t.CHOOSE_PERIOD, periods.keyboard(PREFIX))
     return CHOOSE_PERIOD
 
 
 @step(FLOW)
-async def back_to_periods(update: Update, context: Context, session: BackendSession) -> int:
-    return await _ask_period(update)
-
-
-@step(FLOW)
-async def choose_period(update: Update, context: Context, session: BackendSession) -> int:
-    key = _argument(update)
-    if key == periods.CUSTOM:
-        keyboard = InlineKeyboardMarkup(
-            [
-                [button(t.BUTTON_BACK, f"{PREFIX}:periods")],
-                [button(texts.BUTTON_MENU, "menu:home")],
-            ]
-        )
-        await show(update, texts.ASK_PERIOD, keyboard)
-        return TYPE_PERIOD
-    try:
-        period = periods.resolve(key, _today(context))
-    except ValueError:  # forged key
-        return await _ask_period(update)
-    _data(context)["period"] = periods.to_json(period)
-    return await _show(update, context, session, 0)
-
-
-@step(FLOW)
-async def typed_period(update: Update, context: Context, session: BackendSession) -> int:
-    assert update.message is not None and update.message.text is not None
-    try:
-        period = periods.parse(update.message.text)
-    except periods.PeriodError as error:
-        await send(update, str(error))
-        return TYPE_PERIOD
-    _data(context)["period"] = periods.to_json(period)
-    return await _show(update, context, session, 0)
-
-
-@step(FLOW)
 async def change_page(update: Update, context: Context, session: BackendSession) -> int:
-    return await _show(update, context, session, int(_argument(update)))
+    return await _show(update, context, session, int(common.argument(update)))
 
 
 async def _notes(context: Context, session: BackendSession) -> list[FiscalNote] | None:
-    stored = _data(context).get("period")
+    stored = flow_data(context, FLOW).get("period")
     if not stored:
         return None
     period = periods.from_json(stored)
@@ -132,38 +80,30 @@ async def _notes(context: Context, session: BackendSession) -> list[FiscalNote] 
     return sorted(notes, key=lambda n: (n.issued_on, n.model, n.number, n.id))
 
 
-async def _show(update: Update, context: Context, session: BackendSession, page: int) -> int:
+async def _show(update: Update, context: Context, session: BackendSession, page: int = 0) -> int:
     notes = await _notes(context, session)
     if notes is None:  # an old button after the chat's data was cleared
-        return await _ask_period(update)
-    data = _data(context)
+        return await _ask_period(update, context)
+    data = flow_data(context, FLOW)
     description = periods.describe(periods.from_json(data["period"]))
     if not notes:
         await show(update, t.empty(description), periods.keyboard(PREFIX))
         return CHOOSE_PERIOD
-    page = paging.clamp(page, len(notes))
-    data["page"] = page
-    rows = [
-        [button(t.note_button(note), f"{PREFIX}:pdf:{note.id}")]
-        for note in paging.page_items(notes, page)
-    ]
-    nav = paging.nav_row(PREFIX, page, len(notes))
-    if nav:
-        rows.append(nav)
-    rows.append(
-        [
-            button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"),
-            button(texts.BUTTON_MENU, "menu:home"),
-        ]
-    )
-    text = t.note_list(description, len(notes), page, paging.page_count(len(notes)))
+    shown = paging.page(notes, page, PREFIX)
+    data["page"] = shown.number
+    rows = [[button(t.note_button(note), f"{PREFIX}:pdf:{note.id}")] for note in shown.items]
+    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *menu_row()]]
+    text = t.note_list(description, len(notes), shown.number, shown.count)
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
 
 
+PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_show)
+
+
 @step(FLOW)
 async def send_pdf(update: Update, context: Context, session: BackendSession) -> int:
-    note_id = _argument(update)
+    note_id = common.argument(update)
     backend = services(context).backend
     document = await backend.get_fiscal_note_pdf(session, note_id)  # NotFound when not theirs
     await answer_query(update)
@@ -189,12 +129,10 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
         return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
 
-    # A photo, sticker… while a period is expected: say what is expected, stay in the step.
-    not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [
-        on("period", choose_period, r":\w{1,20}"),
-        on("periods", back_to_periods),
+        on("period", PERIOD.choose, r":\w{1,20}"),
+        on("periods", PERIOD.pick),
         on("page", change_page, r":\d{1,4}"),
     ]
     return flow(
@@ -208,8 +146,8 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         states={
             CHOOSE_PERIOD: buttons,
             TYPE_PERIOD: [
-                typed(FLOW, application, typed_period),
-                typed(FLOW, application, unexpected_input, not_text),
+                typed(FLOW, application, PERIOD.typed),
+                text_expected(FLOW, application),  # a photo, a sticker…: stay in the step
                 *buttons,
             ],
             LISTING: buttons,

@@ -25,9 +25,9 @@ from decimal import Decimal
 from typing import Any
 
 import segno
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.formats.boleto import format_linha_digitavel
 from backend_client.models import (
@@ -38,12 +38,13 @@ from backend_client.models import (
     Invoice,
     InvoiceStatus,
 )
-from bot.conversations.common import flow, step, typed, unexpected_input
+from bot.conversations import common
+from bot.conversations.common import flow, flow_data, step, text_expected, typed
+from bot.conversations.period_step import PeriodStep
 from bot.handlers.guards import Context
 from bot.services.context import services
-from bot.ui import paging, periods, texts
-from bot.ui.formatting import local_time
-from bot.ui.keyboards import button
+from bot.ui import paging, periods
+from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import answer_query, send, show
 from bot.ui.texts import invoices as t
 
@@ -60,19 +61,7 @@ _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 # --- helpers ---------------------------------------------------------------------------------
 def _data(context: Context) -> dict[str, Any]:
-    assert context.chat_data is not None
-    data: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
-    return data
-
-
-def _today(context: Context) -> date:
-    return local_time(services(context).clock()).date()
-
-
-def _argument(update: Update) -> str:
-    """What follows ``inv:<action>:`` in the pressed button's data."""
-    assert update.callback_query is not None
-    return (update.callback_query.data or "").split(":", 2)[-1]
+    return flow_data(context, FLOW)
 
 
 def _contract_number(context: Context, contract_id: str) -> str | None:
@@ -81,14 +70,10 @@ def _contract_number(context: Context, contract_id: str) -> str | None:
     return numbers.get(contract_id)
 
 
-def _menu_row() -> list[InlineKeyboardButton]:
-    return [button(texts.BUTTON_MENU, "menu:home")]
-
-
 def _contracts_keyboard(contracts: Sequence[Contract]) -> InlineKeyboardMarkup:
     rows = [[button(t.BUTTON_ALL_CONTRACTS, f"{PREFIX}:contract:{ALL}")]]
     rows += [[button(t.contract_button(c), f"{PREFIX}:contract:{c.id}")] for c in contracts]
-    rows.append(_menu_row())
+    rows.append(menu_row())
     return InlineKeyboardMarkup(rows)
 
 
@@ -154,7 +139,7 @@ async def start(update: Update, context: Context, session: BackendSession) -> in
 
 @step(FLOW)
 async def choose_contract(update: Update, context: Context, session: BackendSession) -> int:
-    choice = _argument(update)
+    choice = common.argument(update)
     data = _data(context)
     if choice == ALL:
         data["contract"] = None
@@ -176,47 +161,26 @@ async def _ask_period(update: Update, context: Context) -> int:
 
 
 @step(FLOW)
-async def back_to_periods(update: Update, context: Context, session: BackendSession) -> int:
-    return await _ask_period(update, context)
-
-
-@step(FLOW)
-async def choose_period(update: Update, context: Context, session: BackendSession) -> int:
-    key = _argument(update)
+async def all_open(update: Update, context: Context, session: BackendSession) -> int:
     data = _data(context)
-    today = _today(context)
-    if key == periods.CUSTOM:
-        keyboard = InlineKeyboardMarkup([[button(t.BUTTON_BACK, f"{PREFIX}:periods")], _menu_row()])
-        await show(update, texts.ASK_PERIOD, keyboard)
-        return TYPE_PERIOD
-    if key == ALL:
-        data["period"], data["open_ended"] = None, False
-    else:
-        try:
-            period = periods.resolve(key, today)
-        except ValueError:  # forged key
-            return await _ask_period(update, context)
-        data["period"] = periods.to_json(period)
-        data["open_ended"] = period.start <= today <= period.end
+    data["period"], data["open_ended"] = None, False
     return await _show_list(update, context, session, 0)
 
 
-@step(FLOW)
-async def typed_period(update: Update, context: Context, session: BackendSession) -> int:
-    assert update.message is not None and update.message.text is not None
-    try:
-        period = periods.parse(update.message.text)
-    except periods.PeriodError as error:
-        await send(update, str(error))
-        return TYPE_PERIOD
+async def _period_chosen(update: Update, context: Context, session: BackendSession) -> int:
+    """A period button that reaches today also lists the invoices already issued that fall due
+    later (up to ``FUTURE_HORIZON``); a typed period is taken as typed."""
     data = _data(context)
-    data["period"], data["open_ended"] = periods.to_json(period), False
+    period = _stored_period(data)
+    assert period is not None
+    pressed = update.callback_query is not None
+    data["open_ended"] = pressed and period.start <= common.today(context) <= period.end
     return await _show_list(update, context, session, 0)
 
 
 @step(FLOW)
 async def change_page(update: Update, context: Context, session: BackendSession) -> int:
-    return await _show_list(update, context, session, int(_argument(update)))
+    return await _show_list(update, context, session, int(common.argument(update)))
 
 
 @step(FLOW)
@@ -228,7 +192,7 @@ async def _show_list(update: Update, context: Context, session: BackendSession, 
     data = _data(context)
     if "period" not in data:  # an old button after the chat's data was cleared
         return await _ask_period(update, context)
-    today = _today(context)
+    today = common.today(context)
     contract = data.get("contract")
     invoices = await services(context).backend.list_invoices(
         session,
@@ -247,39 +211,38 @@ async def _show_list(update: Update, context: Context, session: BackendSession, 
         data["page"] = 0
         await show(update, t.no_invoices(scope, period is None), _period_keyboard(context))
         return CHOOSE_PERIOD
-    page = paging.clamp(page, len(invoices))
-    data["page"] = page
-    shown = paging.page_items(invoices, page)
+    shown = paging.page(invoices, page, PREFIX)
+    data["page"] = shown.number
     # The contract of each line is worth saying only when the list mixes contracts.
     numbers: dict[str, str] = {} if contract else data.get("contracts", {})
-    lines = [t.invoice_line(i, today, numbers.get(i.contract_id)) for i in shown]
+    lines = [t.invoice_line(i, today, numbers.get(i.contract_id)) for i in shown.items]
     text = t.invoice_list(
         scope,
         lines,
         len(invoices),
         sum((i.amount for i in invoices), Decimal(0)),
         sum(1 for i in invoices if i.is_overdue(today)),
-        page,
-        paging.page_count(len(invoices)),
+        shown.number,
+        shown.count,
     )
     rows = [
         [button(t.invoice_button(i, numbers.get(i.contract_id)), f"{PREFIX}:show:{i.id}")]
-        for i in shown
+        for i in shown.items
     ]
-    nav = paging.nav_row(PREFIX, page, len(invoices))
-    if nav:
-        rows.append(nav)
-    rows.append([button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *_menu_row()])
+    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *menu_row()]]
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
 
 
+PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_period_chosen)
+
+
 @step(FLOW)
 async def show_boleto(update: Update, context: Context, session: BackendSession) -> int:
-    invoice_id = _argument(update)
+    invoice_id = common.argument(update)
     invoice = await services(context).backend.get_invoice(session, invoice_id)
     await answer_query(update)
-    back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *_menu_row()]
+    back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *menu_row()]
     if invoice.status is not InvoiceStatus.OPEN:
         await send(update, t.not_payable(invoice), InlineKeyboardMarkup([back]))
         return LISTING
@@ -292,7 +255,7 @@ async def _send_boleto(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    today = _today(context)
+    today = common.today(context)
     actions = InlineKeyboardMarkup(
         [[button(t.BUTTON_PDF, f"{PREFIX}:pdf:{invoice.id}")], *back.inline_keyboard]
     )
@@ -314,14 +277,14 @@ async def _send_boleto(
 
 @step(FLOW)
 async def send_pdf(update: Update, context: Context, session: BackendSession) -> int:
-    invoice_id = _argument(update)
+    invoice_id = common.argument(update)
     backend = services(context).backend
     invoice = await backend.get_invoice(session, invoice_id)
     await answer_query(update)
     chat = update.effective_chat
     assert chat is not None
     if invoice.status is not InvoiceStatus.OPEN:
-        back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *_menu_row()]
+        back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *menu_row()]
         await send(update, t.not_payable(invoice), InlineKeyboardMarkup([back]))
         return LISTING
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
@@ -338,14 +301,13 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
         return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
 
-    # A photo, sticker… while a period is expected: say what is expected, stay in the step.
-    not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [
         on("contract", choose_contract, r":[\w.-]{1,50}"),
         on("contracts", start),
-        on("period", choose_period, r":\w{1,20}"),
-        on("periods", back_to_periods),
+        on("period", all_open, f":{ALL}"),
+        on("period", PERIOD.choose, r":\w{1,20}"),
+        on("periods", PERIOD.pick),
         on("page", change_page, r":\d{1,4}"),
         on("list", back_to_list),
     ]
@@ -362,8 +324,8 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
             CHOOSE_CONTRACT: buttons,
             CHOOSE_PERIOD: buttons,
             TYPE_PERIOD: [
-                typed(FLOW, application, typed_period),
-                typed(FLOW, application, unexpected_input, not_text),
+                typed(FLOW, application, PERIOD.typed),
+                text_expected(FLOW, application),  # a photo, a sticker…: stay in the step
                 *buttons,
             ],
             LISTING: buttons,

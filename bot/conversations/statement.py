@@ -10,42 +10,27 @@ chat_data["statement"] = {"period": [start, end], "page": n}.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
-from bot.conversations.common import flow, step, typed, unexpected_input
+from bot.conversations import common
+from bot.conversations.common import flow, flow_data, step, text_expected, typed
+from bot.conversations.period_step import PeriodStep
 from bot.handlers.guards import Context
 from bot.services.context import services
-from bot.ui import paging, periods, texts
-from bot.ui.formatting import local_time
-from bot.ui.keyboards import button
-from bot.ui.screens import send, show
+from bot.ui import paging, periods
+from bot.ui.keyboards import button, menu_row
+from bot.ui.screens import show
 from bot.ui.texts import statement as t
 
 FLOW = "statement"
 PREFIX = "stm"
 CHOOSE_PERIOD, TYPE_PERIOD, LISTING = range(3)
 PAGE_SIZE = 12  # a year of one contract fits one page
-
-
-def _data(context: Context) -> dict[str, Any]:
-    assert context.chat_data is not None
-    data: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
-    return data
-
-
-def _today(context: Context) -> date:
-    return local_time(services(context).clock()).date()
-
-
-def _argument(update: Update) -> str:
-    assert update.callback_query is not None
-    return (update.callback_query.data or "").split(":", 2)[-1]
 
 
 def _paid(entry: FinancialEntry) -> Decimal:
@@ -56,60 +41,23 @@ def _paid(entry: FinancialEntry) -> Decimal:
 async def start(update: Update, context: Context, session: BackendSession) -> int:
     assert context.chat_data is not None
     context.chat_data[FLOW] = {}
-    return await _ask_period(update)
+    return await _ask_period(update, context)
 
 
-async def _ask_period(update: Update) -> int:
+async def _ask_period(update: Update, context: Context) -> int:
     await show(update, t.CHOOSE_PERIOD, periods.keyboard(PREFIX))
     return CHOOSE_PERIOD
 
 
 @step(FLOW)
-async def back_to_periods(update: Update, context: Context, session: BackendSession) -> int:
-    return await _ask_period(update)
-
-
-@step(FLOW)
-async def choose_period(update: Update, context: Context, session: BackendSession) -> int:
-    key = _argument(update)
-    if key == periods.CUSTOM:
-        keyboard = InlineKeyboardMarkup(
-            [
-                [button(t.BUTTON_BACK, f"{PREFIX}:periods")],
-                [button(texts.BUTTON_MENU, "menu:home")],
-            ]
-        )
-        await show(update, texts.ASK_PERIOD, keyboard)
-        return TYPE_PERIOD
-    try:
-        period = periods.resolve(key, _today(context))
-    except ValueError:  # forged key
-        return await _ask_period(update)
-    _data(context)["period"] = periods.to_json(period)
-    return await _show(update, context, session, 0)
-
-
-@step(FLOW)
-async def typed_period(update: Update, context: Context, session: BackendSession) -> int:
-    assert update.message is not None and update.message.text is not None
-    try:
-        period = periods.parse(update.message.text)
-    except periods.PeriodError as error:
-        await send(update, str(error))
-        return TYPE_PERIOD
-    _data(context)["period"] = periods.to_json(period)
-    return await _show(update, context, session, 0)
-
-
-@step(FLOW)
 async def change_page(update: Update, context: Context, session: BackendSession) -> int:
-    return await _show(update, context, session, int(_argument(update)))
+    return await _show(update, context, session, int(common.argument(update)))
 
 
-async def _show(update: Update, context: Context, session: BackendSession, page: int) -> int:
-    data = _data(context)
+async def _show(update: Update, context: Context, session: BackendSession, page: int = 0) -> int:
+    data = flow_data(context, FLOW)
     if not data.get("period"):  # an old button after the chat's data was cleared
-        return await _ask_period(update)
+        return await _ask_period(update, context)
     period = periods.from_json(data["period"])
     entries = await services(context).backend.list_financial_entries(session, period)
     entries = [e for e in entries if e.status is not InvoiceStatus.CANCELLED]
@@ -118,45 +66,37 @@ async def _show(update: Update, context: Context, session: BackendSession, page:
     if not entries:
         await show(update, t.empty(description), periods.keyboard(PREFIX))
         return CHOOSE_PERIOD
-    today = _today(context)
-    page = paging.clamp(page, len(entries), PAGE_SIZE)
-    data["page"] = page
+    today = common.today(context)
+    shown = paging.page(entries, page, PREFIX, PAGE_SIZE)
+    data["page"] = shown.number
     paid = [e for e in entries if e.status is InvoiceStatus.PAID]
     pending = [e for e in entries if e.status is InvoiceStatus.OPEN]
     text = t.statement(
         description,
-        [t.entry_line(e, today) for e in paging.page_items(entries, page, PAGE_SIZE)],
+        [t.entry_line(e, today) for e in shown.items],
         len(entries),
         sum((_paid(e) for e in paid), Decimal(0)),
         sum((e.amount for e in pending), Decimal(0)),
         sum(1 for e in pending if e.due_date < today),
-        page,
-        paging.page_count(len(entries), PAGE_SIZE),
+        shown.number,
+        shown.count,
     )
-    rows = []
-    nav = paging.nav_row(PREFIX, page, len(entries), PAGE_SIZE)
-    if nav:
-        rows.append(nav)
-    rows.append(
-        [
-            button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"),
-            button(texts.BUTTON_MENU, "menu:home"),
-        ]
-    )
+    rows = [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *menu_row()]]
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
+
+
+PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_show)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
         return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
 
-    # A photo, sticker… while a period is expected: say what is expected, stay in the step.
-    not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [
-        on("period", choose_period, r":\w{1,20}"),
-        on("periods", back_to_periods),
+        on("period", PERIOD.choose, r":\w{1,20}"),
+        on("periods", PERIOD.pick),
         on("page", change_page, r":\d{1,4}"),
     ]
     return flow(
@@ -166,8 +106,8 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         states={
             CHOOSE_PERIOD: buttons,
             TYPE_PERIOD: [
-                typed(FLOW, application, typed_period),
-                typed(FLOW, application, unexpected_input, not_text),
+                typed(FLOW, application, PERIOD.typed),
+                text_expected(FLOW, application),  # a photo, a sticker…: stay in the step
                 *buttons,
             ],
             LISTING: buttons,

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.ui import texts
 
+logger = logging.getLogger(__name__)
+MAX_DATA = 64  # bytes of callback data Telegram accepts
+
 
 def button(label: str, data: str) -> InlineKeyboardButton:
-    if len(data.encode()) > 64:
+    if len(data.encode()) > MAX_DATA:
         raise ValueError(f"callback data over 64 bytes: {data!r}")
     return InlineKeyboardButton(label, callback_data=data)
+
+
+def fits(data: str) -> bool:
+    """Whether callback data made from a backend id fits a button (else logged, to leave out)."""
+    if len(data.encode()) <= MAX_DATA:
+        return True
+    logger.warning("id too long for a button, left out: %r", data)
+    return False
+
+
+def menu_row(back: str | None = None) -> list[InlineKeyboardButton]:
+    """⬅️ Menu, after ⬅️ Voltar (callback data ``back``) when there is somewhere to go back to."""
+    row = [button(texts.BUTTON_BACK, back)] if back else []
+    row.append(button(texts.BUTTON_MENU, "menu:home"))
+    return row
 
 
 def main_menu() -> InlineKeyboardMarkup:

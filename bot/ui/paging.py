@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from telegram import InlineKeyboardButton
 
@@ -41,3 +42,22 @@ def nav_row(
     if page < pages - 1:
         row.append(button("▶️", f"{prefix}:page:{page + 1}"))
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """Page ``number`` (0-based) of ``count``: its ``items`` and ``nav``, the ◀️ n/N ▶️ row as a
+    list of keyboard rows (none when everything fits on one page)."""
+
+    items: Sequence[T]
+    number: int
+    count: int
+    nav: list[list[InlineKeyboardButton]]
+
+
+def page(items: Sequence[T], number: int, prefix: str, size: int = PAGE_SIZE) -> Page[T]:
+    """Page ``number`` of ``items``, any number (even a forged one) brought into range."""
+    number = clamp(number, len(items), size)
+    nav = nav_row(prefix, number, len(items), size)
+    rows = [nav] if nav else []
+    return Page(page_items(items, number, size), number, page_count(len(items), size), rows)

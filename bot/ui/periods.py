@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup
 from backend_client.models import DateRange
 from bot.ui import texts
 from bot.ui.formatting import day
-from bot.ui.keyboards import button
+from bot.ui.keyboards import button, menu_row
 
 CUSTOM = "custom"
 KEYS = ("this_month", "last_month", "3m", "6m", "12m")
@@ -32,7 +32,10 @@ class PeriodError(ValueError):
     """``str(error)`` is the pt-BR explanation to show."""
 
 
-def keyboard(prefix: str, *, include_future: bool = False) -> InlineKeyboardMarkup:
+def keyboard(
+    prefix: str, *, include_future: bool = False, back: str | None = None
+) -> InlineKeyboardMarkup:
+    """The period buttons, then ⬅️ Menu (after ⬅️ Voltar to callback data ``back``, if given)."""
     labels = texts.PERIOD_LABELS
     rows = [
         [button(labels["this_month"], f"{prefix}:period:this_month")],
@@ -43,7 +46,7 @@ def keyboard(prefix: str, *, include_future: bool = False) -> InlineKeyboardMark
             button(labels["12m"], f"{prefix}:period:12m"),
         ],
         [button(labels[CUSTOM], f"{prefix}:period:{CUSTOM}")],
-        [button(texts.BUTTON_MENU, "menu:home")],
+        menu_row(back),
     ]
     return InlineKeyboardMarkup(rows)
 

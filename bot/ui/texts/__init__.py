@@ -33,6 +33,7 @@ MENU_ITEMS: tuple[tuple[str, str], ...] = (
 MENU_LOGOUT = "🚪 Sair"
 MENU_LABELS = dict(MENU_ITEMS)
 BUTTON_MENU = "⬅️ Menu"
+BUTTON_BACK = "⬅️ Voltar"
 BUTTON_LOGIN = "🔐 Entrar"
 BUTTON_OTHER_DOCUMENT = "🔁 Usar outro CPF/CNPJ"
 
@@ -114,6 +115,7 @@ NOTHING_TO_CANCEL = "Não há nada em andamento para cancelar."
 UNKNOWN_COMMAND = "Não conheço esse comando. Veja as opções em /menu ou peça /ajuda."
 NOT_UNDERSTOOD = "Não entendi. Escolha uma opção do menu:"
 BUTTON_EXPIRED = "Este botão não está mais disponível."
+USE_BUTTONS = "Para esta etapa, toque em um dos botões abaixo."
 PRIVATE_ONLY = "Por segurança, eu só atendo em conversa privada. Fale comigo no privado."
 FLOW_TIMED_OUT = "⏰ Encerrei esta etapa por falta de resposta. Quando quiser, é só abrir o /menu."
 

@@ -17,7 +17,6 @@ CHOOSE_LINE = f"{TITLE}\n\nDe qual linha você quer ver as ligações?"
 LINE_UNAVAILABLE = "Essa linha não está disponível. Escolha uma das linhas abaixo."
 TYPE_UNAVAILABLE = "Esse tipo de ligação não está disponível. Escolha uma das opções abaixo."
 PERIOD_UNAVAILABLE = "Escolha um dos períodos abaixo."
-USE_BUTTONS = "Para esta etapa, toque em um dos botões abaixo."
 ALL_TYPES = "Todos os tipos"
 TOTAL = "Total"
 
@@ -25,7 +24,6 @@ BUTTON_ALL_TYPES = "📋 Todos"
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_TYPE = "🔀 Outro tipo"
 BUTTON_OTHER_LINE = "📞 Outra linha"
-BUTTON_BACK = "⬅️ Voltar"
 
 
 def _context(line: str, type_name: str | None = None) -> str:

@@ -16,13 +16,11 @@ NO_LOGINS = (
 CHOOSE_LOGIN = f"{TITLE}\n\nDe qual login de acesso você quer ver as conexões?"
 LOGIN_UNAVAILABLE = "Esse login não está disponível. Escolha um dos logins abaixo."
 PERIOD_UNAVAILABLE = "Escolha um dos períodos abaixo."
-USE_BUTTONS = "Para esta etapa, toque em um dos botões abaixo."
 RUNNING = "em andamento"
 ONLINE_MARK = "🟢"
 
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_LOGIN = "🌐 Outro login"
-BUTTON_BACK = "⬅️ Voltar"
 
 
 def login_button(login: str, online: bool) -> str:

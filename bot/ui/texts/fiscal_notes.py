@@ -8,7 +8,6 @@ from bot.ui.formatting import day, esc, money
 TITLE = "📄 <b>Notas Fiscais</b>"
 CHOOSE_PERIOD = f"{TITLE}\n\nDe qual período? As notas são buscadas pela data de emissão."
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
-BUTTON_BACK = "⬅️ Voltar"
 
 
 def note_button(note: FiscalNote) -> str:

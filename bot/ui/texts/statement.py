@@ -15,7 +15,6 @@ CHOOSE_PERIOD = (
     "🟢 pagas e 🔴 pendentes."
 )
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
-BUTTON_BACK = "⬅️ Voltar"
 
 
 def entry_line(entry: FinancialEntry, today: date) -> str:

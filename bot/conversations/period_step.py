@@ -1,0 +1,111 @@
+"""The period step of the statement-like flows: a period button, or a period typed by the user.
+
+The flow's ``ask`` shows the picker (``periods.keyboard``), whose buttons carry
+``<prefix>:period:<key>``. The step's handlers: ``pick`` shows the picker again (the flow's
+``<prefix>:periods`` buttons), ``choose`` takes a period button and, after "Outro período",
+``typed`` takes what the user types in the flow's typing state. Either way the period is kept as
+JSON in ``chat_data[<flow>]["period"]``, then the flow's ``on_chosen`` shows what it has for it::
+
+    PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_show)
+
+    states={
+        CHOOSE_PERIOD: [CallbackQueryHandler(PERIOD.choose, pattern=...), ...],
+        TYPE_PERIOD: [typed(FLOW, application, PERIOD.typed), ...],
+    }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import InlineKeyboardMarkup, Update
+
+from backend_client.models import BackendSession, DateRange
+from bot.conversations.common import argument, flow_data, step, today
+from bot.handlers.guards import Context
+from bot.ui import periods, texts
+from bot.ui.keyboards import button, menu_row
+from bot.ui.screens import send, show
+
+Screen = Callable[[Update, Context], Awaitable[int]]
+Step = Callable[[Update, Context, BackendSession], Awaitable[int]]
+
+
+class PeriodStep:
+    """The period of flow ``name``, whose buttons start with ``prefix``; ``typing`` is the state
+    that waits for a typed period.
+
+    ``ask_again`` (by default ``ask``) answers a key no button has (a forged one). ``back`` is
+    the keyboard under the typed-period prompt (by default ⬅️ Voltar to ``<prefix>:periods``
+    above ⬅️ Menu); with ``back_after_error`` it stays under the reply to a period not understood.
+    A flow whose period depends on earlier choices names their keys in ``needs``: when one is
+    missing (an old button after the choices were forgotten), ``resume`` takes over.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        prefix: str,
+        typing: int,
+        *,
+        ask: Screen,
+        on_chosen: Step,
+        ask_again: Screen | None = None,
+        back: InlineKeyboardMarkup | None = None,
+        back_after_error: bool = False,
+        needs: tuple[str, ...] = (),
+        resume: Step | None = None,
+    ) -> None:
+        assert resume is not None or not needs, "needs goes with resume"
+        self._name = name
+        self._typing = typing
+        self._ask = ask
+        self._ask_again = ask_again or ask
+        self._on_chosen = on_chosen
+        self._back = back or InlineKeyboardMarkup(
+            [[button(texts.BUTTON_BACK, f"{prefix}:periods")], menu_row()]
+        )
+        self._back_after_error = back_after_error
+        self._needs = needs
+        self._resume = resume
+        self.pick = step(name)(self._pick)
+        self.choose = step(name)(self._choose)
+        self.typed = step(name)(self._typed)
+
+    async def _pick(self, update: Update, context: Context, session: BackendSession) -> int:
+        if self._resume is not None and not self._ready(context):
+            return await self._resume(update, context, session)
+        return await self._ask(update, context)
+
+    async def _choose(self, update: Update, context: Context, session: BackendSession) -> int:
+        if self._resume is not None and not self._ready(context):
+            return await self._resume(update, context, session)
+        key = argument(update)
+        if key == periods.CUSTOM:
+            await show(update, texts.ASK_PERIOD, self._back)
+            return self._typing
+        try:
+            period = periods.resolve(key, today(context))
+        except ValueError:  # a forged key
+            return await self._ask_again(update, context)
+        return await self._chosen(update, context, session, period)
+
+    async def _typed(self, update: Update, context: Context, session: BackendSession) -> int:
+        assert update.message is not None and update.message.text is not None
+        if self._resume is not None and not self._ready(context):
+            return await self._resume(update, context, session)
+        try:
+            period = periods.parse(update.message.text)
+        except periods.PeriodError as error:
+            await send(update, str(error), self._back if self._back_after_error else None)
+            return self._typing
+        return await self._chosen(update, context, session, period)
+
+    def _ready(self, context: Context) -> bool:
+        return set(self._needs) <= flow_data(context, self._name).keys()
+
+    async def _chosen(
+        self, update: Update, context: Context, session: BackendSession, period: DateRange
+    ) -> int:
+        flow_data(context, self._name)["period"] = periods.to_json(period)
+        return await self._on_chosen(update, context, session)
