@@ -9,6 +9,7 @@ asking twice (an overlapping poll, a restart) never notifies twice.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
@@ -54,6 +55,73 @@ class EnablingEnding:
     enabled_until: date
 
 
+def fold(name: str) -> str:
+    """A place or plan name compared ignoring case, accents and extra spaces."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+class AudienceStatus(enum.StrEnum):
+    """Contract situations a broadcast can target."""
+
+    ACTIVE = "active"  # in service (not suspended)
+    SUSPENDED = "suspended"  # blocked for non-payment, temporary enabling included
+    OVERDUE = "overdue"  # an open invoice past its due date, whatever the contract status
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceFilter:
+    """Who a provider broadcast is for. Segments combine with AND; the values inside one segment
+    with OR (``plan_ids={"a", "b"}``: plan a or plan b). An empty segment does not restrict.
+
+    Contract segments (places, plans, statuses, contract ids) must all hold for the *same*
+    contract of the subscriber; cancelled contracts never match them. Places are the contracts'
+    installation addresses: ``(city, None)`` is the whole city, ``(city, neighbourhood)`` one
+    neighbourhood of it. Names are matched ignoring case and accents.
+    """
+
+    places: frozenset[tuple[str, str | None]] = frozenset()
+    plan_ids: frozenset[str] = frozenset()
+    statuses: frozenset[AudienceStatus] = frozenset()
+    contract_ids: frozenset[str] = frozenset()
+    subscriber_ids: frozenset[str] = frozenset()
+
+    @property
+    def by_contract(self) -> bool:
+        return bool(self.places or self.plan_ids or self.statuses or self.contract_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractProfile:
+    """What a broadcast segment looks at in one contract."""
+
+    contract_id: str
+    city: str
+    neighbourhood: str
+    plan_id: str
+    plan_name: str
+    status: str  # backend_client.models.ContractStatus value
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberProfile:
+    """A subscriber in a broadcast audience, with the contracts that matched the filter (all of
+    them when the filter has no contract segment)."""
+
+    subscriber_id: str
+    contracts: tuple[ContractProfile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceOptions:
+    """The values broadcast segments can take: cities with their neighbourhoods, and plans."""
+
+    places: tuple[tuple[str, tuple[str, ...]], ...]  # (city, neighbourhoods), sorted
+    plans: tuple[tuple[str, str], ...]  # (plan id, name)
+
+
 @runtime_checkable
 class ProviderFeed(Protocol):
     async def open_invoices_due_between(self, start: date, end: date) -> list[SubscriberInvoice]:
@@ -74,3 +142,9 @@ class ProviderFeed(Protocol):
 
     async def unlink_device(self, contact_id: str, device_id: str) -> None:
         """Forget a contact's device without a subscriber session (``/parar`` logged out)."""
+
+    async def audience(self, segment: AudienceFilter) -> list[SubscriberProfile]:
+        """Subscribers with at least one contract matching ``segment`` (see AudienceFilter)."""
+
+    async def audience_options(self) -> AudienceOptions:
+        """Cities, neighbourhoods and plans that broadcasts can target."""

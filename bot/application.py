@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     Defaults,
@@ -27,6 +26,7 @@ from backend_client.resilience import GuardedBackend
 from bot import metrics
 from bot.conversations import (
     account,
+    broadcast,
     calls,
     connections,
     contacts,
@@ -40,11 +40,21 @@ from bot.conversations import (
     statement,
     tickets,
 )
-from bot.handlers import commands, errors, guards, menu, notification_jobs, observe
+from bot.handlers import (
+    admin,
+    broadcast_jobs,
+    commands,
+    errors,
+    guards,
+    menu,
+    notification_jobs,
+    observe,
+)
 from bot.services import mailer
 from bot.services.context import Services, install
 from bot.services.login_guard import LoginGuard
 from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
+from bot.services.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.login_failures import LoginFailureRepository
@@ -148,11 +158,12 @@ def build_application(
         builder = builder.get_updates_proxy(settings.telegram_proxy_url)
     # Chats in parallel, each chat's updates in order (see bot.update_processor).
     builder = builder.concurrent_updates(OrderedConcurrentProcessor(settings.concurrent_updates))
+    # One pace for replies and broadcasts (bot.services.pacing): Telegram's ~30 messages/s in all
+    # (more with paid broadcasts), 20/min per group, one broadcast message a second per chat,
+    # replies before broadcast messages; RetryAfter is honoured (replies retried twice).
+    pacer = broadcast_jobs.create_pacer(settings)
     if rate_limiter and settings.telegram_max_rate > 0:
-        # Telegram's limits: about 30 messages/s in all and 20/min per group; RetryAfter is
-        # honoured (twice) on top of that.
-        limiter = AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=2)
-        builder = builder.rate_limiter(limiter)
+        builder = builder.rate_limiter(PacedRateLimiter(pacer))
     application = builder.build()
 
     raw_feed = create_feed(raw_backend)
@@ -179,6 +190,9 @@ def build_application(
     )
     application.bot_data["engine"] = engine
     application.bot_data["raw_backend"] = raw_backend
+    broadcast_jobs.install(
+        application, settings, engine=engine, links=store, feed=feed, clock=clock, pacer=pacer
+    )
     _add_handlers(application, settings)
     return application
 
@@ -202,6 +216,8 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handler(password.build(application))
     application.add_handler(notifications.build(application))
     application.add_handlers(notifications.handlers())
+    application.add_handler(broadcast.build(application))  # staff only (ADMIN_TELEGRAM_IDS)
+    application.add_handlers(admin.handlers())
     application.add_handlers(menu.handlers())
     application.add_handlers(commands.handlers())
     application.add_error_handler(errors.on_error)
@@ -211,11 +227,13 @@ async def _post_init(application: BotApplication) -> None:
     await application.bot_data["raw_backend"].start()
     mailer.schedule_outbox_retries(application)
     await notification_jobs.schedule(application)
+    await broadcast_jobs.start(application)
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     await application.bot.set_my_commands(commands)
     await application.bot.set_my_commands(commands, language_code="pt")
 
 
 async def _post_shutdown(application: BotApplication) -> None:
+    await broadcast_jobs.stop(application)  # normally done already (bot.runner), before stop()
     await application.bot_data["raw_backend"].close()
     await application.bot_data["engine"].dispose()

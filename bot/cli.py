@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from bot.settings import Settings, SettingsError
 
@@ -35,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="minha-central-downloads",
         help="folder where documents and images the bot sends are saved",
     )
+    _broadcast_parser(commands)
     sandbox = commands.add_parser("sandbox", help="the embedded sandbox provider")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     accounts = sandbox_commands.add_parser("accounts", help="list the demo logins")
@@ -54,7 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _chat(Path(args.downloads))
     if args.command == "db":
         return _db(args.action)
+    if args.command == "broadcast":
+        from bot.broadcast_cli import run as run_broadcast
+
+        return run_broadcast(args)
     return _run(webhook=args.webhook)
+
+
+def _broadcast_parser(commands: Any) -> None:
+    """``minha-central broadcast …`` (bot.broadcast_cli)."""
+    from bot.broadcast_cli import add_parser
+
+    add_parser(commands)
 
 
 def _sandbox_accounts(*, as_json: bool) -> int:

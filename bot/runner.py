@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.application import ALLOWED_UPDATES, build_application
+from bot.handlers import broadcast_jobs
 from bot.settings import Settings
 from bot.web import create_web_app
 
@@ -64,6 +65,7 @@ async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None
             await site_runner.cleanup()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
+        await broadcast_jobs.stop(application)  # messages in flight finish and are recorded
         if application.running:
             await application.stop()
         await application.shutdown()  # writes persistence
@@ -79,6 +81,8 @@ async def _start_http(application: Any, settings: Settings, *, webhook: bool) ->
         webhook_secret=settings.webhook_secret if webhook else None,
         events_secret=settings.backend_events_secret,
         on_events=services.accept_pushed_notices,
+        admin_token=settings.admin_api_token,
+        broadcasts=broadcast_jobs.service_of(application),
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -78,6 +78,11 @@ class Settings:
     http_port: int | None = None
     drop_pending_updates: bool = False
     log_format: str = "text"
+    # Provider broadcasts (bot.services.broadcasts): who may send them and how fast.
+    admin_telegram_ids: tuple[int, ...] = ()
+    admin_api_token: str | None = field(default=None, repr=False)
+    broadcast_rate: float = 25.0  # broadcast messages per second
+    paid_broadcast: bool = False  # Telegram's paid broadcasts: up to 1000 messages/s
 
     @property
     def email_enabled(self) -> bool:
@@ -157,6 +162,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
     notify = _notifications(get, problems)
     serving = _serving(get, problems)
     provider = _provider(backend, get, problems)
+    broadcasts = _broadcasts(get, problems, telegram_http["telegram_max_rate"])
 
     if problems:
         raise SettingsError(problems)
@@ -178,6 +184,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
         **notify,
         **serving,
         **provider,
+        **broadcasts,
     )
 
 
@@ -221,6 +228,66 @@ def _provider(
         "backend_token": given["BACKEND_TOKEN"],
         "backend_app": given["BACKEND_APP"],
         "backend_user": user,
+    }
+
+
+MIN_ADMIN_TOKEN = 24
+MAX_FREE_BROADCAST_RATE = 30.0  # Telegram's limit without paid broadcasts
+MAX_PAID_BROADCAST_RATE = 1000.0  # with allow_paid_broadcast (each message costs Stars)
+
+
+def _broadcasts(
+    get: Callable[[str], str | None], problems: list[str], max_rate: float
+) -> dict[str, Any]:
+    """ADMIN_TELEGRAM_IDS, ADMIN_API_TOKEN, BROADCAST_RATE, PAID_BROADCAST."""
+    admins: list[int] = []
+    for raw in (get("ADMIN_TELEGRAM_IDS") or "").split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        if item.isdigit() and int(item) > 0:
+            admins.append(int(item))
+        else:
+            problems.append(
+                "ADMIN_TELEGRAM_IDS must be numeric Telegram user ids separated by commas "
+                f"(e.g. 123456789,987654321), got {item!r}."
+            )
+    token = get("ADMIN_API_TOKEN")
+    if token is not None and (len(token) < MIN_ADMIN_TOKEN or any(c.isspace() for c in token)):
+        problems.append(
+            f"ADMIN_API_TOKEN must have at least {MIN_ADMIN_TOKEN} characters and no spaces "
+            "(e.g. from: openssl rand -hex 24); leave it empty to turn the admin API off."
+        )
+        token = None
+    raw_paid = (get("PAID_BROADCAST") or "false").lower()
+    if raw_paid not in _TRUE + _FALSE:
+        problems.append(f"PAID_BROADCAST must be true or false, got {raw_paid!r}.")
+    paid = raw_paid in _TRUE
+    ceiling = MAX_PAID_BROADCAST_RATE if paid else MAX_FREE_BROADCAST_RATE
+    raw_rate = get("BROADCAST_RATE")
+    rate = 25.0
+    if raw_rate is not None:
+        try:
+            rate = float(raw_rate)
+        except ValueError:
+            rate = -1
+        if not 0 < rate <= ceiling:
+            hint = "" if paid else " (up to 1000 with PAID_BROADCAST=true)"
+            problems.append(
+                f"BROADCAST_RATE must be a number of messages per second above 0 and at most "
+                f"{ceiling:g}{hint}, got {raw_rate!r}."
+            )
+            rate = 25.0
+    if not paid and 0 < max_rate < rate:
+        problems.append(
+            f"BROADCAST_RATE ({rate:g}/s) cannot exceed TELEGRAM_MAX_RATE ({max_rate:g}/s), the "
+            "bot's overall rate, unless PAID_BROADCAST=true."
+        )
+    return {
+        "admin_telegram_ids": tuple(dict.fromkeys(admins)),
+        "admin_api_token": token,
+        "broadcast_rate": rate,
+        "paid_broadcast": paid,
     }
 
 

@@ -4,7 +4,9 @@ Each path has its own authentication:
 - ``POST /telegram/<path>``: Telegram's ``X-Telegram-Bot-Api-Secret-Token`` (403 otherwise);
 - ``POST /events/backend``: an HMAC-SHA256 of ``<timestamp>.<body>`` with the shared secret in
   ``X-Minha-Central-Signature: sha256=<hex>`` and ``X-Minha-Central-Timestamp`` (401 otherwise);
-- ``/healthz``, ``/readyz``, ``/metrics``: open, meant for the local network / reverse proxy.
+- ``/healthz``, ``/readyz``, ``/metrics``: open, meant for the local network / reverse proxy;
+- ``/admin/api/…`` (``bot.admin_api``, only with ``ADMIN_API_TOKEN``): ``Authorization: Bearer``
+  with that token (401 otherwise).
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def create_web_app(
     webhook_secret: str | None = None,
     events_secret: str | None = None,
     on_events: Callable[[list[Notice]], Awaitable[int]] | None = None,
+    admin_token: str | None = None,
+    broadcasts: Any = None,
 ) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[APPLICATION] = application
@@ -79,6 +83,10 @@ def create_web_app(
         app.router.add_post(webhook_path, _webhook_handler(application, webhook_secret))
     if events_secret and on_events is not None:
         app.router.add_post("/events/backend", _events_handler(events_secret, on_events))
+    if admin_token and broadcasts is not None:
+        from bot.admin_api import add_admin_routes
+
+        add_admin_routes(app, broadcasts, admin_token)
     return app
 
 

@@ -1,18 +1,27 @@
-"""The sandbox's :class:`~backend_client.provider.ProviderFeed`: facts for notifications."""
+"""The sandbox's :class:`~backend_client.provider.ProviderFeed`: facts for notifications and
+broadcast audiences."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 
 from backend_client.models import ContractStatus, InvoiceStatus, TicketAuthor, TicketStatus
 from backend_client.provider import (
+    AudienceFilter,
+    AudienceOptions,
+    AudienceStatus,
+    ContractProfile,
     EnablingEnding,
     SubscriberFiscalNote,
     SubscriberInvoice,
+    SubscriberProfile,
     TicketEvent,
     TicketEventKind,
+    fold,
 )
 from backend_client.sandbox import convert
 from backend_client.sandbox.backend import SandboxBackend, _operation
@@ -21,10 +30,15 @@ from backend_client.sandbox.db import (
     ContractRow,
     FiscalNoteRow,
     InvoiceRow,
+    PlanRow,
     TicketMessageRow,
     TicketRow,
     TicketSubjectRow,
 )
+
+# Lists longer than this are filtered in Python rather than in an SQL ``IN (…)``.
+_SQL_IN_LIMIT = 500
+_SUSPENDED = (ContractStatus.SUSPENDED.value, ContractStatus.TEMPORARILY_ENABLED.value)
 
 
 class SandboxFeed:
@@ -143,3 +157,120 @@ class SandboxFeed:
                     ContactDeviceRow.device_id == device_id,
                 )
             )
+
+    # --- broadcast audiences ------------------------------------------------------------------
+    @_operation
+    async def audience(self, segment: AudienceFilter) -> list[SubscriberProfile]:
+        today = self.backend._today()
+        async with self.backend._transaction() as db:
+            overdue = set(
+                await db.scalars(
+                    select(InvoiceRow.contract_id)
+                    .where(
+                        InvoiceRow.status == InvoiceStatus.OPEN.value,
+                        InvoiceRow.due_date < today,
+                    )
+                    .distinct()
+                )
+            )
+            query = select(
+                ContractRow.id,
+                ContractRow.subscriber_id,
+                ContractRow.city,
+                ContractRow.neighbourhood,
+                ContractRow.plan_id,
+                PlanRow.name,
+                ContractRow.status,
+            ).join(PlanRow, PlanRow.id == ContractRow.plan_id)
+            conditions: list[Any] = []
+            if segment.by_contract:
+                conditions.append(ContractRow.status != ContractStatus.CANCELLED.value)
+            for column, values in (
+                (ContractRow.subscriber_id, segment.subscriber_ids),
+                (ContractRow.id, segment.contract_ids),
+                (ContractRow.plan_id, segment.plan_ids),
+            ):
+                if values and len(values) <= _SQL_IN_LIMIT:
+                    conditions.append(column.in_(sorted(values)))
+            rows = (
+                await db.execute(
+                    query.where(*conditions).order_by(ContractRow.subscriber_id, ContractRow.id)
+                )
+            ).all()
+        places = _folded_places(segment.places)
+        found: dict[str, list[ContractProfile]] = {}
+        for contract_id, subscriber_id, city, neighbourhood, plan_id, plan, status in rows:
+            if segment.subscriber_ids and subscriber_id not in segment.subscriber_ids:
+                continue
+            profile = ContractProfile(
+                contract_id=contract_id,
+                city=city,
+                neighbourhood=neighbourhood,
+                plan_id=plan_id,
+                plan_name=plan,
+                status=status,
+                overdue=contract_id in overdue,
+            )
+            if _matches(profile, segment, places):
+                found.setdefault(subscriber_id, []).append(profile)
+        return [SubscriberProfile(sid, tuple(contracts)) for sid, contracts in found.items()]
+
+    @_operation
+    async def audience_options(self) -> AudienceOptions:
+        async with self.backend._transaction() as db:
+            rows = await db.execute(
+                select(ContractRow.city, ContractRow.neighbourhood)
+                .where(ContractRow.status != ContractStatus.CANCELLED.value)
+                .distinct()
+            )
+            cities: dict[str, set[str]] = {}
+            for city, neighbourhood in rows.all():
+                cities.setdefault(city, set()).add(neighbourhood)
+            plans = (await db.execute(select(PlanRow.id, PlanRow.name).order_by(PlanRow.id))).all()
+        return AudienceOptions(
+            places=tuple(
+                (city, tuple(sorted(names, key=fold)))
+                for city, names in sorted(cities.items(), key=lambda item: fold(item[0]))
+            ),
+            plans=tuple((plan_id, name) for plan_id, name in plans),
+        )
+
+
+def _folded_places(
+    places: Iterable[tuple[str, str | None]],
+) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """(whole cities, (city, neighbourhood) pairs), folded for comparison."""
+    cities = frozenset(fold(city) for city, neighbourhood in places if neighbourhood is None)
+    pairs = frozenset(
+        (fold(city), fold(neighbourhood))
+        for city, neighbourhood in places
+        if neighbourhood is not None
+    )
+    return cities, pairs
+
+
+def _matches(
+    contract: ContractProfile,
+    segment: AudienceFilter,
+    places: tuple[frozenset[str], frozenset[tuple[str, str]]],
+) -> bool:
+    if segment.contract_ids and contract.contract_id not in segment.contract_ids:
+        return False
+    if segment.plan_ids and contract.plan_id not in segment.plan_ids:
+        return False
+    if segment.statuses and not any(_in_status(contract, s) for s in segment.statuses):
+        return False
+    if segment.places:
+        cities, pairs = places
+        city = fold(contract.city)
+        if city not in cities and (city, fold(contract.neighbourhood)) not in pairs:
+            return False
+    return True
+
+
+def _in_status(contract: ContractProfile, status: AudienceStatus) -> bool:
+    if status is AudienceStatus.OVERDUE:
+        return contract.overdue
+    if status is AudienceStatus.SUSPENDED:
+        return contract.status in _SUSPENDED
+    return contract.status == ContractStatus.ACTIVE.value

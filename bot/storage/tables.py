@@ -5,5 +5,6 @@ from __future__ import annotations
 
 def register_all() -> None:
     """Import the modules that declare tables (importing registers them on ``Base``)."""
+    import bot.storage.broadcasts
     import bot.storage.db
     import bot.storage.notifications  # noqa: F401
