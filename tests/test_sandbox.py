@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from backend_client.errors import (
     InvalidCredentials,
@@ -33,6 +34,7 @@ from backend_client.models import (
 )
 from backend_client.protocol import SubscriberBackend
 from backend_client.sandbox import DEMO_ACCOUNTS, SandboxBackend
+from backend_client.sandbox.db import SubscriberRow
 from backend_client.sandbox.pdf import pdf_text, technician_report_pdf
 from backend_client.sandbox.seed import SAO_PAULO
 
@@ -292,6 +294,36 @@ async def test_change_password(backend: SandboxBackend) -> None:
     with pytest.raises(InvalidCredentials):
         await backend.login(demo.document, demo.password)
     assert (await backend.login(demo.document, "novaSenha2026")).subscriber_id == "s4"
+
+
+async def test_a_password_hashed_with_older_parameters_still_logs_in_and_is_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sandbox database seeded by an earlier version (costlier scrypt) keeps working."""
+    from backend_client.sandbox import security
+
+    demo = DEMO_ACCOUNTS[MARIA]
+    monkeypatch.setattr(security, "SCRYPT_N", 2**12)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    seeded_before = SandboxBackend(url, today=lambda: TODAY)
+    await seeded_before.start()
+    await seeded_before.close()
+    monkeypatch.undo()
+
+    backend = SandboxBackend(url, today=lambda: TODAY)
+    await backend.start()
+    try:
+        assert (await backend.login(demo.document, demo.password)).subscriber_id == "s1"
+        async with backend._transaction() as db:
+            stored = await db.scalar(
+                select(SubscriberRow.password_hash).where(SubscriberRow.id == "s1")
+            )
+        assert stored.startswith(f"scrypt${security.SCRYPT_N}$")
+        assert security.verify_password(demo.password, stored)
+        with pytest.raises(InvalidCredentials):
+            await backend.login(demo.document, "wrong-password1")
+    finally:
+        await backend.close()
 
 
 async def test_open_ticket_is_idempotent_and_keeps_attachments(backend: SandboxBackend) -> None:

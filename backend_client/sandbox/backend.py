@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Select, delete, event, func, select
+from sqlalchemy import Select, delete, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -93,6 +93,7 @@ from backend_client.sandbox.db import (
 from backend_client.sandbox.security import (
     dummy_hash,
     hash_password,
+    needs_rehash,
     new_token,
     password_problem,
     token_hash,
@@ -139,13 +140,17 @@ def _make_engine(database_url: str) -> AsyncEngine:
         options["poolclass"] = StaticPool  # one shared connection keeps the in-memory data
     engine = create_async_engine(database_url, **options)
     if is_sqlite:
-        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
     return engine
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL (file databases; memory ones ignore it): readers don't wait for the writer, and
+    # NORMAL sync spares the fsyncs of every commit (durable across application crashes).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -309,12 +314,21 @@ class SandboxBackend:
         if row is None or not matches:
             raise InvalidCredentials()
         token = new_token()
+        new_hash = None
+        if needs_rehash(row.password_hash):  # a database seeded with older parameters
+            new_hash = await asyncio.to_thread(hash_password, password)
         async with self._transaction() as db:
             db.add(
                 AuthSessionRow(
                     token_hash=token_hash(token), subscriber_id=row.id, created_at=self._now()
                 )
             )
+            if new_hash is not None:
+                await db.execute(
+                    update(SubscriberRow)
+                    .where(SubscriberRow.id == row.id)
+                    .values(password_hash=new_hash)
+                )
         return BackendSession(
             subscriber_id=row.id, document=row.document, name=row.name, token=token
         )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    event,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -104,7 +105,24 @@ def create_engine(database_url: str) -> AsyncEngine:
         return create_async_engine(
             database_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
+    if database_url.startswith("sqlite"):
+        # SQLite has one writer: a writer on a second connection would sleep in SQLite's busy
+        # handler (up to 100 ms a try) while the first commits. One connection queues every
+        # transaction in the pool instead, in order and without polling.
+        engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        return engine
+    # A server may drop idle connections (restarts, proxies): check each one before use.
     return create_async_engine(database_url, pool_pre_ping=True)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL: readers don't wait for the writer; NORMAL sync is durable across application crashes
+    and costs one fsync per checkpoint instead of several per commit."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]

@@ -7,6 +7,7 @@ stored as JSON lists and turned back into tuples on load.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.storage.db import PersistenceEntry, session_factory
 USER = "user"
 CHAT = "chat"
 CONVERSATION = "conversation:"
+_DROP = object()  # pending deletion of a row
 
 
 class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -34,6 +36,9 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         )
         self._sessions = session_factory(engine)
         self._dialect = engine.dialect.name
+        self._pending: dict[tuple[str, str], Any] = {}  # (kind, key) → data or _DROP
+        self._batch: asyncio.Future[None] | None = None
+        self._write_lock = asyncio.Lock()  # batches are written one after the other, in order
 
     # --- reading (once, at start-up) -------------------------------------------------------
     async def _load(self, kind: str) -> dict[str, Any]:
@@ -62,39 +67,50 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         return {tuple(json.loads(key)): state for key, state in stored.items()}
 
     # --- writing ---------------------------------------------------------------------------
-    async def _save(self, kind: str, key: str, data: Any) -> None:
-        # One upsert statement (not SELECT then INSERT/UPDATE): this runs for every chat that
-        # changed since the last write, several times a minute on a busy bot.
-        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
-        statement = insert(PersistenceEntry).values(kind=kind, key=key, data=data)
-        statement = statement.on_conflict_do_update(
-            index_elements=["kind", "key"], set_={"data": statement.excluded.data}
-        )
-        async with self._sessions.begin() as session:
-            await session.execute(statement)
+    # PTB writes every changed chat, user and conversation of the last interval at once (one
+    # call per key, gathered). They are collected and written in one transaction: with one
+    # SQLite connection, a transaction per key kept the database from everyone else meanwhile.
+    async def _write(self, kind: str, key: str, data: Any) -> None:
+        self._pending[(kind, key)] = data
+        if self._batch is None:
+            self._batch = asyncio.ensure_future(self._write_batch())
+        await asyncio.shield(self._batch)
 
-    async def _drop(self, kind: str, key: str) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                delete(PersistenceEntry).where(
-                    PersistenceEntry.kind == kind, PersistenceEntry.key == key
+    async def _write_batch(self) -> None:
+        await asyncio.sleep(0)  # the other calls of this round join the batch meanwhile
+        pending, self._pending, self._batch = self._pending, {}, None
+        upserts = [
+            {"kind": kind, "key": key, "data": data}
+            for (kind, key), data in pending.items()
+            if data is not _DROP
+        ]
+        drops = [(kind, key) for (kind, key), data in pending.items() if data is _DROP]
+        async with self._write_lock, self._sessions.begin() as session:
+            if upserts:
+                insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+                statement = insert(PersistenceEntry)
+                statement = statement.on_conflict_do_update(
+                    index_elements=["kind", "key"], set_={"data": statement.excluded.data}
                 )
-            )
+                await session.execute(statement, upserts)
+            for kind, key in drops:
+                await session.execute(
+                    delete(PersistenceEntry).where(
+                        PersistenceEntry.kind == kind, PersistenceEntry.key == key
+                    )
+                )
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        kind, row_key = CONVERSATION + name, json.dumps(list(key))
-        if new_state is None:
-            await self._drop(kind, row_key)
-        else:
-            await self._save(kind, row_key, new_state)
+        row_key = json.dumps(list(key))
+        await self._write(CONVERSATION + name, row_key, _DROP if new_state is None else new_state)
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await self._save(USER, str(user_id), data)
+        await self._write(USER, str(user_id), data)
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        await self._save(CHAT, str(chat_id), data)
+        await self._write(CHAT, str(chat_id), data)
 
     async def update_bot_data(self, data: dict[str, Any]) -> None:
         return None
@@ -103,10 +119,10 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         return None
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await self._drop(CHAT, str(chat_id))
+        await self._write(CHAT, str(chat_id), _DROP)
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._drop(USER, str(user_id))
+        await self._write(USER, str(user_id), _DROP)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
         return None
@@ -118,4 +134,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         return None
 
     async def flush(self) -> None:
-        return None  # every update is written when it happens
+        if self._batch is not None:
+            await asyncio.shield(self._batch)
+        async with self._write_lock:
+            pass  # a batch being written when flush was called is done now
