@@ -164,10 +164,11 @@ async def test_a_wrong_current_password_keeps_the_new_one_and_counts_toward_lock
     calls = await chat.send(NEW_PASSWORD)
     _deleted_first(calls)
     assert "A senha atual não confere" in shown(calls)
+    scope = f"chat:{chat.user_id}"
     failures = await env.app.bot_data["services"].login_guard._repository.since(
-        f"chat:{chat.user_id}", env.clock.now.replace(year=2000)
+        [scope], env.clock.now.replace(year=2000)
     )
-    assert len(failures) == 1
+    assert len(failures[scope]) == 1
     calls = await chat.send(PERSON.password)  # only the current password is typed again
     _deleted_first(calls)
     assert "Sua senha foi alterada" in shown(calls)

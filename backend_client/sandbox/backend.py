@@ -106,6 +106,7 @@ ENABLING_DAYS = 3
 ENABLING_INTERVAL_DAYS = 30
 DUE_DAYS = (5, 10, 15, 20, 25)
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+SESSION_CACHE_SIZE = 10_000
 CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 
 P = ParamSpec("P")
@@ -186,6 +187,7 @@ class SandboxBackend:
         # SQLite has one writer; serialising here avoids "database is locked" and keeps the
         # shared in-memory connection from interleaving transactions.
         self._lock = asyncio.Lock()
+        self._session_owners: dict[str, str] = {}  # session token hash → subscriber id
 
     # --- infrastructure -------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -205,13 +207,32 @@ class SandboxBackend:
                 raise Unavailable("sandbox database error") from exc
 
     async def _subscriber(self, db: AsyncSession, session: BackendSession) -> SubscriberRow:
-        auth = await db.get(AuthSessionRow, token_hash(session.token))
-        if auth is None or auth.subscriber_id != session.subscriber_id:
+        key = token_hash(session.token)
+        owner = self._session_owners.get(key)
+        if owner is None:
+            auth = await db.get(AuthSessionRow, key)
+            if auth is None:
+                raise SessionExpired()
+            owner = self._remember_session(key, auth.subscriber_id)
+        if owner != session.subscriber_id:
             raise SessionExpired()
-        subscriber = await db.get(SubscriberRow, auth.subscriber_id)
+        subscriber = await db.get(SubscriberRow, owner)
         if subscriber is None:
             raise SessionExpired()
         return subscriber
+
+    def _remember_session(self, key: str, subscriber_id: str) -> str:
+        """Sessions end only through this object (logout, password change), so their owners
+        can be kept in memory: one query less for every operation."""
+        self._session_owners[key] = subscriber_id
+        if len(self._session_owners) > SESSION_CACHE_SIZE:
+            self._session_owners.pop(next(iter(self._session_owners)))  # the oldest
+        return subscriber_id
+
+    def _forget_sessions(self, subscriber_id: str, keep: str | None = None) -> None:
+        for key, owner in list(self._session_owners.items()):
+            if owner == subscriber_id and key != keep:
+                del self._session_owners[key]
 
     async def _next_protocol(self, db: AsyncSession) -> str:
         day = self._today().strftime("%Y%m%d")
@@ -329,6 +350,7 @@ class SandboxBackend:
                     .where(SubscriberRow.id == row.id)
                     .values(password_hash=new_hash)
                 )
+        self._remember_session(token_hash(token), row.id)
         return BackendSession(
             subscriber_id=row.id, document=row.document, name=row.name, token=token
         )
@@ -336,10 +358,10 @@ class SandboxBackend:
     @_operation
     async def logout(self, session: BackendSession) -> None:
         """Forget the session; logging out twice is harmless."""
+        key = token_hash(session.token)
+        self._session_owners.pop(key, None)
         async with self._transaction() as db:
-            await db.execute(
-                delete(AuthSessionRow).where(AuthSessionRow.token_hash == token_hash(session.token))
-            )
+            await db.execute(delete(AuthSessionRow).where(AuthSessionRow.token_hash == key))
 
     @_operation
     async def change_password(
@@ -358,6 +380,7 @@ class SandboxBackend:
             subscriber = await self._subscriber(db, session)
             subscriber.password_hash = new_hash
             # Every other session ends: whoever knew the old password is logged out.
+            self._forget_sessions(subscriber.id, keep=token_hash(session.token))
             await db.execute(
                 delete(AuthSessionRow).where(
                     AuthSessionRow.subscriber_id == subscriber.id,

@@ -30,8 +30,8 @@ class LoginGuard:
         """When the lock of this chat (or of this document, from any chat) ends, if locked."""
         now = self._clock()
         ends: list[datetime] = []
-        for scope in _scopes(chat_id, document):
-            failures = await self._repository.since(scope, now - WINDOW - LOCKOUT)
+        found = await self._repository.since(_scopes(chat_id, document), now - WINDOW - LOCKOUT)
+        for failures in found.values():
             # Newest first: a run of MAX_FAILURES inside WINDOW locks from its newest one.
             for newest, oldest in zip(failures, failures[MAX_FAILURES - 1 :], strict=False):
                 if newest - oldest <= WINDOW and newest + LOCKOUT > now:

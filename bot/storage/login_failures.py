@@ -18,15 +18,18 @@ class LoginFailureRepository:
         async with self._sessions.begin() as session:
             session.add_all(LoginFailure(scope=scope, failed_at=at) for scope in scopes)
 
-    async def since(self, scope: str, since: datetime) -> list[datetime]:
-        """Failure instants of ``scope`` after ``since``, newest first."""
+    async def since(self, scopes: list[str], since: datetime) -> dict[str, list[datetime]]:
+        """Failure instants of each of ``scopes`` after ``since``, newest first."""
+        found: dict[str, list[datetime]] = {scope: [] for scope in scopes}
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(LoginFailure.failed_at)
-                .where(LoginFailure.scope == scope, LoginFailure.failed_at > since)
+            rows = await session.execute(
+                select(LoginFailure.scope, LoginFailure.failed_at)
+                .where(LoginFailure.scope.in_(scopes), LoginFailure.failed_at > since)
                 .order_by(LoginFailure.failed_at.desc())
             )
-            return list(rows)
+            for scope, failed_at in rows:
+                found[scope].append(failed_at)
+        return found
 
     async def clear(self, scopes: list[str]) -> None:
         async with self._sessions.begin() as session:
