@@ -181,3 +181,22 @@ async def test_restart_keeps_the_subscriber_logged_in(env: BotEnv) -> None:
     chat = env.chat()
     calls = await chat.send("/menu")
     assert "olá, Maria" in shown(calls)
+
+
+async def test_a_restart_resumes_every_chat_where_it_was(env: BotEnv) -> None:
+    """Persistence writes all chats of a round together: each still resumes at its own step."""
+    waiting_password, cancelled, logged_in = env.chat(7001), env.chat(7002), env.chat(7003)
+    for chat in (waiting_password, cancelled):
+        await chat.send("/start")
+        await chat.send(PERSON.document)
+    await cancelled.send("/cancelar")
+    await login(logged_in)
+
+    await env.launch()  # the process restarts
+
+    calls = await env.chat(7001).send(PERSON.password)
+    assert "Você entrou na sua central" in shown(calls)
+    calls = await env.chat(7002).send(PERSON.password)
+    assert "não está conectado" in shown(calls)
+    calls = await env.chat(7003).send("/menu")
+    assert "olá, Maria" in shown(calls)
