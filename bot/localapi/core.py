@@ -201,8 +201,7 @@ class _Chat:
     def wake(self) -> None:
         waiters, self.waiters = self.waiters, []
         for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+            _release(waiter)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -702,12 +701,12 @@ class LocalUser:
                 raise TimeoutError(f"the bot did not answer as expected; it did: {shown}")
             waiter: asyncio.Future[None] = loop.create_future()
             self.chat.waiters.append(waiter)
+            recheck = loop.call_later(min(remaining, 0.5), _release, waiter)
             try:
-                await asyncio.wait_for(waiter, min(remaining, 0.5))
-            except TimeoutError:
-                pass
+                await waiter
             finally:
-                if waiter in self.chat.waiters:  # not woken: it timed out or was cancelled
+                recheck.cancel()
+                if waiter in self.chat.waiters:  # not woken by the chat: timer or cancelled
                     self.chat.waiters.remove(waiter)
 
     async def wait_for_text(self, part: str, since: int = 0, within: float = 10.0) -> str:
@@ -718,6 +717,11 @@ class LocalUser:
 
         events = await self.wait_until(seen, since, within)
         return next(_shown(e) for e in events if part in _shown(e))
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _shown(event: BotEvent) -> str:
