@@ -1,22 +1,31 @@
 #!/usr/bin/env python
-"""Benchmark of the whole bot over the local Bot API, against a bare echo bot on the same harness.
+"""Benchmark of the whole bot over the local Bot API, against bare echo bots on the same harness.
 
     .venv/bin/python scripts/benchmark.py [--users 200] [--paced-users 300] [--conversations 10000]
+                                          [--paced-rate 100]
 
 The local Bot API (``bot.localapi``) is served on loopback by this process; the bot under test is
 the real ``minha-central run`` process (polling, SQLite, sandbox provider), so its CPU time and
-peak memory are its own (read from /proc). Three measurements:
+peak memory are its own (read from /proc). In one run, on one harness:
 
 1. **Throughput** — ``--users`` subscribers at once, each through the journey: /start, CPF,
    password, "Agora não" (link offer), Faturas, "Todas em aberto", "Ver boleto", Menu — every
    step sent once the previous one was answered. Reported: updates/s, latency per update (sent →
-   the bot's answer complete) p50/p95/p99, bot CPU seconds per 1,000 updates, peak RSS. The same
-   harness drives a bare python-telegram-bot echo bot (default settings) with the same number of
-   users and messages, for the framework's floor.
-2. **Latency at a fixed offered load** — ``--paced-users`` subscribers through the same journey
-   with a think time chosen so that together they offer about 100 updates/s.
-3. **Memory with many active conversations** — ``--conversations`` chats each left in the middle
+   the bot's answer complete: its last message for that step, and the callback answered) p50/p95/
+   p99, bot CPU seconds per 1,000 updates, peak RSS.
+2. **The frameworks' floor** — the same number of users and messages to a bare
+   python-telegram-bot echo bot (PTB defaults: httpx, sequential) and, when ``aiogram`` is
+   importable (the ``bench`` extra, never a runtime dependency), a bare aiogram echo bot (its
+   default aiohttp session and dispatcher).
+3. **Latency at a fixed offered load** — ``--paced-users`` subscribers through the same journey,
+   open loop: user *i* starts at *i* / ``--paced-rate`` seconds and sends step *k* at its start
+   plus *k* × users / rate seconds (or as soon as step *k* − 1 is answered, if later — counted as
+   a late send), so together they offer ``--paced-rate`` updates/s, evenly spread. The offered
+   rate actually achieved is measured and printed.
+4. **Memory with many active conversations** — ``--conversations`` chats each left in the middle
    of the login (document sent, password awaited); the bot's RSS afterwards.
+
+The harness's own CPU per 1,000 updates is shown too: it shares the machine with the bot.
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,13 +46,13 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.localapi.core import LocalBotApi, LocalUser  # noqa: E402
+from bot.localapi.core import BotEvent, LocalBotApi, LocalUser  # noqa: E402
 from bot.localapi.server import create_app  # noqa: E402
 
 TOKEN = "123456789:AAFakeTokenForBenchmarksOnly_0123456789"
 # The journey's subscriber: one contract with open invoices (many chats may log in as one).
 ACCOUNTS = (("31845672062", "demo1234"),)
-ECHO_BOT = """
+PTB_ECHO = """
 import sys
 from telegram.ext import ApplicationBuilder, MessageHandler, filters
 async def echo(update, context):
@@ -50,6 +61,22 @@ app = ApplicationBuilder().token(sys.argv[1]).base_url(sys.argv[2] + "/bot").bui
 app.add_handler(MessageHandler(filters.TEXT, echo))
 app.run_polling(poll_interval=0, timeout=10)
 """
+AIOGRAM_ECHO = """
+import asyncio, sys
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+async def main():
+    bot = Bot(sys.argv[1], session=AiohttpSession(api=TelegramAPIServer.from_base(sys.argv[2])))
+    dispatcher = Dispatcher()
+    @dispatcher.message()
+    async def echo(message: Message):
+        await message.answer(message.text)
+    await dispatcher.start_polling(bot, polling_timeout=10)
+asyncio.run(main())
+"""
+Done = Callable[[list[BotEvent]], bool]
 
 
 @dataclass
@@ -58,20 +85,31 @@ class Run:
     updates: int = 0
     seconds: float = 0.0
     cpu: float = 0.0
+    harness_cpu: float = 0.0
     rss_mb: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    by_step: list[list[float]] = field(default_factory=lambda: [[] for _ in STEP_NAMES])
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds
+
+    @property
+    def cpu_per_1000(self) -> float:
+        return self.cpu / self.updates * 1000
 
     def row(self) -> str:
         lat = sorted(self.latencies)
-
-        def pct(p: float) -> float:
-            return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
-
         return (
-            f"| {self.name} | {self.updates / self.seconds:,.0f} | {pct(0.5):.1f} | "
-            f"{pct(0.95):.1f} | {pct(0.99):.1f} | {self.cpu / self.updates * 1000:.2f} | "
-            f"{self.rss_mb:.0f} |"
+            f"| {self.name} | {self.rate:,.0f} | {pct(lat, 0.5):.1f} | {pct(lat, 0.95):.1f} | "
+            f"{pct(lat, 0.99):.1f} | {self.cpu_per_1000:.2f} | {self.rss_mb:.0f} | "
+            f"{self.harness_cpu / self.updates * 1000:.2f} |"
         )
+
+
+def pct(ordered: list[float], p: float) -> float:
+    """The ``p`` percentile of sorted latencies, in ms."""
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else float("nan")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -80,24 +118,26 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
-def _peak_rss_mb(pid: int) -> float:
+def _status_mb(pid: int, key: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(key):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmHWM:")
 
 
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status_mb(pid, "VmRSS:")
 
 
 class Harness:
     def __init__(self, api: LocalBotApi, url: str, workdir: Path) -> None:
         self.api, self.url, self.workdir = api, url, workdir
         self.process: asyncio.subprocess.Process | None = None
+        self._ping_ids = iter(range(1, 1000))
 
     async def start_bot(self) -> int:
         environ = {
@@ -121,14 +161,15 @@ class Harness:
         await self._wait_ready()
         return self.process.pid
 
-    async def start_echo(self) -> int:
+    async def start_echo(self, script: str) -> int:
+        log = (self.workdir / "echo.log").open("a")
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", ECHO_BOT, TOKEN, self.url,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        user = self.api.user(1)
+            sys.executable, "-c", script, TOKEN, self.url, stdout=log, stderr=log
+        )
+        user = self.api.user(next(self._ping_ids))
+        mark = len(user.chat.events)
         await user.send("ping")
-        await user.wait_for_text("ping", within=30)
+        await user.wait_for_text("ping", since=mark, within=30)
         return self.process.pid
 
     async def _wait_ready(self) -> None:
@@ -145,78 +186,195 @@ class Harness:
         await self.api.interrupt_polls()
         await self.process.wait()
         self.api.commands.clear()
+        # Whatever the stopped bot left unconfirmed must not reach the next one.
+        await self.api.call(TOKEN, "deleteWebhook", {"drop_pending_updates": True})
 
 
-async def _step(user: LocalUser, action: object, expect: str, latencies: list[float]) -> None:
+def _shown(event: BotEvent) -> str:
+    if event.message is None or event.kind not in ("sent", "edited"):
+        return ""
+    return event.message.text or event.message.caption or ""
+
+
+def shows(part: str, *, query: bool = False) -> Done:
+    """The answer is complete once ``part`` is on screen (and, for a button, the query is
+    answered): ``part`` must come from the bot's *last* message for that step."""
+
+    def done(events: list[BotEvent]) -> bool:
+        return any(part in _shown(e) for e in events) and (
+            not query or any(e.kind == "answered" for e in events)
+        )
+
+    return done
+
+
+async def _step(
+    user: LocalUser, action: Callable[[], Awaitable[object]], done: Done, latencies: list[float]
+) -> None:
+    """Send one update and wait for the bot's complete answer; latency = sent → answered."""
     mark = len(user.chat.events)
     started = time.perf_counter()
-    await action  # type: ignore[misc]
-    await user.wait_for_text(expect, since=mark, within=60)
+    await action()
+    await user.wait_until(done, since=mark, within=60)
     latencies.append(time.perf_counter() - started)
 
 
-async def journey(
-    user: LocalUser, account: tuple[str, str], latencies: list[float], think: float = 0.0
-) -> int:
-    """The subscriber journey; returns the number of updates it sent."""
+def journey_steps(
+    user: LocalUser, account: tuple[str, str]
+) -> list[tuple[Callable[[], Awaitable[object]], Done]]:
     document, password = account
-    steps = [
-        (lambda: user.send("/start"), "CPF ou CNPJ"),
-        (lambda: user.send(document), "senha"),
-        (lambda: user.send(password), "Receber avisos"),
-        (lambda: user.tap("Agora não"), "O que você precisa?"),
-        (lambda: user.tap("Faturas"), "Faturas"),
-        (lambda: user.tap("Todas em aberto"), "em aberto"),
-        (lambda: user.tap("Ver boleto"), "PIX"),
-        (lambda: user.tap("Menu"), "O que você precisa?"),
+    return [
+        (lambda: user.send("/start"), shows("CPF ou CNPJ")),
+        (lambda: user.send(document), shows("senha")),
+        (lambda: user.send(password), shows("Receber avisos")),
+        (lambda: user.tap("Agora não"), shows("O que você precisa?", query=True)),
+        (lambda: user.tap("Faturas"), shows("Faturas em aberto", query=True)),
+        (lambda: user.tap("Todas em aberto"), shows("em aberto — todas", query=True)),
+        # Linha digitável, PIX copia e cola, then the QR code photo: the last one ends it.
+        (lambda: user.tap("Ver boleto"), shows("QR Code", query=True)),
+        (lambda: user.tap("Menu"), shows("O que você precisa?", query=True)),
     ]
-    for action, expect in steps:
-        await _step(user, action(), expect, latencies)
-        if think:
-            await asyncio.sleep(think)
+
+
+STEP_NAMES = ("/start", "CPF", "password", "Agora não", "Faturas", "Todas", "Ver boleto", "Menu")
+JOURNEY_LENGTH = len(STEP_NAMES)  # the echo bots get as many messages per user
+
+
+async def journey(
+    user: LocalUser,
+    account: tuple[str, str],
+    latencies: list[float],
+    by_step: list[list[float]] | None = None,
+) -> int:
+    """The subscriber journey, each step once the previous one is answered; returns the number
+    of updates it sent."""
+    steps = journey_steps(user, account)
+    assert len(steps) == JOURNEY_LENGTH
+    for k, (action, done) in enumerate(steps):
+        await _step(user, action, done, latencies)
+        if by_step is not None:
+            by_step[k].append(latencies[-1])
     return len(steps)
 
 
-async def measure_bot(
-    harness: Harness, users: int, name: str, think: float = 0.0, base_id: int = 100_000
-) -> Run:
+@dataclass
+class Pacing:
+    sends: list[float] = field(default_factory=list)
+    answers: list[float] = field(default_factory=list)
+    late: int = 0
+
+    @property
+    def offered(self) -> float:
+        """Updates/s actually offered: sends over the span between the first and the last."""
+        span = max(self.sends) - min(self.sends)
+        return (len(self.sends) - 1) / span if span else float("nan")
+
+
+async def paced_journey(
+    user: LocalUser,
+    account: tuple[str, str],
+    latencies: list[float],
+    first: float,
+    period: float,
+    pacing: Pacing,
+) -> int:
+    """The journey on a timetable: step k at ``first + k * period`` (if the previous step is
+    answered by then; otherwise right after it, counted as late)."""
+    steps = journey_steps(user, account)
+    for k, (action, done) in enumerate(steps):
+        delay = first + k * period - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif k:
+            pacing.late += 1
+        pacing.sends.append(time.perf_counter())
+        await _step(user, action, done, latencies)
+        pacing.answers.append(time.perf_counter())
+    return len(steps)
+
+
+class Meter:
+    """Bot CPU and this process's CPU over a measured stretch."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.cpu, self.harness_cpu = _cpu_seconds(pid), time.process_time()
+        self.started = time.perf_counter()
+
+    def finish(self, run: Run, updates: int) -> Run:
+        run.seconds = time.perf_counter() - self.started
+        run.cpu = _cpu_seconds(self.pid) - self.cpu
+        run.harness_cpu = time.process_time() - self.harness_cpu
+        run.updates = updates
+        run.rss_mb = _peak_rss_mb(self.pid)
+        return run
+
+
+async def measure_bot(harness: Harness, users: int, name: str, base_id: int = 100_000) -> Run:
     pid = await harness.start_bot()
-    # Warm-up: one journey.
-    await journey(harness.api.user(base_id - 1), ACCOUNTS[0], [])
+    await journey(harness.api.user(base_id - 1), ACCOUNTS[0], [])  # warm-up
     run = Run(name)
-    cpu = _cpu_seconds(pid)
-    started = time.perf_counter()
+    meter = Meter(pid)
     counts = await asyncio.gather(
         *(
             journey(
-                harness.api.user(base_id + i), ACCOUNTS[i % len(ACCOUNTS)], run.latencies, think
+                harness.api.user(base_id + i),
+                ACCOUNTS[i % len(ACCOUNTS)],
+                run.latencies,
+                run.by_step,
             )
             for i in range(users)
         )
     )
-    run.seconds = time.perf_counter() - started
-    run.cpu = _cpu_seconds(pid) - cpu
-    run.updates = sum(counts)
-    run.rss_mb = _peak_rss_mb(pid)
+    meter.finish(run, sum(counts))
     await harness.stop()
     return run
 
 
-async def measure_echo(harness: Harness, users: int, messages: int) -> Run:
-    pid = await harness.start_echo()
-    run = Run("bare PTB 22 echo bot (defaults: httpx, sequential)")
+async def measure_paced(
+    harness: Harness, users: int, rate: float, base_id: int = 300_000
+) -> tuple[Run, Pacing]:
+    pid = await harness.start_bot()
+    await journey(harness.api.user(base_id - 1), ACCOUNTS[0], [])  # warm-up
+    run = Run(f"Minha Central at ~{rate:.0f} updates/s offered ({users} users)")
+    pacing = Pacing()
+    period = users / rate  # each user's interval between two steps
+    meter = Meter(pid)
+    start = meter.started + 0.05
+    counts = await asyncio.gather(
+        *(
+            paced_journey(
+                harness.api.user(base_id + i),
+                ACCOUNTS[i % len(ACCOUNTS)],
+                run.latencies,
+                start + i / rate,
+                period,
+                pacing,
+            )
+            for i in range(users)
+        )
+    )
+    meter.finish(run, sum(counts))
+    await harness.stop()
+    return run, pacing
 
-    async def chat(user: LocalUser) -> None:
-        for n in range(messages):
-            await _step(user, user.send(f"eco {user.id} {n}"), f"eco {user.id} {n}", run.latencies)
 
-    cpu = _cpu_seconds(pid)
-    started = time.perf_counter()
-    await asyncio.gather(*(chat(harness.api.user(200_000 + i)) for i in range(users)))
-    run.seconds = time.perf_counter() - started
-    run.cpu = _cpu_seconds(pid) - cpu
-    run.updates = users * messages
-    run.rss_mb = _peak_rss_mb(pid)
+async def measure_echo(
+    harness: Harness, script: str, name: str, users: int, messages: int, base_id: int
+) -> Run:
+    pid = await harness.start_echo(script)
+
+    async def chat(user: LocalUser, count: int, latencies: list[float]) -> None:
+        for n in range(count):
+            text = f"eco {user.id} {n}"
+            await _step(user, lambda text=text: user.send(text), shows(text), latencies)
+
+    await chat(harness.api.user(base_id - 1), messages, [])  # warm-up, as the full bot's
+    run = Run(name)
+    meter = Meter(pid)
+    await asyncio.gather(*(chat(harness.api.user(base_id + i), messages, run.latencies)
+                           for i in range(users)))  # fmt: skip
+    meter.finish(run, users * messages)
     await harness.stop()
     return run
 
@@ -229,8 +387,9 @@ async def measure_conversations(harness: Harness, count: int) -> tuple[float, fl
     async def half_login(i: int) -> None:
         async with semaphore:
             user = harness.api.user(500_000 + i)
-            await _step(user, user.send("/start"), "CPF ou CNPJ", [])
-            await _step(user, user.send(ACCOUNTS[i % len(ACCOUNTS)][0]), "senha", [])
+            await _step(user, lambda: user.send("/start"), shows("CPF ou CNPJ"), [])
+            document = ACCOUNTS[i % len(ACCOUNTS)][0]
+            await _step(user, lambda: user.send(document), shows("senha"), [])
 
     await asyncio.gather(*(half_login(i) for i in range(count)))
     await asyncio.sleep(1)
@@ -239,41 +398,100 @@ async def measure_conversations(harness: Harness, count: int) -> tuple[float, fl
     return baseline, after
 
 
+def _have_aiogram() -> bool:
+    try:
+        import aiogram  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _versions() -> str:
+    import aiohttp
+    import httpx
+    import telegram
+
+    parts = [
+        f"Python {platform.python_version()}",
+        f"python-telegram-bot {telegram.__version__}",
+        f"httpx {httpx.__version__}",
+        f"aiohttp {aiohttp.__version__}",
+    ]
+    if _have_aiogram():
+        import aiogram
+
+        parts.append(f"aiogram {aiogram.__version__}")
+    return ", ".join(parts)
+
+
 async def main(args: argparse.Namespace) -> None:
-    api = LocalBotApi(TOKEN)
+    load = os.getloadavg()[0]
+    # No call log: the harness would keep every parameter of every call of the whole run.
+    api = LocalBotApi(TOKEN, record_calls=False)
     runner = web.AppRunner(create_app(api), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    aiogram_skipped = not _have_aiogram()
     with tempfile.TemporaryDirectory() as folder:
         harness = Harness(api, url, Path(folder))
+        print("full journey…", file=sys.stderr)
         full = await measure_bot(
             harness, args.users, f"Minha Central, full journey ({args.users} users)"
         )
-        echo = await measure_echo(harness, args.users, 8)
-        # ~100 updates/s offered: each user's step every users/100 seconds (minus its own latency).
-        think = max(args.paced_users / 100 - 0.02, 0)
-        paced = await measure_bot(
-            harness,
-            args.paced_users,
-            f"Minha Central at ~100 updates/s offered ({args.paced_users} users)",
-            think,
-            base_id=300_000,
-        )
+        print("PTB echo…", file=sys.stderr)
+        ptb = await measure_echo(
+            harness, PTB_ECHO, "bare PTB echo bot (defaults: httpx, sequential)",
+            args.users, JOURNEY_LENGTH, 200_000,
+        )  # fmt: skip
+        aiogram = None
+        if not aiogram_skipped:
+            print("aiogram echo…", file=sys.stderr)
+            aiogram = await measure_echo(
+                harness, AIOGRAM_ECHO,
+                "bare aiogram echo bot (defaults: aiohttp session, dispatcher, update = task)",
+                args.users, JOURNEY_LENGTH, 250_000,
+            )  # fmt: skip
+        print("paced…", file=sys.stderr)
+        paced, pacing = await measure_paced(harness, args.paced_users, args.paced_rate)
+        print("conversations…", file=sys.stderr)
         baseline, after = await measure_conversations(harness, args.conversations)
     await api.close()
     await runner.cleanup()
 
     print(
-        "| run | updates/s | p50 ms | p95 ms | p99 ms | bot CPU s / 1,000 updates | peak RSS MB |"
+        f"\n{os.cpu_count()} CPU cores (load average {load:.1f} at the start), {_versions()}; "
+        f"{args.users} users × {JOURNEY_LENGTH} updates each for the first rows.\n"
     )
-    print("|---|---|---|---|---|---|---|")
-    for run in (full, echo, paced):
-        print(run.row())
-    ratio = (full.updates / full.seconds) / (echo.updates / echo.seconds)
-    print(f"\nFull bot throughput = {ratio:.0%} of the bare echo bot's on this harness.")
-    print(f"Paced run: offered {paced.updates / paced.seconds:.0f} updates/s.")
+    print(
+        "| run | updates/s | p50 ms | p95 ms | p99 ms | bot CPU s / 1,000 updates "
+        "| peak RSS MB | harness CPU s / 1,000 updates |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for run in (full, ptb, aiogram, paced):
+        if run is not None:
+            print(run.row())
+    print()
+    if aiogram is None:
+        print("aiogram echo bot: skipped — aiogram is not importable (pip install -e '.[bench]').")
+    steps = ", ".join(
+        f"{name} {pct(sorted(times), 0.5):.0f}"
+        for name, times in zip(STEP_NAMES, full.by_step, strict=True)
+    )
+    print(f"Full journey, p50 ms per step: {steps}.")
+    print(f"Full bot updates/s = {full.rate / ptb.rate:.0%} of the bare PTB echo bot's.")
+    if aiogram is not None:
+        print(
+            f"Full bot updates/s = {full.rate / aiogram.rate:.0%} of the bare aiogram echo bot's; "
+            f"its CPU per 1,000 updates = {full.cpu_per_1000 / aiogram.cpu_per_1000:.1f}× "
+            "aiogram's."
+        )
+    print(
+        f"Paced run: offered {pacing.offered:.1f} updates/s (target {args.paced_rate:.0f}), "
+        f"{pacing.late} of {len(pacing.sends)} sends late (previous step not yet answered); "
+        f"served {paced.rate:.1f} updates/s over the whole run."
+    )
     print(
         f"{args.conversations:,} chats mid-login: bot RSS {baseline:.0f} MB → {after:.0f} MB "
         f"(+{(after - baseline) * 1024 / args.conversations:.1f} KB per conversation)."
@@ -286,5 +504,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--paced-users", type=int, default=300)
+    parser.add_argument("--paced-rate", type=float, default=100.0)
     parser.add_argument("--conversations", type=int, default=10_000)
     asyncio.run(main(parser.parse_args()))

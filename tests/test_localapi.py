@@ -156,3 +156,25 @@ async def test_get_updates_long_polls_until_a_user_writes(
     assert updates[0].message is not None and updates[0].message.text == "/start"
     # Acknowledged with the next offset, it is not delivered again.
     assert await bot.get_updates(offset=updates[0].update_id + 1, timeout=0) == ()
+
+
+async def test_a_waiting_user_is_woken_only_by_its_own_chat() -> None:
+    api = LocalBotApi(TOKEN)
+    waiting, other = api.user(16), api.user(17)
+    checks: list[int] = []
+
+    def answered(events: list[object]) -> bool:
+        checks.append(len(events))
+        return bool(events)
+
+    waiter = asyncio.create_task(waiting.wait_until(answered, within=5))
+    anything = asyncio.create_task(api.changed(5))
+    await asyncio.sleep(0.01)
+    for n in range(50):
+        await api.call(TOKEN, "sendMessage", {"chat_id": other.id, "text": f"para outro {n}"})
+    await asyncio.wait_for(anything, 1)  # changed() still hears every chat
+    assert not waiter.done() and checks == [0]  # 50 answers elsewhere: not even re-checked
+    await api.call(TOKEN, "sendMessage", {"chat_id": waiting.id, "text": "para você"})
+    events = await asyncio.wait_for(waiter, 1)
+    assert [e.message.text for e in events if e.message] == ["para você"]
+    assert checks == [0, 1] and waiting.chat.waiters == []

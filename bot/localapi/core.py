@@ -193,6 +193,15 @@ class _Chat:
     first_name: str
     events: list[BotEvent] = field(default_factory=list)
     blocked: bool = False
+    # This chat's messages by id, oldest first (ids only grow).
+    messages: dict[int, StoredMessage] = field(default_factory=dict)
+    # Futures of the users waiting for the bot in this chat, released by its next event.
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    def wake(self) -> None:
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            _release(waiter)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -213,6 +222,7 @@ class LocalBotApi:
         bot_id: int | None = None,
         first_name: str = "Minha Central",
         username: str = "minha_central_bot",
+        record_calls: bool = True,
     ) -> None:
         self.token = token
         self.bot_id = bot_id or int(token.split(":", 1)[0])
@@ -225,16 +235,21 @@ class LocalBotApi:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url = ""
         self._chats: dict[int, _Chat] = {}
-        self._messages: dict[tuple[int, int], StoredMessage] = {}
         self._files: dict[str, StoredFile] = {}
+        self._paths: dict[str, StoredFile] = {}
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
         self._closing = False
         self._interruptions = 0
         self._queries: dict[str, tuple[int, bool]] = {}  # id → (chat id, answered)
+        # Long polls wait on this: new updates, interruptions and closing notify it. The bot's
+        # events never do — users waiting for an answer wait on their own chat (``_Chat.wake``).
         self._changed = asyncio.Condition()
+        self._activity: asyncio.Event | None = None  # for ``changed()``: any chat, any update
         self._injected: list[tuple[Callable[[str], bool], BotApiError]] = []
+        # Every call (method, parameters), for tests; a long benchmark turns it off.
+        self.record_calls = record_calls
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def interrupt_polls(self) -> None:
@@ -269,7 +284,8 @@ class LocalBotApi:
         if token != self.token:
             raise BotApiError("Unauthorized", 401)
         params = _coerce(params)
-        self.calls.append((method, params))
+        if self.record_calls:
+            self.calls.append((method, params))
         for index, (matches, error) in enumerate(self._injected):
             if matches(method):
                 del self._injected[index]
@@ -285,10 +301,10 @@ class LocalBotApi:
     def file_content(self, token: str, path: str) -> StoredFile:
         if token != self.token:
             raise BotApiError("Unauthorized", 401)
-        for stored in self._files.values():
-            if stored.path == path:
-                return stored
-        raise BotApiError("Not Found: file not found", 404)
+        stored = self._paths.get(path)
+        if stored is None:
+            raise BotApiError("Not Found: file not found", 404)
+        return stored
 
     def _m_getme(self, params: dict[str, Any], files: dict[str, StoredFile]) -> dict[str, Any]:
         return {
@@ -360,7 +376,10 @@ class LocalBotApi:
         timeout = max(float(params.get("timeout") or 0), 0)
         allowed = params.get("allowed_updates")
         if offset:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            confirmed = 0  # updates are kept in update_id order
+            while confirmed < len(self._updates) and self._updates[confirmed]["update_id"] < offset:
+                confirmed += 1
+            del self._updates[:confirmed]
 
         def pending() -> list[dict[str, Any]]:
             return [u for u in self._updates if not allowed or any(kind in u for kind in allowed)][
@@ -385,7 +404,7 @@ class LocalBotApi:
 
     def _m_sendchataction(self, params: dict[str, Any], files: dict[str, StoredFile]) -> bool:
         chat = self._bot_chat(params)
-        chat.events.append(BotEvent("action", chat.id, text=str(params.get("action"))))
+        self._record(BotEvent("action", chat.id, text=str(params.get("action"))))
         return True
 
     async def _m_sendmessage(self, params: dict[str, Any], files: dict[str, StoredFile]) -> Any:
@@ -458,7 +477,7 @@ class LocalBotApi:
 
     async def _m_deletemessage(self, params: dict[str, Any], files: dict[str, StoredFile]) -> bool:
         message = self._message(params, "message to delete not found")
-        del self._messages[(message.chat_id, message.message_id)]
+        del self._chats[message.chat_id].messages[message.message_id]
         await self._emit(BotEvent("deleted", message.chat_id, message))
         return True
 
@@ -500,29 +519,36 @@ class LocalBotApi:
         return chat.events if chat else []
 
     def message(self, chat_id: int, message_id: int) -> StoredMessage | None:
-        return self._messages.get((chat_id, message_id))
+        chat = self._chats.get(chat_id)
+        return chat.messages.get(message_id) if chat else None
 
     def messages(self, chat_id: int) -> list[StoredMessage]:
-        return sorted(
-            (m for (c, _), m in self._messages.items() if c == chat_id),
-            key=lambda m: m.message_id,
-        )
+        chat = self._chats.get(chat_id)
+        return list(chat.messages.values()) if chat else []
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: sending to them answers 403."""
         self._chat(chat_id, "private", "").blocked = True
 
     async def changed(self, within: float) -> None:
-        """Wait until the bot does something, for at most ``within`` seconds."""
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), within)
+        """Wait until the bot does something in any chat (or a user sends an update), for at
+        most ``within`` seconds. To wait for one chat, use :meth:`LocalUser.wait_until`."""
+        if self._activity is None:
+            self._activity = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._activity.wait(), within)
+
+    def _wake_any(self) -> None:
+        if self._activity is not None:
+            self._activity.set()
+            self._activity = None
 
     async def _push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), kind: payload}
         async with self._changed:
             self._updates.append(update)
             self._changed.notify_all()
+        self._wake_any()
         return update
 
     # --- helpers ------------------------------------------------------------------------------
@@ -545,7 +571,7 @@ class LocalBotApi:
 
     def _message(self, params: dict[str, Any], missing: str) -> StoredMessage:
         chat = self._bot_chat(params)
-        message = self._messages.get((chat.id, int(params.get("message_id") or 0)))
+        message = chat.messages.get(int(params.get("message_id") or 0))
         if message is None:
             raise BotApiError(f"Bad Request: {missing}")
         return message
@@ -558,11 +584,12 @@ class LocalBotApi:
             sender=sender,
             **fields,
         )
-        self._messages[(chat_id, message.message_id)] = message
+        self._chat(chat_id, "private", "").messages[message.message_id] = message
         return message
 
     def _register_file(self, stored: StoredFile) -> None:
         self._files[stored.file_id] = stored
+        self._paths[stored.path] = stored
 
     def new_file(self, content: bytes, filename: str | None, mime_type: str | None) -> StoredFile:
         kind = "documents" if filename else "photos"
@@ -580,9 +607,14 @@ class LocalBotApi:
         return stored
 
     async def _emit(self, event: BotEvent) -> None:
-        async with self._changed:
-            self._chat(event.chat_id, "private", "").events.append(event)
-            self._changed.notify_all()
+        self._record(event)
+
+    def _record(self, event: BotEvent) -> None:
+        """Append the bot's event to its chat and wake whoever waits for that chat (only them)."""
+        chat = self._chat(event.chat_id, "private", "")
+        chat.events.append(event)
+        chat.wake()
+        self._wake_any()
 
 
 class LocalUser:
@@ -653,17 +685,29 @@ class LocalUser:
         since: int = 0,
         within: float = 10.0,
     ) -> list[BotEvent]:
-        """Wait until the bot's events in this chat (from ``since``) satisfy ``predicate``."""
-        deadline = asyncio.get_running_loop().time() + within
+        """Wait until the bot's events in this chat (from ``since``) satisfy ``predicate``.
+
+        Only this chat's events wake the waiter (and a recheck every half second, for predicates
+        that look at more than the events)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
         while True:
             events = self.chat.events[since:]
             if predicate(events):
                 return events
-            remaining = deadline - asyncio.get_running_loop().time()
+            remaining = deadline - loop.time()
             if remaining <= 0:
                 shown = [(e.kind, e.message.text if e.message else e.text) for e in events]
                 raise TimeoutError(f"the bot did not answer as expected; it did: {shown}")
-            await self.api.changed(min(remaining, 0.5))
+            waiter: asyncio.Future[None] = loop.create_future()
+            self.chat.waiters.append(waiter)
+            recheck = loop.call_later(min(remaining, 0.5), _release, waiter)
+            try:
+                await waiter
+            finally:
+                recheck.cancel()
+                if waiter in self.chat.waiters:  # not woken by the chat: timer or cancelled
+                    self.chat.waiters.remove(waiter)
 
     async def wait_for_text(self, part: str, since: int = 0, within: float = 10.0) -> str:
         """Wait until a sent or edited message containing ``part`` shows up; return its text."""
@@ -673,6 +717,11 @@ class LocalUser:
 
         events = await self.wait_until(seen, since, within)
         return next(_shown(e) for e in events if part in _shown(e))
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _shown(event: BotEvent) -> str:
