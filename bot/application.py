@@ -125,7 +125,7 @@ def build_application(
     updates_request: BaseRequest | None = None,
     clock: Callable[[], datetime] = utc_now,
     rate_limiter: bool = True,
-    persistence_interval: float = 5.0,
+    persistence_interval: float = 1.0,
 ) -> BotApplication:
     """The whole bot. Tests pass an offline ``request``, a shared ``engine`` and ``backend``."""
     engine = engine or create_engine(settings.database_url)
@@ -144,6 +144,8 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        # Written every second: small batches (a few ms each) instead of a pause of the whole
+        # bot for a large one, and at most a second of conversation lost to a crash.
         .persistence(SqlPersistence(engine, update_interval=persistence_interval))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

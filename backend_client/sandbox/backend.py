@@ -184,9 +184,8 @@ class SandboxBackend:
         self._today = today or sao_paulo_today
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
-        # SQLite has one writer; serialising here avoids "database is locked" and keeps the
-        # shared in-memory connection from interleaving transactions.
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # see _transaction and _reading
+        self._in_memory = make_url(database_url).database in (None, "", ":memory:")
         self._session_owners: dict[str, str] = {}  # session token hash → subscriber id
 
     # --- infrastructure -------------------------------------------------------------------------
@@ -197,14 +196,31 @@ class SandboxBackend:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that writes: one at a time (SQLite has one writer, and a second one
+        would wait in SQLite's busy handler, polling)."""
+        async with self._lock, self._session() as db:
+            yield db
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads: in a database file (WAL) it runs beside the others;
+        the single connection of an in-memory database takes them in turn."""
+        if self._in_memory:
+            async with self._transaction() as db:
+                yield db
+        else:
+            async with self._session() as db:
+                yield db
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
         if self._sessions is None:
             raise Unavailable("the sandbox backend is not started")
-        async with self._lock:
-            try:
-                async with self._sessions() as db, db.begin():
-                    yield db
-            except SQLAlchemyError as exc:
-                raise Unavailable("sandbox database error") from exc
+        try:
+            async with self._sessions() as db, db.begin():
+                yield db
+        except SQLAlchemyError as exc:
+            raise Unavailable("sandbox database error") from exc
 
     async def _subscriber(self, db: AsyncSession, session: BackendSession) -> SubscriberRow:
         key = token_hash(session.token)
@@ -321,14 +337,14 @@ class SandboxBackend:
 
     @_operation
     async def ping(self) -> None:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             await db.execute(select(1))
 
     # --- authentication -------------------------------------------------------------------------
     @_operation
     async def login(self, document: str, password: str) -> BackendSession:
         document = strip_document(document)
-        async with self._transaction() as db:
+        async with self._reading() as db:
             row = await db.scalar(select(SubscriberRow).where(SubscriberRow.document == document))
         stored = row.password_hash if row is not None else await asyncio.to_thread(dummy_hash)
         matches = await asyncio.to_thread(verify_password, password, stored)
@@ -371,7 +387,7 @@ class SandboxBackend:
         problem = password_problem(current_password, new_password)
         if problem is not None:
             raise Rejected(problem)
-        async with self._transaction() as db:
+        async with self._reading() as db:
             stored = (await self._subscriber(db, session)).password_hash
         if not await asyncio.to_thread(verify_password, current_password, stored):
             raise InvalidCredentials()
@@ -391,7 +407,7 @@ class SandboxBackend:
     # --- account --------------------------------------------------------------------------------
     @_operation
     async def get_subscriber(self, session: BackendSession) -> Subscriber:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             contract_rows = (
                 await db.execute(
@@ -496,7 +512,7 @@ class SandboxBackend:
     async def get_temporary_enabling_policy(
         self, session: BackendSession, contract_id: str
     ) -> TemporaryEnablingPolicy:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             contract = await self._contract_row(db, subscriber.id, contract_id)
             return await self._enabling_policy(db, contract)
@@ -559,7 +575,7 @@ class SandboxBackend:
         statuses: frozenset[InvoiceStatus] | None = None,
         contract_id: str | None = None,
     ) -> list[Invoice]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             query = (
                 select(InvoiceRow)
@@ -580,14 +596,14 @@ class SandboxBackend:
 
     @_operation
     async def get_invoice(self, session: BackendSession, invoice_id: str) -> Invoice:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             row = await self._invoice_row(db, subscriber.id, invoice_id)
         return convert.invoice(row, self._today())
 
     @_operation
     async def get_boleto_pdf(self, session: BackendSession, invoice_id: str) -> Document:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             row = await self._invoice_row(db, subscriber.id, invoice_id)
         invoice = convert.invoice(row, self._today())
@@ -626,7 +642,7 @@ class SandboxBackend:
     async def list_financial_entries(
         self, session: BackendSession, period: DateRange
     ) -> list[FinancialEntry]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             rows = (
                 await db.execute(
@@ -664,7 +680,7 @@ class SandboxBackend:
     async def list_fiscal_notes(
         self, session: BackendSession, period: DateRange
     ) -> list[FiscalNote]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             rows = await db.scalars(
                 select(FiscalNoteRow)
@@ -678,7 +694,7 @@ class SandboxBackend:
 
     @_operation
     async def get_fiscal_note_pdf(self, session: BackendSession, note_id: str) -> Document:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             note = await db.get(FiscalNoteRow, note_id)
             if note is None or note.subscriber_id != subscriber.id:
@@ -710,7 +726,7 @@ class SandboxBackend:
     # --- contacts -------------------------------------------------------------------------------
     @_operation
     async def list_contacts(self, session: BackendSession) -> list[Contact]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             rows = (
                 await db.execute(
@@ -724,7 +740,7 @@ class SandboxBackend:
 
     @_operation
     async def list_contact_types(self, session: BackendSession) -> list[ContactType]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             await self._subscriber(db, session)
             rows = await db.scalars(select(ContactTypeRow).order_by(ContactTypeRow.position))
             return [ContactType(id=row.id, name=row.name) for row in rows]
@@ -785,7 +801,7 @@ class SandboxBackend:
 
     async def contact_devices(self, contact_id: str) -> list[str]:
         """Devices linked to a contact (sandbox inspection helper, not part of the protocol)."""
-        async with self._transaction() as db:
+        async with self._reading() as db:
             rows = await db.scalars(
                 select(ContactDeviceRow.device_id)
                 .where(ContactDeviceRow.contact_id == contact_id)
@@ -796,7 +812,7 @@ class SandboxBackend:
     # --- call records ---------------------------------------------------------------------------
     @_operation
     async def list_phone_lines(self, session: BackendSession) -> list[PhoneLine]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             rows = await db.scalars(
                 select(PhoneLineRow)
@@ -808,7 +824,7 @@ class SandboxBackend:
 
     @_operation
     async def list_terminal_types(self, session: BackendSession) -> list[TerminalType]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             await self._subscriber(db, session)
             rows = await db.scalars(select(TerminalTypeRow).order_by(TerminalTypeRow.position))
             return [TerminalType(id=row.id, name=row.name) for row in rows]
@@ -822,7 +838,7 @@ class SandboxBackend:
         terminal_type_id: str | None = None,
     ) -> list[CallRecord]:
         start, end = _instant_bounds(period)
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             await self._line_row(db, subscriber.id, line_id)
             query = (
@@ -858,7 +874,7 @@ class SandboxBackend:
         self, session: BackendSession, login_id: str, period: DateRange
     ) -> list[ConnectionSession]:
         start, end = _instant_bounds(period)
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             login = await self._login_row(db, subscriber.id, login_id)
             rows = await db.scalars(
@@ -887,7 +903,7 @@ class SandboxBackend:
     # --- due day --------------------------------------------------------------------------------
     @_operation
     async def get_due_day_options(self, session: BackendSession, contract_id: str) -> DueDayOptions:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             contract = await self._contract_row(db, subscriber.id, contract_id)
         return DueDayOptions(
@@ -929,7 +945,7 @@ class SandboxBackend:
     # --- tickets --------------------------------------------------------------------------------
     @_operation
     async def list_ticket_subjects(self, session: BackendSession) -> list[TicketSubject]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             await self._subscriber(db, session)
             rows = await db.scalars(select(TicketSubjectRow).order_by(TicketSubjectRow.position))
             return [TicketSubject(id=row.id, name=row.name) for row in rows]
@@ -938,7 +954,7 @@ class SandboxBackend:
     async def list_tickets(
         self, session: BackendSession, statuses: frozenset[TicketStatus] | None = None
     ) -> list[Ticket]:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             query = (
                 select(TicketRow, TicketSubjectRow.name)
@@ -995,7 +1011,7 @@ class SandboxBackend:
 
     @_operation
     async def get_ticket(self, session: BackendSession, ticket_id: str) -> Ticket:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             row = await self._ticket_row(db, subscriber.id, ticket_id)
             return await self._full_ticket(db, row)
@@ -1114,7 +1130,7 @@ class SandboxBackend:
     async def get_ticket_attachment(
         self, session: BackendSession, ticket_id: str, attachment_id: str
     ) -> Document:
-        async with self._transaction() as db:
+        async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             await self._ticket_row(db, subscriber.id, ticket_id)
             attachment = await db.get(AttachmentRow, attachment_id)

@@ -58,7 +58,7 @@ class SandboxFeed:
 
     async def _invoices(self, *conditions: object) -> list[SubscriberInvoice]:
         today = self.backend._today()
-        async with self.backend._transaction() as db:
+        async with self.backend._reading() as db:
             rows = await db.execute(
                 select(InvoiceRow, ContractRow.subscriber_id, ContractRow.number)
                 .join(ContractRow, ContractRow.id == InvoiceRow.contract_id)
@@ -88,7 +88,7 @@ class SandboxFeed:
 
     @_operation
     async def ticket_events_since(self, since: datetime) -> list[TicketEvent]:
-        async with self.backend._transaction() as db:
+        async with self.backend._reading() as db:
             rows = await db.execute(
                 select(TicketMessageRow, TicketRow, TicketSubjectRow.name)
                 .join(TicketRow, TicketRow.id == TicketMessageRow.ticket_id)
@@ -127,7 +127,7 @@ class SandboxFeed:
     async def fiscal_notes_issued_between(
         self, start: date, end: date
     ) -> list[SubscriberFiscalNote]:
-        async with self.backend._transaction() as db:
+        async with self.backend._reading() as db:
             rows = await db.scalars(
                 select(FiscalNoteRow)
                 .where(FiscalNoteRow.issued_on >= start, FiscalNoteRow.issued_on <= end)
@@ -139,7 +139,7 @@ class SandboxFeed:
 
     @_operation
     async def enablings_ending_on(self, day: date) -> list[EnablingEnding]:
-        async with self.backend._transaction() as db:
+        async with self.backend._reading() as db:
             rows = await db.scalars(
                 select(ContractRow).where(
                     ContractRow.status == ContractStatus.TEMPORARILY_ENABLED.value,
@@ -162,7 +162,7 @@ class SandboxFeed:
     @_operation
     async def audience(self, segment: AudienceFilter) -> list[SubscriberProfile]:
         today = self.backend._today()
-        async with self.backend._transaction() as db:
+        async with self.backend._reading() as db:
             overdue = set(
                 await db.scalars(
                     select(InvoiceRow.contract_id)
@@ -217,7 +217,7 @@ class SandboxFeed:
 
     @_operation
     async def audience_options(self) -> AudienceOptions:
-        async with self.backend._transaction() as db:
+        async with self.backend._reading() as db:
             rows = await db.execute(
                 select(ContractRow.city, ContractRow.neighbourhood)
                 .where(ContractRow.status != ContractStatus.CANCELLED.value)
