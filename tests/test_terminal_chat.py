@@ -29,3 +29,29 @@ async def test_login_menu_and_a_button_press(
     assert "Maria Aparecida dos Santos" in output
     assert "(escolha um botão de 1 a 2)" in output  # 99 is not a button of Minha Conta
     assert "<b>" not in output
+
+
+async def test_a_slow_answer_is_waited_for_before_the_next_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend slower than any pause: each answer is on screen before the next line."""
+    from backend_client.sandbox import SandboxBackend
+    from bot import application
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "SANDBOX_DATABASE_URL", "TELEGRAM_BOT_TOKEN", "BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(
+        application,
+        "create_backend",
+        lambda settings: SandboxBackend(settings.sandbox_database_url, latency=0.5),
+    )
+    typed = io.StringIO("318.456.720-62\ndemo1234\n4\n1\n/fim\n")
+    shown = io.StringIO()
+
+    assert await run_chat(tmp_path / "downloads", stdin=typed, out=shown) == 0
+
+    output = shown.getvalue()
+    assert "[4] Agora não" in output
+    assert "[1] 👤 Minha Conta" in output
+    assert "Endereço:" in output  # Minha Conta, shown before /fim ended the chat

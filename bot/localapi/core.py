@@ -252,6 +252,11 @@ class LocalBotApi:
         self.record_calls = record_calls
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
+    @property
+    def unconfirmed_updates(self) -> int:
+        """Updates the bot has not confirmed yet (with a later getUpdates offset)."""
+        return len(self._updates)
+
     async def interrupt_polls(self) -> None:
         """Answer the long polls waiting now (empty), as when a bot is being stopped."""
         async with self._changed:

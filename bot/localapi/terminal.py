@@ -12,6 +12,7 @@ import contextlib
 import mimetypes
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -29,8 +30,16 @@ HELP = (
 
 
 class TerminalChat:
-    def __init__(self, api: LocalBotApi, user: LocalUser, downloads: Path, out: TextIO) -> None:
+    def __init__(
+        self,
+        api: LocalBotApi,
+        user: LocalUser,
+        downloads: Path,
+        out: TextIO,
+        bot_busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.api = api
+        self.bot_busy = bot_busy  # updates not yet taken or still being handled
         self.user = user
         self.downloads = downloads
         self.out = out
@@ -48,15 +57,21 @@ class TerminalChat:
                 self._seen += 1
             await self.api.changed(1.0)
 
-    async def settle(self, quiet: float = 0.3, limit: float = 10.0) -> None:
-        """Wait until the bot has been quiet for ``quiet`` seconds, so its answer is on screen
-        before the next line is read (and a number presses a button that is really there)."""
+    async def settle(self, quiet: float = 0.15, limit: float = 30.0) -> None:
+        """Wait until the bot is done with everything sent (however slow the backend) and
+        its answer is on screen, so a number typed next presses a button that is really there."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
+        calm_since: float | None = None
         while loop.time() < deadline:
             before = len(self.user.chat.events)
-            await asyncio.sleep(quiet)
-            if len(self.user.chat.events) == before and self._seen == before:
+            await asyncio.sleep(0.05)
+            shown = len(self.user.chat.events) == before == self._seen
+            if self.bot_busy() or not shown:
+                calm_since = None
+            elif calm_since is None:
+                calm_since = loop.time()
+            elif loop.time() - calm_since >= quiet:
                 return
 
     def render(self, event: BotEvent) -> None:
@@ -165,7 +180,13 @@ async def run_chat(downloads: Path, stdin: TextIO = sys.stdin, out: TextIO = sys
         allowed_updates=ALLOWED_UPDATES, poll_interval=0, timeout=10
     )
 
-    chat = TerminalChat(api, api.user(USER_ID, "Você"), downloads, out)
+    processor = application.update_processor
+
+    def bot_busy() -> bool:
+        lanes = getattr(processor, "active_lanes", 0)  # bot.update_processor's, when used
+        return bool(api.unconfirmed_updates or application.update_queue.qsize() or lanes)
+
+    chat = TerminalChat(api, api.user(USER_ID, "Você"), downloads, out, bot_busy)
     chat.print("Minha Central — conversa local (sandbox, sem Telegram e sem internet).")
     chat.print(HELP)
     chat.print("Contas de demonstração: minha-central sandbox accounts")
