@@ -39,6 +39,7 @@ from bot.conversations import (
     password,
     statement,
     tickets,
+    timeouts,
 )
 from bot.handlers import (
     admin,
@@ -227,6 +228,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
 
 async def _post_init(application: BotApplication) -> None:
     await application.bot_data["raw_backend"].start()
+    timeouts.start_timers(application)
     mailer.schedule_outbox_retries(application)
     await notification_jobs.schedule(application)
     await broadcast_jobs.start(application)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from tests.conftest import TOKEN, login
+from tests.conftest import PERSON, TOKEN, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 
@@ -47,3 +47,41 @@ async def test_a_results_screen_times_out_quietly(chat: ChatDriver) -> None:
     before = len(chat.api.calls)
     await asyncio.sleep(1.2)
     assert "Encerrei esta etapa" not in shown(chat.api.calls[before:])
+
+
+async def test_a_flow_resumed_after_a_restart_still_times_out(
+    env: BotEnv, chat: ChatDriver
+) -> None:
+    await login(chat)
+    await chat.press("menu:tickets")
+    await chat.tap("Novo atendimento")
+    await chat.tap("Lentidão")
+    await env.launch()  # the process restarts while the ticket's description is awaited
+    before = len(env.api.calls)
+    await asyncio.sleep(1.2)
+    assert "Encerrei esta etapa" in shown(env.api.calls[before:])
+    calls = await env.chat().send("minha internet está lenta")
+    assert "Não entendi" in shown(calls)
+
+
+async def test_each_update_gives_the_flow_a_new_idle_period(chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:tickets")
+    await chat.tap("Novo atendimento")
+    before = len(chat.api.calls)
+    await asyncio.sleep(0.35)
+    await chat.tap("Lentidão")  # within the idle limit: the flow goes on
+    await asyncio.sleep(0.35)  # 0.7 s since it began, 0.35 s since its last step
+    calls = await chat.send("minha internet está lenta desde ontem")
+    assert "Encerrei esta etapa" not in shown(chat.api.calls[before:])
+    assert "Não entendi" not in shown(calls)
+
+
+async def test_login_left_idle_forgets_the_document_quietly(chat: ChatDriver) -> None:
+    await chat.send("/start")
+    await chat.send(PERSON.document)
+    before = len(chat.api.calls)
+    await asyncio.sleep(1.2)
+    assert shown(chat.api.calls[before:]) == ""  # nothing said: /start begins again
+    calls = await chat.send(PERSON.password)  # no longer taken as the password
+    assert "não está conectado" in shown(calls)

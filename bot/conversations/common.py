@@ -30,21 +30,20 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from backend_client.models import BackendSession
+from bot.conversations.timeouts import OnTimeout, TimedConversation
 from bot.handlers.guards import Context
 from bot.handlers.menu import logout, show_menu
 from bot.services import sessions
 from bot.services.context import services
 from bot.ui import keyboards, texts
 from bot.ui.formatting import local_time
-from bot.ui.screens import answer_query, send
+from bot.ui.screens import answer_query, send, send_to_chat
 
 END = ConversationHandler.END
-FLOW_STATE = sessions.FLOW_STATE_KEY
 R = TypeVar("R")
 StepHandler = Callable[[Update, Context, BackendSession], Awaitable[Any]]
 
@@ -90,11 +89,9 @@ def step(name: str) -> Callable[[StepHandler], Callable[[Update, Context], Await
                 return END
             enter(context, name)
             result = await handler(update, context, session)
-            if context.chat_data is not None and sessions.active_flow(context.chat_data) == name:
-                if result == END:
-                    leave(context)
-                elif result is not None:
-                    context.chat_data[FLOW_STATE] = result  # see _timeout_handler
+            data = context.chat_data
+            if result == END and data is not None and sessions.active_flow(data) == name:
+                leave(context)
             return result
 
         return wrapper
@@ -177,7 +174,6 @@ def forget(context: Context, name: str) -> None:
     """Drop what flow ``name`` kept in chat_data (``chat_data[name]``) and leave it."""
     if context.chat_data is not None:
         context.chat_data.pop(name, None)
-        context.chat_data.pop(FLOW_STATE, None)
         if sessions.active_flow(context.chat_data) == name:
             leave(context)
 
@@ -224,17 +220,15 @@ def flow(
 ) -> ConversationHandler:  # type: ignore[type-arg]
     """A persistent flow that survives restarts, ends politely when left idle."""
     settings = application.bot_data["services"].settings
-    return ConversationHandler(
+    return TimedConversation(
         name=name,
         persistent=True,
         entry_points=entry_points,
-        states={
-            **states,
-            ConversationHandler.TIMEOUT: [_timeout_handler(name, _input_states(states))],
-        },
+        states=states,
         fallbacks=[*exits(name), *(fallbacks or [])],
-        conversation_timeout=settings.flow_idle_timeout.total_seconds(),
         allow_reentry=True,
+        idle_timeout=settings.flow_idle_timeout.total_seconds(),
+        on_timeout=_on_timeout(name, _input_states(states)),
     )
 
 
@@ -247,22 +241,18 @@ def _input_states(states: dict[object, list[BaseHandler]]) -> set[object]:  # ty
     }
 
 
-def _timeout_handler(name: str, input_states: set[object]) -> BaseHandler:  # type: ignore[type-arg]
-    """Called by PTB with the flow's last update once it has been idle too long.
+def _on_timeout(name: str, input_states: set[object]) -> OnTimeout:
+    """What happens when flow ``name`` has been idle too long (the conversation has ended).
 
     Only a step that was waiting for the user to type something says it was closed; a screen
     of results just quietly stops being a flow (its buttons start the flow again).
     """
 
-    async def timed_out(update: Update, context: Context) -> None:
+    async def timed_out(context: Context, chat_id: int, state: object) -> None:
         data = context.chat_data
-        was_typing = (
-            data is not None
-            and sessions.active_flow(data) == name
-            and data.get(FLOW_STATE) in input_states
-        )
+        was_active = data is not None and sessions.active_flow(data) == name
         forget(context, name)
-        if was_typing:
-            await send(update, texts.FLOW_TIMED_OUT, keyboards.back_to_menu())
+        if was_active and state in input_states:
+            await send_to_chat(context.bot, chat_id, texts.FLOW_TIMED_OUT, keyboards.back_to_menu())
 
-    return TypeHandler(Update, timed_out)
+    return timed_out

@@ -17,7 +17,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -25,6 +24,7 @@ from backend_client.errors import InvalidCredentials, Unavailable
 from backend_client.formats.documents import mask_document, normalize_document
 from bot.conversations import notifications
 from bot.conversations.common import InFlow, enter, leave, typed
+from bot.conversations.timeouts import TimedConversation
 from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
 from bot.services import sessions
@@ -155,16 +155,18 @@ async def menu_while_logged_out(update: Update, context: Context) -> int:
     return END
 
 
-async def timed_out(update: Update, context: Context) -> None:
+async def timed_out(context: Context, chat_id: int, state: object) -> None:
+    """Left idle: forget the document typed (nothing is said: /start begins again)."""
     if context.chat_data is not None:
         context.chat_data.pop(DOCUMENT_KEY, None)
-        leave(context)
+        if sessions.active_flow(context.chat_data) == FLOW:
+            leave(context)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     settings = application.bot_data["services"].settings
     not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    return ConversationHandler(
+    return TimedConversation(
         name="login",
         persistent=True,
         entry_points=[
@@ -177,7 +179,6 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
                 typed(FLOW, application, receive_password),
                 CallbackQueryHandler(other_document, pattern=r"^login:other_document$"),
             ],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
             CommandHandler("start", start),
@@ -187,6 +188,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
             CallbackQueryHandler(menu_while_logged_out, pattern=r"^menu:"),
             MessageHandler(not_text & InFlow(FLOW, application.chat_data), expect_text),
         ],
-        conversation_timeout=settings.flow_idle_timeout.total_seconds(),
         allow_reentry=True,
+        idle_timeout=settings.flow_idle_timeout.total_seconds(),
+        on_timeout=timed_out,
     )

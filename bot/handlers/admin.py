@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from backend_client.errors import BackendError
-from bot.conversations.common import END, FLOW_STATE, enter, leave
+from bot.conversations.common import END, enter, leave
 from bot.handlers.broadcast_jobs import service_of
 from bot.handlers.guards import Context
 from bot.services import sessions
@@ -60,11 +60,8 @@ def admin_step(name: str) -> Callable[[Handler], Handler]:
                 return END
             enter(context, name)
             result = await handler(update, context)
-            if data is not None and sessions.active_flow(data) == name:
-                if result == END:
-                    leave(context)
-                elif result is not None:
-                    data[FLOW_STATE] = result
+            if result == END and data is not None and sessions.active_flow(data) == name:
+                leave(context)
             return result
 
         return wrapper

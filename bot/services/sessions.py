@@ -14,7 +14,7 @@ from backend_client.models import BackendSession
 SESSION_KEY = "session"
 LAST_SEEN_KEY = "last_seen"
 ACTIVE_FLOW_KEY = "active_flow"  # see bot.conversations.common
-FLOW_STATE_KEY = "flow_state"  # the active flow's current state (JSON: int or str)
+FLOW_STATE_KEY = "flow_state"  # written by versions before 2026-11-28; dropped on leaving
 
 
 def current(chat_data: dict[str, Any]) -> BackendSession | None:

@@ -1,8 +1,9 @@
 """PTB persistence in the bot's database (JSON rows, no pickle).
 
-Only user_data, chat_data and conversation states are stored; everything put in them must be
-JSON-serialisable (plain dicts, lists, strings, numbers). Tuples used as conversation keys are
-stored as JSON lists and turned back into tuples on load.
+Only chat_data and conversation states are stored (the bot keeps nothing in user_data or
+bot_data); everything put in them must be JSON-serialisable (plain dicts, lists, strings,
+numbers). Tuples used as conversation keys are stored as JSON lists and turned back into tuples
+on load.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from bot.storage.db import PersistenceEntry, session_factory
 
-USER = "user"
 CHAT = "chat"
 CONVERSATION = "conversation:"
 _DROP = object()  # pending deletion of a row
@@ -29,6 +29,8 @@ _DROP = object()  # pending deletion of a row
 class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
     def __init__(self, engine: AsyncEngine, update_interval: float = 5.0) -> None:
         super().__init__(
+            # user_data=True though nothing is written: with False, PTB (22.8) never empties
+            # its set of users to write, one entry more for every user ever seen.
             store_data=PersistenceInput(
                 bot_data=False, chat_data=True, user_data=True, callback_data=False
             ),
@@ -51,7 +53,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
             return {key: data for key, data in rows.all()}
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
-        return {int(key): data for key, data in (await self._load(USER)).items()}
+        return {}
 
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
         return {int(key): data for key, data in (await self._load(CHAT)).items()}
@@ -107,7 +109,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         await self._write(CONVERSATION + name, row_key, _DROP if new_state is None else new_state)
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await self._write(USER, str(user_id), data)
+        return None  # the bot keeps nothing in user_data
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
         await self._write(CHAT, str(chat_id), data)
@@ -122,7 +124,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         await self._write(CHAT, str(chat_id), _DROP)
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._write(USER, str(user_id), _DROP)
+        return None
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.ui.formatting import MESSAGE_LIMIT, plain_text, split_message
@@ -52,9 +52,16 @@ async def send(
     chat = update.effective_chat
     if chat is None:
         return None
+    return await send_to_chat(chat.get_bot(), chat.id, text, keyboard)
+
+
+async def send_to_chat(
+    bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """``send`` without an update to answer (a timer, a notice)."""
     parts = split_message(text)
     sent: Message | None = None
     for index, part in enumerate(parts):
         is_last = index == len(parts) - 1
-        sent = await chat.send_message(part, reply_markup=keyboard if is_last else None)
+        sent = await bot.send_message(chat_id, part, reply_markup=keyboard if is_last else None)
     return sent
