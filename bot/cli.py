@@ -168,10 +168,29 @@ def _db(action: str) -> int:
             current = await current_revision(engine)
         finally:
             await engine.dispose()
-        return f"schema revision: {current or 'empty'} (this version needs {head_revision()})"
+        report = f"schema revision: {current or 'empty'} (this version needs {head_revision()})"
+        if action == "upgrade" and settings.backend == "sandbox":
+            report += "\n" + await _prepare_sandbox(settings)
+        return report
 
     print(asyncio.run(act()))
     return 0
+
+
+async def _prepare_sandbox(settings: Settings) -> str:
+    """Create and seed the sandbox provider's database now, so that the bot's first start
+    does not (seeding draws PDFs: fpdf2 would stay in the bot's memory for good)."""
+    from backend_client.errors import Unavailable
+    from backend_client.sandbox import SandboxBackend
+
+    backend = SandboxBackend(settings.sandbox_database_url)
+    try:
+        await backend.start()
+    except Unavailable:
+        return f"sandbox provider: cannot open {settings.sandbox_database_url} (see the logs)"
+    finally:
+        await backend.close()
+    return "sandbox provider: ready (minha-central sandbox accounts lists its subscribers)"
 
 
 if __name__ == "__main__":

@@ -116,5 +116,6 @@ def test_the_installed_package_runs_outside_the_source_tree(tmp_path: Path) -> N
         check=True,
     ).stdout
     assert str(ROOT) not in located  # really the installed copy
-    assert "schema revision: 0" in cli("db", "upgrade")
+    upgraded = cli("db", "upgrade")
+    assert "schema revision: 0" in upgraded and "sandbox provider: ready" in upgraded
     assert "Maria Aparecida dos Santos" in cli("sandbox", "accounts")

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 from bot.storage.db import create_engine
 from bot.storage.migrations import (
+    HEAD_REVISION,
     SchemaOutOfDate,
     current_revision,
     ensure_current,
@@ -45,3 +46,9 @@ async def test_an_older_schema_is_refused_with_what_to_run(bot_database_url: str
         await ensure_current(engine)
     finally:
         await engine.dispose()
+
+
+def test_the_start_up_check_knows_the_newest_migration() -> None:
+    # Start-up compares the database with HEAD_REVISION without importing Alembic: a new
+    # migration must move it, or every start would refuse the freshly upgraded database.
+    assert head_revision() == HEAD_REVISION

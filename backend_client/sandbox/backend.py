@@ -65,7 +65,7 @@ from backend_client.models import (
     TicketStatus,
     TicketSubject,
 )
-from backend_client.sandbox import billing, convert, pdf
+from backend_client.sandbox import billing, convert
 from backend_client.sandbox.db import (
     AccessLoginRow,
     AttachmentRow,
@@ -612,6 +612,8 @@ class SandboxBackend:
         if invoice.status is InvoiceStatus.CANCELLED or invoice.linha_digitavel is None:
             raise Rejected("Esta fatura foi cancelada; não há boleto para pagar.")
         payer = convert.address(subscriber)
+        from backend_client.sandbox import pdf  # fpdf2 (~20 MB) only once a PDF is asked for
+
         data = pdf.BoletoData(
             payee_name=billing.PAYEE.name,
             payee_document=format_document(billing.PAYEE.cnpj),
@@ -701,6 +703,8 @@ class SandboxBackend:
                 raise NotFound(f"fiscal note {note_id}")
             contract = await db.get(ContractRow, note.contract_id) if note.contract_id else None
         amount = billing.cents_to_decimal(note.amount_cents)
+        from backend_client.sandbox import pdf  # see get_boleto_pdf
+
         data = pdf.FiscalNoteData(
             model=note.model,
             number=note.number,

@@ -23,7 +23,6 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import ContractStatus, InvoiceStatus, TicketAuthor, TicketStatus
-from backend_client.sandbox import pdf
 from backend_client.sandbox.billing import cents_to_decimal, decimal_to_cents, late_charges
 from backend_client.sandbox.db import (
     AccessLoginRow,
@@ -625,6 +624,8 @@ def _seed_maria_tickets(seeder: _Seeder) -> None:
     subscriber, provider = TicketAuthor.SUBSCRIBER, TicketAuthor.PROVIDER
     name = DEMO_ACCOUNTS[0].name
     visit_day = seeder.days_ago(79)
+    from backend_client.sandbox import pdf  # fpdf2 (~20 MB): not in a bot that never seeds
+
     report = pdf.technician_report_pdf(
         name,
         _CAMBUI.one_line(),
