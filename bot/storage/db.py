@@ -5,6 +5,10 @@ Only the storage layer imports this module; handlers go through repositories and
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +24,13 @@ from sqlalchemy import (
     TypeDecorator,
     event,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
@@ -106,10 +116,9 @@ def create_engine(database_url: str) -> AsyncEngine:
             database_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     if database_url.startswith("sqlite"):
-        # SQLite has one writer: a writer on a second connection would sleep in SQLite's busy
-        # handler (up to 100 ms a try) while the first commits. One connection queues every
-        # transaction in the pool instead, in order and without polling.
-        engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
+        # WAL lets readers run beside the writer; writers take turns in Sessions.begin (a
+        # second writer would otherwise sleep in SQLite's busy handler, up to 100 ms a try).
+        engine = create_async_engine(database_url, pool_size=5, max_overflow=5)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
     # A server may drop idle connections (restarts, proxies): check each one before use.
@@ -125,5 +134,41 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
-    return async_sessionmaker(engine, expire_on_commit=False)
+# Per SQLite database: its writers take turns (see Sessions).
+_TURNS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+class Sessions:
+    """The bot's sessions: ``async with sessions() as s`` to read, ``sessions.begin()`` to write.
+
+    SQLite has one writer at a time: ``begin()`` sessions take turns on a lock, first come first
+    served, while reads run beside them (WAL). In memory there is one connection for all, so
+    reads take turns too. PostgreSQL needs none of this.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._maker = async_sessionmaker(engine, expire_on_commit=False)
+        self._write_turn: asyncio.Lock | None = None
+        self._read_turn: asyncio.Lock | None = None
+        if engine.dialect.name == "sqlite":
+            self._write_turn = _TURNS.setdefault(engine.sync_engine, asyncio.Lock())
+            if isinstance(engine.pool, StaticPool):
+                self._read_turn = self._write_turn
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        async with _turn(self._read_turn), self._maker() as session:
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        async with _turn(self._write_turn), self._maker.begin() as session:
+            yield session
+
+
+def _turn(lock: asyncio.Lock | None) -> contextlib.AbstractAsyncContextManager[Any]:
+    return lock if lock is not None else contextlib.nullcontext()
+
+
+def session_factory(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine)

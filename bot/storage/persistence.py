@@ -86,7 +86,10 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
             for (kind, key), data in pending.items()
             if data is not _DROP
         ]
-        drops = [(kind, key) for (kind, key), data in pending.items() if data is _DROP]
+        drops: dict[str, list[str]] = {}
+        for (kind, key), data in pending.items():
+            if data is _DROP:
+                drops.setdefault(kind, []).append(key)
         async with self._write_lock, self._sessions.begin() as session:
             if upserts:
                 insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
@@ -95,10 +98,12 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
                     index_elements=["kind", "key"], set_={"data": statement.excluded.data}
                 )
                 await session.execute(statement, upserts)
-            for kind, key in drops:
+            # One statement per kind, not per row: each statement is a round trip to the
+            # database while every other query waits for the connection.
+            for kind, keys in drops.items():
                 await session.execute(
                     delete(PersistenceEntry).where(
-                        PersistenceEntry.kind == kind, PersistenceEntry.key == key
+                        PersistenceEntry.kind == kind, PersistenceEntry.key.in_(keys)
                     )
                 )
 
