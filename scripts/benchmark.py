@@ -2,7 +2,7 @@
 """Benchmark of the whole bot over the local Bot API, against bare echo bots on the same harness.
 
     .venv/bin/python scripts/benchmark.py [--users 200] [--paced-users 300] [--conversations 10000]
-                                          [--paced-rate 100]
+                                          [--paced-rate 100] [--think 1]
 
 The local Bot API (``bot.localapi``) is served on loopback by this process; the bot under test is
 the real ``minha-central run`` process (polling, SQLite, sandbox provider), so its CPU time and
@@ -18,10 +18,12 @@ peak memory are its own (read from /proc). In one run, on one harness:
    importable (the ``bench`` extra, never a runtime dependency), a bare aiogram echo bot (its
    default aiohttp session and dispatcher).
 3. **Latency at a fixed offered load** — ``--paced-users`` subscribers through the same journey,
-   open loop: user *i* starts at *i* / ``--paced-rate`` seconds and sends step *k* at its start
-   plus *k* × users / rate seconds (or as soon as step *k* − 1 is answered, if later — counted as
-   a late send), so together they offer ``--paced-rate`` updates/s, evenly spread. The offered
-   rate actually achieved is measured and printed.
+   open loop, mixed as real traffic is: a new subscriber starts every journey-length / rate
+   seconds and each sends one step every ``--think`` seconds (or as soon as the previous step is
+   answered, if later — counted as a late send). From the moment the first subscribers are
+   ``--think`` × steps into their journey until the last one starts, as many are active as make
+   ``--paced-rate`` updates/s, at every step of the journey at once: the latencies, rate and bot
+   CPU of that steady stretch are reported (the ramps before and after are left out).
 4. **Memory with many active conversations** — ``--conversations`` chats each left in the middle
    of the login (document sent, password awaited); the bot's RSS afterwards.
 
@@ -259,40 +261,31 @@ async def journey(
 
 @dataclass
 class Pacing:
-    sends: list[float] = field(default_factory=list)
-    answers: list[float] = field(default_factory=list)
-    late: int = 0
+    window: tuple[float, float]  # the steady stretch (perf_counter instants)
+    sends: list[float]  # instants of the steady stretch's sends
+    late: int  # of those, sent late: the step before was still unanswered
 
     @property
     def offered(self) -> float:
-        """Updates/s actually offered: sends over the span between the first and the last."""
-        span = max(self.sends) - min(self.sends)
-        return (len(self.sends) - 1) / span if span else float("nan")
+        """Updates/s actually offered in the steady stretch."""
+        return len(self.sends) / (self.window[1] - self.window[0])
+
+
+Sample = tuple[float, int, float, bool]  # sent at, step, latency, sent late
 
 
 async def paced_journey(
-    user: LocalUser,
-    account: tuple[str, str],
-    latencies: list[float],
-    first: float,
-    period: float,
-    pacing: Pacing,
-    by_step: list[list[float]],
-) -> int:
-    """The journey on a timetable: step k at ``first + k * period`` (if the previous step is
-    answered by then; otherwise right after it, counted as late)."""
-    steps = journey_steps(user, account)
-    for k, (action, done) in enumerate(steps):
-        delay = first + k * period - time.perf_counter()
+    user: LocalUser, account: tuple[str, str], first: float, think: float, samples: list[Sample]
+) -> None:
+    """The journey on a timetable: step k at ``first + k * think`` (if the previous step is
+    answered by then; otherwise right after it, marked late)."""
+    for k, (action, done) in enumerate(journey_steps(user, account)):
+        delay = first + k * think - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        elif k:
-            pacing.late += 1
-        pacing.sends.append(time.perf_counter())
-        await _step(user, action, done, latencies)
-        by_step[k].append(latencies[-1])
-        pacing.answers.append(time.perf_counter())
-    return len(steps)
+        sent, latency = time.perf_counter(), []
+        await _step(user, action, done, latency)
+        samples.append((sent, k, latency[0], k > 0 and delay < 0))
 
 
 class Meter:
@@ -334,32 +327,46 @@ async def measure_bot(harness: Harness, users: int, name: str, base_id: int = 10
 
 
 async def measure_paced(
-    harness: Harness, users: int, rate: float, base_id: int = 300_000
+    harness: Harness, users: int, rate: float, think: float, base_id: int = 300_000
 ) -> tuple[Run, Pacing]:
+    if users <= rate * think:
+        raise SystemExit(f"--paced-users must exceed --paced-rate × --think ({rate * think:.0f})")
     pid = await harness.start_bot()
     await journey(harness.api.user(base_id - 1), ACCOUNTS[0], [])  # warm-up
-    run = Run(f"Minha Central at ~{rate:.0f} updates/s offered ({users} users)")
-    pacing = Pacing()
-    period = users / rate  # each user's interval between two steps
-    meter = Meter(pid)
-    start = meter.started + 0.05
-    counts = await asyncio.gather(
+    run = Run(f"Minha Central at ~{rate:.0f} updates/s offered, steps mixed ({users} users)")
+    spacing = JOURNEY_LENGTH / rate  # between two subscribers' starts
+    start = time.perf_counter() + 0.05
+    window = (start + JOURNEY_LENGTH * think, start + users * spacing)
+    meters: list[Meter] = []
+
+    async def meter_steady_stretch() -> None:
+        await asyncio.sleep(window[0] - time.perf_counter())
+        meters.append(Meter(pid))
+        await asyncio.sleep(window[1] - time.perf_counter())
+        meters[0].finish(run, 1)
+
+    samples: list[Sample] = []
+    metering = asyncio.create_task(meter_steady_stretch())
+    await asyncio.gather(
         *(
             paced_journey(
                 harness.api.user(base_id + i),
                 ACCOUNTS[i % len(ACCOUNTS)],
-                run.latencies,
-                start + i / rate,
-                period,
-                pacing,
-                run.by_step,
+                start + i * spacing,
+                think,
+                samples,
             )
             for i in range(users)
         )
     )
-    meter.finish(run, sum(counts))
+    await metering
+    steady = [sample for sample in samples if window[0] <= sample[0] < window[1]]
+    for _, step, latency, _ in steady:
+        run.latencies.append(latency)
+        run.by_step[step].append(latency)
+    run.updates = len(steady)  # Meter.finish measured CPU and time over the window
     await harness.stop()
-    return run, pacing
+    return run, Pacing(window, [sent for sent, _, _, _ in steady], sum(s[3] for s in steady))
 
 
 async def measure_echo(
@@ -457,7 +464,7 @@ async def main(args: argparse.Namespace) -> None:
                 args.users, JOURNEY_LENGTH, 250_000,
             )  # fmt: skip
         print("paced…", file=sys.stderr)
-        paced, pacing = await measure_paced(harness, args.paced_users, args.paced_rate)
+        paced, pacing = await measure_paced(harness, args.paced_users, args.paced_rate, args.think)
         print("conversations…", file=sys.stderr)
         baseline, after = await measure_conversations(harness, args.conversations)
     await api.close()
@@ -496,9 +503,9 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(f"Paced run, p50/p99 ms per step: {steps}.")
     print(
-        f"Paced run: offered {pacing.offered:.1f} updates/s (target {args.paced_rate:.0f}), "
-        f"{pacing.late} of {len(pacing.sends)} sends late (previous step not yet answered); "
-        f"served {paced.rate:.1f} updates/s over the whole run."
+        f"Paced run, steady {pacing.window[1] - pacing.window[0]:.0f} s: offered "
+        f"{pacing.offered:.1f} updates/s (target {args.paced_rate:.0f}), {pacing.late} of "
+        f"{len(pacing.sends)} sends late (previous step not yet answered)."
     )
     print(
         f"{args.conversations:,} chats mid-login: bot RSS {baseline:.0f} MB → {after:.0f} MB "
@@ -513,5 +520,6 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--paced-users", type=int, default=300)
     parser.add_argument("--paced-rate", type=float, default=100.0)
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between two steps")
     parser.add_argument("--conversations", type=int, default=10_000)
     asyncio.run(main(parser.parse_args()))
