@@ -89,6 +89,40 @@ async def test_every_demo_account_logs_in(backend: SandboxBackend) -> None:
         assert subscriber.contracts
 
 
+async def test_many_logins_at_once_all_get_sessions_that_outlive_a_restart(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}"
+    first = SandboxBackend(url, today=lambda: TODAY)
+    await first.start()
+    demos = [DEMO_ACCOUNTS[n % len(DEMO_ACCOUNTS)] for n in range(30)]
+    sessions = await asyncio.gather(*(first.login(d.document, d.password) for d in demos))
+    await first.close()
+    second = SandboxBackend(url, today=lambda: TODAY)  # nothing remembered in memory
+    await second.start()
+    try:
+        for demo, session in zip(demos, sessions, strict=True):
+            assert (await second.get_subscriber(session)).document == demo.document
+    finally:
+        await second.close()
+
+
+async def test_a_login_whose_session_cannot_be_written_fails_and_the_next_one_works(
+    backend: SandboxBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_transaction = backend._transaction
+
+    def broken() -> object:
+        monkeypatch.setattr(backend, "_transaction", real_transaction)  # only this once
+        raise Unavailable("sandbox database error")
+
+    monkeypatch.setattr(backend, "_transaction", broken)
+    with pytest.raises(Unavailable):
+        await login(backend, MARIA)
+    session = await login(backend, MARIA)
+    assert (await backend.get_subscriber(session)).name == DEMO_ACCOUNTS[MARIA].name
+
+
 async def test_wrong_pair_is_invalid_credentials(backend: SandboxBackend) -> None:
     maria = DEMO_ACCOUNTS[MARIA]
     attempts = [

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Select, delete, event, func, select, update
+from sqlalchemy import Select, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -187,6 +187,8 @@ class SandboxBackend:
         self._lock = asyncio.Lock()  # see _transaction and _reading
         self._in_memory = make_url(database_url).database in (None, "", ":memory:")
         self._session_owners: dict[str, str] = {}  # session token hash → subscriber id
+        self._new_sessions: list[dict[str, Any]] = []  # see _record_session
+        self._sessions_written: asyncio.Future[None] | None = None
 
     # --- infrastructure -------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -351,25 +353,42 @@ class SandboxBackend:
         if row is None or not matches:
             raise InvalidCredentials()
         token = new_token()
-        new_hash = None
         if needs_rehash(row.password_hash):  # a database seeded with older parameters
             new_hash = await asyncio.to_thread(hash_password, password)
-        async with self._transaction() as db:
-            db.add(
-                AuthSessionRow(
-                    token_hash=token_hash(token), subscriber_id=row.id, created_at=self._now()
-                )
-            )
-            if new_hash is not None:
+            async with self._transaction() as db:
                 await db.execute(
                     update(SubscriberRow)
                     .where(SubscriberRow.id == row.id)
                     .values(password_hash=new_hash)
                 )
+        await self._record_session(
+            {"token_hash": token_hash(token), "subscriber_id": row.id, "created_at": self._now()}
+        )
         self._remember_session(token_hash(token), row.id)
         return BackendSession(
             subscriber_id=row.id, document=row.document, name=row.name, token=token
         )
+
+    async def _record_session(self, values: dict[str, Any]) -> None:
+        """Write a new session, with those of the logins waiting meanwhile (group commit): one
+        transaction each would make a burst of logins queue for the single writer."""
+        self._new_sessions.append(values)
+        if self._sessions_written is None:
+            self._sessions_written = asyncio.ensure_future(self._write_new_sessions())
+        await asyncio.shield(self._sessions_written)
+
+    async def _write_new_sessions(self) -> None:
+        taken = False
+        try:
+            async with self._transaction() as db:
+                # Taken once this writer's turn has come: logins meanwhile joined the batch.
+                batch, self._new_sessions, self._sessions_written = self._new_sessions, [], None
+                taken = True
+                await db.execute(insert(AuthSessionRow), batch)
+        except BaseException:
+            if not taken:  # these logins fail (the error reaches each); the next ones retry
+                self._new_sessions, self._sessions_written = [], None
+            raise
 
     @_operation
     async def logout(self, session: BackendSession) -> None:
