@@ -917,7 +917,9 @@ class _Run:
             new_id = outcome.new_chat_id
             if moved:
                 return Outcome(recipient.id, db.FAILED, "migrated", str(outcome)), chat_id
-            if not await self.service.store.move_chat(chat_id, new_id, recipient.id):
+            moved_link = await self.service.store.move_chat(chat_id, new_id, recipient.id)
+            self.service.links.links_changed(chat_id, new_id)
+            if not moved_link:
                 return Outcome(recipient.id, db.FAILED, "migrated_duplicate", str(outcome)), chat_id
             logger.info("chat %s migrated to %s; sending there", chat_id, new_id)
             return await self._attempt(recipient, new_id, message, moved=True)

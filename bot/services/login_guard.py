@@ -21,16 +21,37 @@ def _scopes(chat_id: int, document: str | None) -> list[str]:
     return scopes
 
 
+CLEAN_SCOPES_KEPT = 100_000  # chats and documents remembered as having no recent failure
+
+
 class LoginGuard:
+    """The lockout rule. Almost every login is of a chat and a document with no failure: once
+    the database has said so, it is remembered here and not asked again (this process is the
+    only one that records failures, so such a scope stays clean until it records one)."""
+
     def __init__(self, repository: LoginFailureRepository, clock: Callable[[], datetime]) -> None:
         self._repository = repository
         self._clock = clock
+        self._clean: dict[str, None] = {}  # oldest first
+
+    def _all_clean(self, scopes: list[str]) -> bool:
+        return all(scope in self._clean for scope in scopes)
+
+    def _remember_clean(self, scopes: list[str]) -> None:
+        for scope in scopes:
+            self._clean[scope] = None
+        while len(self._clean) > CLEAN_SCOPES_KEPT:
+            del self._clean[next(iter(self._clean))]
 
     async def locked_until(self, chat_id: int, document: str | None = None) -> datetime | None:
         """When the lock of this chat (or of this document, from any chat) ends, if locked."""
+        scopes = _scopes(chat_id, document)
+        if self._all_clean(scopes):
+            return None
         now = self._clock()
         ends: list[datetime] = []
-        found = await self._repository.since(_scopes(chat_id, document), now - WINDOW - LOCKOUT)
+        found = await self._repository.since(scopes, now - WINDOW - LOCKOUT)
+        self._remember_clean([scope for scope, failures in found.items() if not failures])
         for failures in found.values():
             # Newest first: a run of MAX_FAILURES inside WINDOW locks from its newest one.
             for newest, oldest in zip(failures, failures[MAX_FAILURES - 1 :], strict=False):
@@ -42,9 +63,15 @@ class LoginGuard:
     async def record_failure(self, chat_id: int, document: str) -> datetime | None:
         """Record a wrong attempt; returns the end of the lock it caused, if any."""
         now = self._clock()
-        await self._repository.add(_scopes(chat_id, document), now)
+        scopes = _scopes(chat_id, document)
+        for scope in scopes:
+            self._clean.pop(scope, None)
+        await self._repository.add(scopes, now)
         await self._repository.purge_older_than(now - WINDOW - LOCKOUT)
         return await self.locked_until(chat_id, document)
 
     async def record_success(self, chat_id: int, document: str) -> None:
-        await self._repository.clear(_scopes(chat_id, document))
+        scopes = _scopes(chat_id, document)
+        if not self._all_clean(scopes):
+            await self._repository.clear(scopes)
+            self._remember_clean(scopes)

@@ -116,10 +116,19 @@ def _link(row: ChatLinkRow) -> ChatLink:
     )
 
 
+LINKS_KEPT = 100_000  # chats whose link (or lack of one) is remembered
+
+
 class NotificationStore:
+    """Links and the notification outbox. The bot asks for a chat's link at every login and
+    every delivery; links change only through this object (one per process), so they are kept
+    in memory once read, and forgotten when written."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = session_factory(engine)
+        self._links: dict[int, ChatLink | None] = {}  # oldest first
+        self._link_writes = 0  # a read that overlapped a write is not kept
 
     # --- links ---------------------------------------------------------------------------------
     async def link(
@@ -137,46 +146,72 @@ class NotificationStore:
             )
             row.linked_at, row.active = now, True
             await session.flush()
-            return _link(row)
+            link = _link(row)
+        self.links_changed(chat_id)
+        return link
 
     async def get_link(self, chat_id: int) -> ChatLink | None:
+        if chat_id in self._links:
+            return self._links[chat_id]
+        writes = self._link_writes
         async with self._sessions() as session:
             row = await session.get(ChatLinkRow, chat_id)
-            return _link(row) if row else None
+            link = _link(row) if row else None
+        if writes == self._link_writes:
+            self._links[chat_id] = link
+            if len(self._links) > LINKS_KEPT:
+                del self._links[next(iter(self._links))]
+        return link
+
+    def links_changed(self, *chat_ids: int) -> None:
+        """These chats' links were written: read them from the database next time (called by
+        this store's own writes, and by whoever else writes chat_links)."""
+        self._link_writes += 1
+        for chat_id in chat_ids:
+            self._links.pop(chat_id, None)
 
     async def unlink(self, chat_id: int) -> ChatLink | None:
-        async with self._sessions.begin() as session:
-            row = await session.get(ChatLinkRow, chat_id)
-            if row is None:
-                return None
-            link = _link(row)
-            await session.delete(row)
-            await session.execute(
-                delete(NotificationRow).where(
-                    NotificationRow.chat_id == chat_id, NotificationRow.status == PENDING
+        try:
+            async with self._sessions.begin() as session:
+                row = await session.get(ChatLinkRow, chat_id)
+                if row is None:
+                    return None
+                link = _link(row)
+                await session.delete(row)
+                await session.execute(
+                    delete(NotificationRow).where(
+                        NotificationRow.chat_id == chat_id, NotificationRow.status == PENDING
+                    )
                 )
-            )
-            return link
+                return link
+        finally:
+            self.links_changed(chat_id)
 
     async def set_muted(self, chat_id: int, muted: Iterable[str]) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(ChatLinkRow)
-                .where(ChatLinkRow.chat_id == chat_id)
-                .values(muted=sorted(set(muted)))
-            )
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(ChatLinkRow)
+                    .where(ChatLinkRow.chat_id == chat_id)
+                    .values(muted=sorted(set(muted)))
+                )
+        finally:
+            self.links_changed(chat_id)
 
     async def deactivate(self, chat_id: int) -> None:
         """The chat blocked the bot: stop sending until it links again."""
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(ChatLinkRow).where(ChatLinkRow.chat_id == chat_id).values(active=False)
-            )
-            await session.execute(
-                update(NotificationRow)
-                .where(NotificationRow.chat_id == chat_id, NotificationRow.status == PENDING)
-                .values(status=FAILED, error="chat blocked the bot")
-            )
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(ChatLinkRow).where(ChatLinkRow.chat_id == chat_id).values(active=False)
+                )
+                await session.execute(
+                    update(NotificationRow)
+                    .where(NotificationRow.chat_id == chat_id, NotificationRow.status == PENDING)
+                    .values(status=FAILED, error="chat blocked the bot")
+                )
+        finally:
+            self.links_changed(chat_id)
 
     async def active_links(self) -> dict[str, list[ChatLink]]:
         """Active links grouped by subscriber."""
