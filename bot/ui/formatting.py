@@ -9,12 +9,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 
 from backend_client.formats.documents import format_document
 
 TIMEZONE = ZoneInfo("America/Sao_Paulo")
+PT_BR = Locale.parse("pt_BR")  # parsed once: Babel would parse the name at every call
 MESSAGE_LIMIT = 4096
 _TAG = re.compile(r"<[^>]+>")
 
@@ -26,12 +28,12 @@ def esc(value: object) -> str:
 
 def money(amount: Decimal) -> str:
     """``R$ 1.234,56``."""
-    return format_currency(amount, "BRL", locale="pt_BR").replace("\xa0", " ")
+    return format_currency(amount, "BRL", locale=PT_BR).replace("\xa0", " ")
 
 
 def day(value: date) -> str:
     """``dd/mm/aaaa``."""
-    return format_date(value, "dd/MM/yyyy", locale="pt_BR")
+    return format_date(value, "dd/MM/yyyy", locale=PT_BR)
 
 
 def local_time(instant: datetime) -> datetime:

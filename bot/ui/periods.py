@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup
 
 from backend_client.models import DateRange
 from bot.ui import texts
-from bot.ui.formatting import day
+from bot.ui.formatting import PT_BR, day
 from bot.ui.keyboards import button, menu_row
 
 CUSTOM = "custom"
@@ -96,7 +96,7 @@ def describe(period: DateRange) -> str:
         months=1, days=-1
     )
     if whole_month:
-        return format_date(period.start, "MMMM 'de' yyyy", locale="pt_BR")
+        return format_date(period.start, "MMMM 'de' yyyy", locale=PT_BR)
     return f"{day(period.start)} a {day(period.end)}"
 
 
