@@ -37,6 +37,7 @@ from backend_client.sandbox import DEMO_ACCOUNTS, SandboxBackend
 from backend_client.sandbox.db import SubscriberRow
 from backend_client.sandbox.pdf import pdf_text, technician_report_pdf
 from backend_client.sandbox.seed import SAO_PAULO
+from tests.support.postgres import ThrowawayDatabase
 
 TODAY = date(2026, 11, 28)
 MARIA, JOAO, SILVA, CAFE = range(4)
@@ -622,3 +623,24 @@ async def test_provider_side_controls(backend: SandboxBackend) -> None:
     assert closed.status is TicketStatus.CLOSED
     with pytest.raises(Rejected):
         await backend.reply_ticket(session, ticket.id, "Obrigado!")
+
+
+async def test_the_sandbox_also_runs_on_postgresql(postgres: ThrowawayDatabase | str) -> None:
+    # SQLite is queried inline on the event loop; a server database keeps the async driver.
+    if isinstance(postgres, str):
+        pytest.skip(postgres)
+    await postgres.reset()
+    sandbox = SandboxBackend(postgres.url, today=lambda: TODAY)
+    await sandbox.start()
+    try:
+        session = await login(sandbox, MARIA)
+        invoices = await sandbox.list_invoices(session)
+        assert any(invoice.status is InvoiceStatus.OPEN for invoice in invoices)
+        subject = (await sandbox.list_ticket_subjects(session))[0]
+        ticket = await sandbox.open_ticket(
+            session, NewTicket(subject_id=subject.id, description="Sem sinal desde ontem.")
+        )
+        assert (await sandbox.get_ticket(session, ticket.id)).id == ticket.id
+    finally:
+        await sandbox.close()
+    await postgres.reset()

@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Select, delete, event, func, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Select, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from backend_client.errors import (
@@ -90,6 +91,7 @@ from backend_client.sandbox.db import (
     TicketRow,
     TicketSubjectRow,
 )
+from backend_client.sandbox.inline import Db, InlineSession, runs_inline, sync_url
 from backend_client.sandbox.security import (
     dummy_hash,
     hash_password,
@@ -133,16 +135,25 @@ def _operation(
     return wrapper
 
 
-def _make_engine(database_url: str) -> AsyncEngine:
-    url = make_url(database_url)
-    is_sqlite = url.get_backend_name() == "sqlite"
-    options: dict[str, Any] = {}
-    if is_sqlite and url.database in (None, "", ":memory:"):
+def _make_engine(database_url: str) -> Engine | AsyncEngine:
+    """SQLite: a synchronous engine, queried inline (see ``inline``); else an async one."""
+    if not runs_inline(database_url):
+        return create_async_engine(database_url)
+    # Inline, a wait for another process's write lock would hold up the whole bot: give up
+    # after a second (the operation fails as Unavailable) instead of SQLite's default five.
+    options: dict[str, Any] = {"connect_args": {"timeout": 1.0}}
+    if make_url(database_url).database in (None, "", ":memory:"):
         options["poolclass"] = StaticPool  # one shared connection keeps the in-memory data
-    engine = create_async_engine(database_url, **options)
-    if is_sqlite:
-        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    engine = create_engine(sync_url(database_url), **options)
+    event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+async def _dispose(engine: Engine | AsyncEngine) -> None:
+    if isinstance(engine, AsyncEngine):
+        await engine.dispose()
+    else:
+        engine.dispose()
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -182,8 +193,9 @@ class SandboxBackend:
         self.latency = latency
         self.outage = False  # set True to make every operation raise Unavailable
         self._today = today or sao_paulo_today
-        self._engine: AsyncEngine | None = None
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._engine: Engine | AsyncEngine | None = None
+        self._inline_sessions: sessionmaker[Session] | None = None  # SQLite
+        self._async_sessions: async_sessionmaker[AsyncSession] | None = None  # a server database
         self._lock = asyncio.Lock()  # see _transaction and _reading
         self._in_memory = make_url(database_url).database in (None, "", ":memory:")
         self._session_owners: dict[str, str] = {}  # session token hash → subscriber id
@@ -197,14 +209,14 @@ class SandboxBackend:
         return datetime.combine(self._today(), wall_clock).astimezone(UTC)
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+    async def _transaction(self) -> AsyncIterator[Db]:
         """A transaction that writes: one at a time (SQLite has one writer, and a second one
         would wait in SQLite's busy handler, polling)."""
         async with self._lock, self._session() as db:
             yield db
 
     @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[AsyncSession]:
+    async def _reading(self) -> AsyncIterator[Db]:
         """A transaction that only reads: in a database file (WAL) it runs beside the others;
         the single connection of an in-memory database takes them in turn."""
         if self._in_memory:
@@ -215,16 +227,20 @@ class SandboxBackend:
                 yield db
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        if self._sessions is None:
-            raise Unavailable("the sandbox backend is not started")
+    async def _session(self) -> AsyncIterator[Db]:
         try:
-            async with self._sessions() as db, db.begin():
-                yield db
+            if self._inline_sessions is not None:
+                with self._inline_sessions.begin() as sync:
+                    yield InlineSession(sync)
+            elif self._async_sessions is not None:
+                async with self._async_sessions() as db, db.begin():
+                    yield db
+            else:
+                raise Unavailable("the sandbox backend is not started")
         except SQLAlchemyError as exc:
             raise Unavailable("sandbox database error") from exc
 
-    async def _subscriber(self, db: AsyncSession, session: BackendSession) -> SubscriberRow:
+    async def _subscriber(self, db: Db, session: BackendSession) -> SubscriberRow:
         key = token_hash(session.token)
         owner = self._session_owners.get(key)
         if owner is None:
@@ -252,7 +268,7 @@ class SandboxBackend:
             if owner == subscriber_id and key != keep:
                 del self._session_owners[key]
 
-    async def _next_protocol(self, db: AsyncSession) -> str:
+    async def _next_protocol(self, db: Db) -> str:
         day = self._today().strftime("%Y%m%d")
         counter = await db.get(ProtocolCounterRow, day)
         if counter is None:
@@ -263,20 +279,20 @@ class SandboxBackend:
 
     # --- ownership checks -----------------------------------------------------------------------
     @staticmethod
-    async def _one_or_not_found(db: AsyncSession, query: Select[Any], what: str) -> Any:
+    async def _one_or_not_found(db: Db, query: Select[Any], what: str) -> Any:
         row = await db.scalar(query)
         if row is None:
             raise NotFound(what)
         return row
 
-    async def _contract_row(self, db: AsyncSession, owner: str, contract_id: str) -> ContractRow:
+    async def _contract_row(self, db: Db, owner: str, contract_id: str) -> ContractRow:
         query = select(ContractRow).where(
             ContractRow.id == contract_id, ContractRow.subscriber_id == owner
         )
         row: ContractRow = await self._one_or_not_found(db, query, f"contract {contract_id}")
         return row
 
-    async def _invoice_row(self, db: AsyncSession, owner: str, invoice_id: str) -> InvoiceRow:
+    async def _invoice_row(self, db: Db, owner: str, invoice_id: str) -> InvoiceRow:
         query = (
             select(InvoiceRow)
             .join(ContractRow, ContractRow.id == InvoiceRow.contract_id)
@@ -285,7 +301,7 @@ class SandboxBackend:
         row: InvoiceRow = await self._one_or_not_found(db, query, f"invoice {invoice_id}")
         return row
 
-    async def _login_row(self, db: AsyncSession, owner: str, login_id: str) -> AccessLoginRow:
+    async def _login_row(self, db: Db, owner: str, login_id: str) -> AccessLoginRow:
         query = (
             select(AccessLoginRow)
             .join(ContractRow, ContractRow.id == AccessLoginRow.contract_id)
@@ -294,7 +310,7 @@ class SandboxBackend:
         row: AccessLoginRow = await self._one_or_not_found(db, query, f"login {login_id}")
         return row
 
-    async def _line_row(self, db: AsyncSession, owner: str, line_id: str) -> PhoneLineRow:
+    async def _line_row(self, db: Db, owner: str, line_id: str) -> PhoneLineRow:
         query = (
             select(PhoneLineRow)
             .join(ContractRow, ContractRow.id == PhoneLineRow.contract_id)
@@ -303,12 +319,12 @@ class SandboxBackend:
         row: PhoneLineRow = await self._one_or_not_found(db, query, f"phone line {line_id}")
         return row
 
-    async def _ticket_row(self, db: AsyncSession, owner: str, ticket_id: str) -> TicketRow:
+    async def _ticket_row(self, db: Db, owner: str, ticket_id: str) -> TicketRow:
         query = select(TicketRow).where(TicketRow.id == ticket_id, TicketRow.subscriber_id == owner)
         row: TicketRow = await self._one_or_not_found(db, query, f"ticket {ticket_id}")
         return row
 
-    async def _contact_row(self, db: AsyncSession, owner: str, contact_id: str) -> ContactRow:
+    async def _contact_row(self, db: Db, owner: str, contact_id: str) -> ContactRow:
         query = select(ContactRow).where(
             ContactRow.id == contact_id, ContactRow.subscriber_id == owner
         )
@@ -321,21 +337,27 @@ class SandboxBackend:
             return
         engine = _make_engine(self.database_url)
         try:
-            async with engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
+            if isinstance(engine, AsyncEngine):
+                async with engine.begin() as connection:
+                    await connection.run_sync(Base.metadata.create_all)
+            else:
+                Base.metadata.create_all(engine)
         except SQLAlchemyError as exc:
-            await engine.dispose()
+            await _dispose(engine)
             raise Unavailable("cannot open the sandbox database") from exc
         self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        if isinstance(engine, AsyncEngine):
+            self._async_sessions = async_sessionmaker(engine, expire_on_commit=False)
+        else:
+            self._inline_sessions = sessionmaker(engine, expire_on_commit=False)
         async with self._transaction() as db:
             await seed_if_empty(db, self._today())
 
     async def close(self) -> None:
         if self._engine is not None:
-            await self._engine.dispose()
+            await _dispose(self._engine)
         self._engine = None
-        self._sessions = None
+        self._inline_sessions = self._async_sessions = None
 
     @_operation
     async def ping(self) -> None:
@@ -466,7 +488,7 @@ class SandboxBackend:
 
     @staticmethod
     async def _logins_by_contract(
-        db: AsyncSession, contract_ids: list[str]
+        db: Db, contract_ids: list[str]
     ) -> dict[str, tuple[AccessLogin, ...]]:
         rows = (
             await db.scalars(
@@ -497,9 +519,7 @@ class SandboxBackend:
         return result
 
     # --- temporary enabling ---------------------------------------------------------------------
-    async def _enabling_policy(
-        self, db: AsyncSession, contract: ContractRow
-    ) -> TemporaryEnablingPolicy:
+    async def _enabling_policy(self, db: Db, contract: ContractRow) -> TemporaryEnablingPolicy:
         today = self._today()
         last_used = await db.scalar(
             select(func.max(TemporaryEnablingRow.used_on)).where(
@@ -559,7 +579,7 @@ class SandboxBackend:
             await self._reconnect(db, contract.id)
         return TemporaryEnabling(contract_id=contract_id, enabled_until=until, protocol=protocol)
 
-    async def _reconnect(self, db: AsyncSession, contract_id: str) -> None:
+    async def _reconnect(self, db: Db, contract_id: str) -> None:
         """The PPPoE logins of a re-enabled contract connect again right away."""
         logins = await db.scalars(
             select(AccessLoginRow).where(AccessLoginRow.contract_id == contract_id)
@@ -990,7 +1010,7 @@ class SandboxBackend:
             rows = (await db.execute(query)).all()
         return [convert.ticket(row, subject) for row, subject in rows]
 
-    async def _full_ticket(self, db: AsyncSession, row: TicketRow) -> Ticket:
+    async def _full_ticket(self, db: Db, row: TicketRow) -> Ticket:
         subject = await db.get(TicketSubjectRow, row.subject_id)
         messages = (
             await db.scalars(
@@ -1041,7 +1061,7 @@ class SandboxBackend:
 
     async def _add_message(
         self,
-        db: AsyncSession,
+        db: Db,
         ticket: TicketRow,
         author: TicketAuthor,
         author_name: str,
@@ -1188,7 +1208,7 @@ class SandboxBackend:
             await self._reactivate_if_settled(db, row.contract_id, day)
         return convert.invoice(row, self._today())
 
-    async def _reactivate_if_settled(self, db: AsyncSession, contract_id: str, day: date) -> None:
+    async def _reactivate_if_settled(self, db: Db, contract_id: str, day: date) -> None:
         contract = await db.get(ContractRow, contract_id)
         if contract is None or contract.status not in (
             ContractStatus.SUSPENDED.value,

@@ -80,10 +80,9 @@ async def populate(
     prices = {plan[0]: plan[4] for plan in PLANS}
     statuses = [status for status, _ in SITUATIONS]
     weights = [weight for _, weight in SITUATIONS]
-    sessions = backend._sessions
-    if sessions is None:
+    if backend._engine is None:
         raise RuntimeError("start the sandbox backend first")
-    async with sessions() as db, db.begin():
+    async with backend._transaction() as db:
         for start in range(0, count, BATCH):
             subscribers, contracts, invoices = [], [], []
             for number in range(start, min(start + BATCH, count)):

@@ -20,7 +20,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import ContractStatus, InvoiceStatus, TicketAuthor, TicketStatus
 from backend_client.sandbox.billing import cents_to_decimal, decimal_to_cents, late_charges
@@ -45,6 +44,7 @@ from backend_client.sandbox.db import (
     TicketRow,
     TicketSubjectRow,
 )
+from backend_client.sandbox.inline import Db
 from backend_client.sandbox.security import SALT_BYTES, hash_password
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -275,7 +275,7 @@ class _Seeder:
     def days_ago(self, days: int) -> date:
         return self.seed_day - timedelta(days=days)
 
-    async def insert_all(self, db: AsyncSession) -> None:
+    async def insert_all(self, db: Db) -> None:
         for day, last in self.protocol_counters.items():
             self.add(ProtocolCounterRow, day=day, last=last)
         for table in Base.metadata.sorted_tables:
@@ -568,7 +568,7 @@ async def _demo_hashes(rng: random.Random) -> list[str]:
     )
 
 
-async def seed_if_empty(db: AsyncSession, seed_day: date) -> bool:
+async def seed_if_empty(db: Db, seed_day: date) -> bool:
     """Seed the demo data unless the store was already seeded; True when it seeded."""
     if await db.get(MetaRow, META_SEED_DAY) is not None:
         return False
@@ -585,7 +585,7 @@ async def seed_if_empty(db: AsyncSession, seed_day: date) -> bool:
     return True
 
 
-async def stored_seed_day(db: AsyncSession) -> date | None:
+async def stored_seed_day(db: Db) -> date | None:
     value = await db.scalar(select(MetaRow.value).where(MetaRow.key == META_SEED_DAY))
     return date.fromisoformat(value) if value else None
 
