@@ -41,7 +41,7 @@ def peak_rss_mb() -> float:
 async def generate(backend: SandboxBackend, bot_engine: object, count: int) -> None:
     """N subscribers, contracts, open invoices (due from D-10 to D+3) and linked chats."""
     password_hash = hash_password("bench1234")
-    async with backend._sessions() as db, db.begin():  # type: ignore[union-attr]
+    async with backend._transaction() as db:
         for start in range(0, count, BATCH):
             ids = range(start, min(start + BATCH, count))
             address = {
