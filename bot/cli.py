@@ -140,7 +140,7 @@ def _run(*, webhook: bool) -> int:
         print("--webhook needs WEBHOOK_URL and WEBHOOK_SECRET in the settings.", file=sys.stderr)
         return 2
     from bot.logs import configure_logging
-    from bot.runner import serve
+    from bot.runner import TelegramUnavailable, serve
     from bot.storage.migrations import SchemaOutOfDate
 
     configure_logging(settings.log_level, settings.log_format)
@@ -150,6 +150,9 @@ def _run(*, webhook: bool) -> int:
     except SchemaOutOfDate as error:
         print(str(error), file=sys.stderr)
         return 3
+    except TelegramUnavailable as error:
+        print(str(error), file=sys.stderr)
+        return 4
     return 0
 
 

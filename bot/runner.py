@@ -14,6 +14,7 @@ import signal
 from typing import Any
 
 from aiohttp import web
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.handlers import broadcast_jobs
@@ -32,7 +33,12 @@ async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None
     engine = create_engine(settings.database_url)
     await ensure_current(engine)
     application = build_application(settings, engine=engine)
-    await application.initialize()
+    try:
+        await application.initialize()  # asks Telegram who the bot is (getMe)
+    except (InvalidToken, NetworkError) as error:
+        await application.bot.shutdown()
+        await engine.dispose()
+        raise TelegramUnavailable(_telegram_problem(error, settings)) from None
     await application.post_init(application)  # type: ignore[misc]
     await application.start()
 
@@ -73,6 +79,23 @@ async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None
         await application.shutdown()  # writes persistence
         await application.post_shutdown(application)  # type: ignore[misc]
         logger.info("stopped")
+
+
+class TelegramUnavailable(Exception):
+    """Telegram refused the token or could not be reached at start-up; the message says why."""
+
+
+def _telegram_problem(error: TelegramError, settings: Settings) -> str:
+    if isinstance(error, InvalidToken):
+        # PTB's own message repeats the token: it must not reach the logs.
+        return (
+            "Telegram refused TELEGRAM_BOT_TOKEN: check the token @BotFather gave you "
+            f"(asked {settings.telegram_api_url})."
+        )
+    return (
+        f"Cannot reach the Telegram Bot API at {settings.telegram_api_url}: {error}. "
+        "Check this machine's connection (or TELEGRAM_API_URL) and start again."
+    )
 
 
 async def _start_http(application: Any, settings: Settings, *, webhook: bool) -> web.AppRunner:
