@@ -1,4 +1,4 @@
-"""``minha-central run`` when Telegram refuses the token or is out of reach: one clear line, exit 4."""
+"""`minha-central run` when Telegram refuses the token or is out of reach: one line, exit 4."""
 
 from __future__ import annotations
 
