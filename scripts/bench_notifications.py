@@ -124,6 +124,19 @@ async def generate(backend: SandboxBackend, bot_engine: object, count: int) -> N
             )
 
 
+_LONGEST = [0.0]
+
+
+async def _longest_pause() -> None:
+    """How long the event loop went without running this ticker (due every 10 ms)."""
+    last = time.perf_counter()
+    while True:
+        await asyncio.sleep(0.01)
+        now = time.perf_counter()
+        _LONGEST[0] = max(_LONGEST[0], now - last - 0.01)
+        last = now
+
+
 async def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         backend = SandboxBackend(
@@ -141,6 +154,7 @@ async def main(count: int) -> None:
         planner = NotificationPlanner(store, QuietHours())
         rss_before = peak_rss_mb()
 
+        pauses = asyncio.create_task(_longest_pause())
         started = time.perf_counter()
         notices = await detector.detect(NOW)
         detected = time.perf_counter() - started
@@ -150,6 +164,8 @@ async def main(count: int) -> None:
         started = time.perf_counter()
         again = await planner.plan(await detector.detect(NOW), NOW)
         second_round = time.perf_counter() - started
+        pauses.cancel()
+        await asyncio.gather(pauses, return_exceptions=True)
         statuses = await store.count_by_status()
 
         print(f"| subscribers (linked chats) | {count:,} |")
@@ -160,6 +176,9 @@ async def main(count: int) -> None:
         print(f"| total round | {detected + planned:.2f} s |")
         print(f"| overlapping second round: enqueued | {again} in {second_round:.2f} s |")
         print(f"| outbox by status | {statuses} |")
+        print(
+            f"| longest event-loop pause meanwhile (the bot answers nobody) | {_LONGEST[0]:.2f} s |"
+        )
         print(f"| peak RSS | {peak_rss_mb():.0f} MB (before the round: {rss_before:.0f} MB) |")
         await backend.close()
         await engine.dispose()
