@@ -69,13 +69,18 @@ class TimedConversation(ConversationHandler[Any]):
 
     async def _sweep(self, context: Context) -> None:
         expired_before = time.monotonic() - self.idle_timeout
-        expired: list[tuple[ConversationKey, object]] = []
+        expired: list[ConversationKey] = []
         for key, since in self._idle_since.items():
             if since > expired_before:
                 break
-            expired.append((key, self._conversations.get(key)))
-        for key, state in expired:
+            expired.append(key)
+        for key in expired:
+            # Checked again: while an earlier time-out was being said, this chat may have moved.
+            since = self._idle_since.get(key)
+            if since is None or since > expired_before:
+                continue
             del self._idle_since[key]
+            state = self._conversations.get(key)
             if state is None:
                 continue  # ended meanwhile
             self._update_state(self.END, key)  # PTB's own way: persisted like any other change
