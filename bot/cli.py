@@ -152,7 +152,7 @@ def _run(*, webhook: bool) -> int:
         return 3
     except TelegramUnavailable as error:
         print(str(error), file=sys.stderr)
-        return 4
+        return 5 if error.token_refused else 4  # 4 may pass with the network; 5 will not
     return 0
 
 

@@ -38,7 +38,9 @@ async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None
     except (InvalidToken, NetworkError) as error:
         await application.bot.shutdown()
         await engine.dispose()
-        raise TelegramUnavailable(_telegram_problem(error, settings)) from None
+        raise TelegramUnavailable(
+            _telegram_problem(error, settings), token_refused=isinstance(error, InvalidToken)
+        ) from None
     await application.post_init(application)  # type: ignore[misc]
     await application.start()
 
@@ -83,6 +85,10 @@ async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None
 
 class TelegramUnavailable(Exception):
     """Telegram refused the token or could not be reached at start-up; the message says why."""
+
+    def __init__(self, message: str, *, token_refused: bool) -> None:
+        super().__init__(message)
+        self.token_refused = token_refused
 
 
 def _telegram_problem(error: TelegramError, settings: Settings) -> str:

@@ -1,4 +1,4 @@
-"""`minha-central run` when Telegram refuses the token or is out of reach: one line, exit 4."""
+"""`minha-central run` when Telegram refuses the token (exit 5) or is out of reach (exit 4)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def test_a_token_telegram_refuses(
     wrong = "987654321:AAWrongTokenWrongTokenWrongToken_0123456"
     process.environ["TELEGRAM_BOT_TOKEN"] = wrong
     code, stderr = await _run(process)
-    assert code == 4
+    assert code == 5
     assert "Telegram refused TELEGRAM_BOT_TOKEN" in stderr
     assert wrong not in stderr and "Traceback" not in stderr
 
