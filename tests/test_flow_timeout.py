@@ -6,9 +6,12 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from telegram.ext import CallbackContext
 
+from bot.conversations.timeouts import SWEEP_JOB, TimedConversation
 from bot.settings import Settings
 from tests.conftest import PERSON, TOKEN, BotEnv, login
 from tests.support.driver import ChatDriver
@@ -85,3 +88,34 @@ async def test_login_left_idle_forgets_the_document_quietly(chat: ChatDriver) ->
     assert shown(chat.api.calls[before:]) == ""  # nothing said: /start begins again
     calls = await chat.send(PERSON.password)  # no longer taken as the password
     assert "não está conectado" in shown(calls)
+
+
+async def test_a_chat_that_moves_while_another_times_out_is_not_ended(env: BotEnv) -> None:
+    first, second = env.chat(555001), env.chat(555002)
+    for chat in (first, second):
+        await login(chat)
+        await chat.press("menu:tickets")
+        await chat.tap("Novo atendimento")
+        await chat.tap("Lentidão")  # both now wait for a description
+    tickets = next(
+        h for handlers in env.app.handlers.values() for h in handlers
+        if isinstance(h, TimedConversation) and h.name == "tickets"
+    )  # fmt: skip
+    for job in env.app.job_queue.get_jobs_by_name(f"{SWEEP_JOB}tickets"):
+        job.schedule_removal()  # this test runs the sweep itself
+    for key in list(tickets._idle_since):
+        tickets._idle_since[key] -= 60  # both idle long enough
+    say_timeout = tickets._on_timeout
+    replies: list[str] = []
+
+    async def second_types_while_first_is_told(context: Any, chat_id: int, state: object) -> None:
+        await say_timeout(context, chat_id, state)
+        if chat_id == first.user_id:
+            replies.append(shown(await second.send("A internet cai toda noite desde ontem.")))
+
+    tickets._on_timeout = second_types_while_first_is_told
+    before = len(env.api.calls)
+    await tickets._sweep(CallbackContext(env.app))
+    told = [c for c in env.api.calls[before:] if "Encerrei esta etapa" in c.params.get("text", "")]
+    assert [c.params["chat_id"] for c in told] == [first.user_id]
+    assert replies and "Não entendi" not in replies[0] and "Encerrei" not in replies[0]
