@@ -124,16 +124,14 @@ async def generate(backend: SandboxBackend, bot_engine: object, count: int) -> N
             )
 
 
-_LONGEST = [0.0]
-
-
-async def _longest_pause() -> None:
-    """How long the event loop went without running this ticker (due every 10 ms)."""
+async def _longest_pause(longest: list[float]) -> None:
+    """Keeps in ``longest[0]`` how long the event loop went without running this ticker (due
+    every 10 ms)."""
     last = time.perf_counter()
     while True:
         await asyncio.sleep(0.01)
         now = time.perf_counter()
-        _LONGEST[0] = max(_LONGEST[0], now - last - 0.01)
+        longest[0] = max(longest[0], now - last - 0.01)
         last = now
 
 
@@ -154,7 +152,8 @@ async def main(count: int) -> None:
         planner = NotificationPlanner(store, QuietHours())
         rss_before = peak_rss_mb()
 
-        pauses = asyncio.create_task(_longest_pause())
+        longest = [0.0]
+        pauses = asyncio.create_task(_longest_pause(longest))
         started = time.perf_counter()
         notices = await detector.detect(NOW)
         detected = time.perf_counter() - started
@@ -177,7 +176,7 @@ async def main(count: int) -> None:
         print(f"| overlapping second round: enqueued | {again} in {second_round:.2f} s |")
         print(f"| outbox by status | {statuses} |")
         print(
-            f"| longest event-loop pause meanwhile (the bot answers nobody) | {_LONGEST[0]:.2f} s |"
+            f"| longest event-loop pause meanwhile (the bot answers nobody) | {longest[0]:.2f} s |"
         )
         print(f"| peak RSS | {peak_rss_mb():.0f} MB (before the round: {rss_before:.0f} MB) |")
         await backend.close()

@@ -30,11 +30,16 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-async def test_a_step_waiting_for_text_says_it_was_closed(chat: ChatDriver) -> None:
+async def _asked_for_a_description(chat: ChatDriver) -> None:
+    """Logged in, in a new ticket, at the step that waits for the problem's description."""
     await login(chat)
     await chat.press("menu:tickets")
     await chat.tap("Novo atendimento")
     await chat.tap("Lentidão")
+
+
+async def test_a_step_waiting_for_text_says_it_was_closed(chat: ChatDriver) -> None:
+    await _asked_for_a_description(chat)
     before = len(chat.api.calls)
     await asyncio.sleep(1.2)
     assert "Encerrei esta etapa" in shown(chat.api.calls[before:])
@@ -55,10 +60,7 @@ async def test_a_results_screen_times_out_quietly(chat: ChatDriver) -> None:
 async def test_a_flow_resumed_after_a_restart_still_times_out(
     env: BotEnv, chat: ChatDriver
 ) -> None:
-    await login(chat)
-    await chat.press("menu:tickets")
-    await chat.tap("Novo atendimento")
-    await chat.tap("Lentidão")
+    await _asked_for_a_description(chat)
     await env.launch()  # the process restarts while the ticket's description is awaited
     before = len(env.api.calls)
     await asyncio.sleep(1.2)
@@ -93,10 +95,7 @@ async def test_login_left_idle_forgets_the_document_quietly(chat: ChatDriver) ->
 async def test_a_chat_that_moves_while_another_times_out_is_not_ended(env: BotEnv) -> None:
     first, second = env.chat(555001), env.chat(555002)
     for chat in (first, second):
-        await login(chat)
-        await chat.press("menu:tickets")
-        await chat.tap("Novo atendimento")
-        await chat.tap("Lentidão")  # both now wait for a description
+        await _asked_for_a_description(chat)
     tickets = next(
         h for handlers in env.app.handlers.values() for h in handlers
         if isinstance(h, TimedConversation) and h.name == "tickets"

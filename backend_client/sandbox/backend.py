@@ -199,8 +199,8 @@ class SandboxBackend:
         self._lock = asyncio.Lock()  # see _transaction and _reading
         self._in_memory = make_url(database_url).database in (None, "", ":memory:")
         self._session_owners: dict[str, str] = {}  # session token hash → subscriber id
-        self._new_sessions: list[dict[str, Any]] = []  # see _record_session
-        self._sessions_written: asyncio.Future[None] | None = None
+        self._unwritten_logins: list[dict[str, Any]] = []  # see _record_session
+        self._logins_written: asyncio.Future[None] | None = None
 
     # --- infrastructure -------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -394,22 +394,23 @@ class SandboxBackend:
     async def _record_session(self, values: dict[str, Any]) -> None:
         """Write a new session, with those of the logins waiting meanwhile (group commit): one
         transaction each would make a burst of logins queue for the single writer."""
-        self._new_sessions.append(values)
-        if self._sessions_written is None:
-            self._sessions_written = asyncio.ensure_future(self._write_new_sessions())
-        await asyncio.shield(self._sessions_written)
+        self._unwritten_logins.append(values)
+        if self._logins_written is None:
+            self._logins_written = asyncio.ensure_future(self._write_new_sessions())
+        await asyncio.shield(self._logins_written)
 
     async def _write_new_sessions(self) -> None:
         taken = False
         try:
             async with self._transaction() as db:
                 # Taken once this writer's turn has come: logins meanwhile joined the batch.
-                batch, self._new_sessions, self._sessions_written = self._new_sessions, [], None
+                batch, self._unwritten_logins = self._unwritten_logins, []
+                self._logins_written = None
                 taken = True
                 await db.execute(insert(AuthSessionRow), batch)
         except BaseException:
             if not taken:  # these logins fail (the error reaches each); the next ones retry
-                self._new_sessions, self._sessions_written = [], None
+                self._unwritten_logins, self._logins_written = [], None
             raise
 
     @_operation

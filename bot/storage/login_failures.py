@@ -32,14 +32,6 @@ class LoginFailureRepository:
         return found
 
     async def clear(self, scopes: list[str]) -> None:
-        # Almost every login has nothing to clear: a read runs beside the others, while a
-        # write waits for its turn (SQLite has one writer at a time).
-        async with self._sessions() as session:
-            recorded = await session.scalar(
-                select(LoginFailure.scope).where(LoginFailure.scope.in_(scopes)).limit(1)
-            )
-        if recorded is None:
-            return
         async with self._sessions.begin() as session:
             await session.execute(delete(LoginFailure).where(LoginFailure.scope.in_(scopes)))
 
