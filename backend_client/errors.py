@@ -35,5 +35,26 @@ class NotSupported(BackendError):
         self.operation = operation
 
 
+class NotPermitted(NotSupported):
+    """The system has the operation, but the integration user may not use what it needs.
+
+    ``resource`` names the table or endpoint that was refused (for the provider's admin); the
+    subscriber is told the item is not available in this installation, as for NotSupported.
+    """
+
+    def __init__(self, operation: str, resource: str) -> None:
+        super().__init__(operation)
+        self.args = (f"{operation}: the integration user may not read {resource}",)
+        self.resource = resource
+
+
 class Unavailable(BackendError):
     """The provider's system is down, slow or answered something unexpected."""
+
+
+class CredentialsRefused(Unavailable):
+    """The system refused the integration's own credentials (token, app name, user id).
+
+    Every subscriber operation fails until an operator fixes the configuration, so ``run``
+    stops at start-up on it instead of apologising to every subscriber.
+    """

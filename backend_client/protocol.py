@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from backend_client.features import Feature, FeatureCheck
 from backend_client.models import (
     BackendSession,
     CallRecord,
@@ -46,7 +47,16 @@ class SubscriberBackend(Protocol):
         """Release connections. Called once at shutdown."""
 
     async def ping(self) -> None:
-        """Raise Unavailable when the system cannot be reached."""
+        """Raise Unavailable when the system cannot be reached (CredentialsRefused when it
+        refuses the integration's credentials). Uses a call every installation answers."""
+
+    def unsupported_features(self) -> frozenset[Feature]:
+        """What this kind of system has no operation for (known without asking it)."""
+
+    async def check_features(self) -> list[FeatureCheck]:
+        """Probe the system with the integration credentials: one line per Feature. Raises
+        CredentialsRefused when the system refuses them (Unavailable when it cannot be reached).
+        """
 
     # --- authentication (seed 1.2, 1.10) ------------------------------------------------------
     async def login(self, document: str, password: str) -> BackendSession:

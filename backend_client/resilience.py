@@ -12,7 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from backend_client.errors import BackendError, Unavailable
+from backend_client.errors import BackendError, NotPermitted, NotSupported, Unavailable
+from backend_client.features import Feature, feature_of
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +22,12 @@ class GuardedBackend:
     """Proxy to a backend: a slow call or a transport failure becomes :class:`Unavailable`.
 
     Typed backend errors pass through unchanged, so callers handle exactly the errors the
-    protocol documents.
+    protocol documents. A NotSupported (or NotPermitted) answer is remembered for its feature, so
+    the bot can say an item is unavailable before asking the subscriber anything; what an
+    installation refused is forgotten after ``relearn_seconds`` (an admin may grant it).
     """
+
+    relearn_seconds = 15 * 60
 
     def __init__(
         self,
@@ -33,6 +38,35 @@ class GuardedBackend:
         self._inner = inner
         self._timeout = timeout
         self._observe = observe
+        self._refused: dict[Feature, float] = {}  # feature -> when it was refused (monotonic)
+
+    def lacks(self, feature: Feature) -> bool:
+        """True when the system cannot do ``feature`` (by design, or refused recently)."""
+        if feature in self._inner.unsupported_features():
+            return True
+        refused_at = self._refused.get(feature)
+        if refused_at is None:
+            return False
+        if time.monotonic() - refused_at > self.relearn_seconds:
+            del self._refused[feature]
+            return False
+        return True
+
+    def learn(self, error: NotSupported) -> None:
+        """Remember that the feature of ``error``'s operation is unavailable."""
+        feature = feature_of(error.operation)
+        if feature is None:
+            return
+        if feature not in self._refused:
+            if isinstance(error, NotPermitted):
+                logger.warning(
+                    "backend: %s is unavailable: the integration user may not read %s",
+                    feature.value,
+                    error.resource,
+                )
+            else:
+                logger.info("backend: the system has no %s", feature.value)
+        self._refused[feature] = time.monotonic()
 
     @property
     def inner(self) -> Any:
@@ -52,6 +86,8 @@ class GuardedBackend:
                     return await attribute(*args, **kwargs)
             except BackendError as error:
                 failure = error
+                if isinstance(error, NotSupported):
+                    self.learn(error)
                 raise
             except TimeoutError as error:
                 logger.warning("backend %s timed out after %.1fs", name, self._timeout)

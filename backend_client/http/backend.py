@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from backend_client.errors import BackendError
+from backend_client.features import Feature, FeatureCheck, all_ok
 from backend_client.http.contract import ROUTES, error_from_envelope
 from backend_client.http.transport import HttpTransport
 from backend_client.http.wire import WireError, from_json, to_json
@@ -148,6 +149,15 @@ class HttpBackend:
 
     async def ping(self) -> None:
         await self._call("ping", Any)
+
+    def unsupported_features(self) -> frozenset[Feature]:
+        # The contract has no capability list: what the server answers not_supported is learned
+        # per operation by the bot's GuardedBackend.
+        return frozenset()
+
+    async def check_features(self) -> list[FeatureCheck]:
+        await self.ping()
+        return all_ok()
 
     # --- authentication -------------------------------------------------------------------------
     async def login(self, document: str, password: str) -> BackendSession:

@@ -34,6 +34,7 @@ from backend_client.errors import (
     SessionExpired,
     Unavailable,
 )
+from backend_client.features import Feature, FeatureCheck, all_ok
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.documents import format_document, strip_document
 from backend_client.formats.pix import is_valid_brcode
@@ -205,6 +206,22 @@ class IxcBackend:
 
     async def close(self) -> None:
         await self._transport.close()
+
+    def unsupported_features(self) -> frozenset[Feature]:
+        return frozenset(
+            {
+                Feature.PASSWORD,
+                Feature.CONTACTS,
+                Feature.NEW_CONTACT,
+                Feature.CONTACT_LINK,
+                Feature.DUE_DAY,
+                Feature.TICKET_ATTACHMENTS,
+            }
+        )
+
+    async def check_features(self) -> list[FeatureCheck]:
+        await self.ping()
+        return all_ok(self.unsupported_features())
 
     async def ping(self) -> None:
         await self._ixc.list("cliente", "id", "0", ">", limit=1)

@@ -33,6 +33,7 @@ from backend_client.errors import (
     SessionExpired,
     Unavailable,
 )
+from backend_client.features import Feature, FeatureCheck, all_ok
 from backend_client.formats.boleto import format_linha_digitavel
 from backend_client.formats.documents import format_document, strip_document
 from backend_client.models import (
@@ -358,6 +359,13 @@ class SandboxBackend:
             await _dispose(self._engine)
         self._engine = None
         self._inline_sessions = self._async_sessions = None
+
+    def unsupported_features(self) -> frozenset[Feature]:
+        return frozenset()
+
+    async def check_features(self) -> list[FeatureCheck]:
+        await self.ping()
+        return all_ok()
 
     @_operation
     async def ping(self) -> None:

@@ -38,6 +38,7 @@ from backend_client.errors import (
     SessionExpired,
     Unavailable,
 )
+from backend_client.features import Feature, FeatureCheck, all_ok
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.documents import strip_document
 from backend_client.formats.pix import is_valid_brcode
@@ -262,6 +263,13 @@ class SgpBackend:
     async def close(self) -> None:
         await self._transport.close()
         self._vault.clear()
+
+    def unsupported_features(self) -> frozenset[Feature]:
+        return frozenset({Feature.PASSWORD, Feature.CALLS, Feature.DUE_DAY, Feature.CONTACT_LINK})
+
+    async def check_features(self) -> list[FeatureCheck]:
+        await self.ping()
+        return all_ok(self.unsupported_features())
 
     async def ping(self) -> None:
         response = await self._ura("/api/ura/pops/", read=True)
