@@ -16,7 +16,7 @@ from backend_client.protocol import SubscriberBackend
 from backend_client.sandbox.api import create_app
 
 SPEC_PATH = Path(__file__).parents[2] / "backend_client" / "openapi.yaml"
-LIFECYCLE = {"start", "close"}  # local to each adapter, not operations of the contract
+LIFECYCLE = {"start", "close", "check_features"}  # local to each adapter, not in the contract
 
 
 @pytest.fixture(scope="module")
