@@ -201,9 +201,10 @@ def build_application(
 
 
 def _add_handlers(application: BotApplication, settings: Settings) -> None:
-    application.add_handler(TypeHandler(Update, observe.record_update), group=-3)
-    application.add_handler(TypeHandler(Update, guards.private_chats_only), group=-2)
-    application.add_handler(TypeHandler(Update, guards.expire_idle_session), group=-1)
+    application.add_handler(TypeHandler(Update, observe.record_update), group=-4)
+    application.add_handler(TypeHandler(Update, guards.private_chats_only), group=-3)
+    application.add_handler(TypeHandler(Update, guards.expire_idle_session), group=-2)
+    application.add_handler(TypeHandler(Update, guards.refuse_unsupported), group=-1)
     # Order matters inside group 0: the first handler that accepts an update takes it.
     application.add_handler(login.build(application))
     application.add_handlers(account.handlers())

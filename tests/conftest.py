@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from backend_client.features import Feature
 from backend_client.sandbox import DEMO_ACCOUNTS, SandboxBackend
 from bot.application import build_application
 from bot.settings import Settings
@@ -17,6 +18,7 @@ from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
 from tests.support.driver import ChatDriver
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.lacking import LackingSandbox
 from tests.support.postgres import ThrowawayDatabase, create_throwaway
 
 TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
@@ -65,6 +67,8 @@ class BotEnv:
     sandbox_url: str
     applications: list[Any] = field(default_factory=list)
     backend: SandboxBackend | None = None
+    # Makes the backend of the next launch from the sandbox's URL (default: a plain sandbox).
+    make_backend: Callable[[str], SandboxBackend] | None = None
 
     @property
     def app(self) -> Any:
@@ -74,7 +78,10 @@ class BotEnv:
         """Start the bot (again): new Application and backend objects over the same storage."""
         if self.applications:
             await self.stop()
-        self.backend = SandboxBackend(self.sandbox_url, today=lambda: TODAY)
+        if self.make_backend is not None:
+            self.backend = self.make_backend(self.sandbox_url)
+        else:
+            self.backend = SandboxBackend(self.sandbox_url, today=lambda: TODAY)
         application = build_application(
             self.settings,
             engine=self.engine,
@@ -178,6 +185,16 @@ async def login(chat: ChatDriver, account: Any = PERSON) -> None:
     if any(data == "link:later" for call in calls for _, data in call.buttons):
         calls = await chat.press("link:later")  # the offer to link this chat: not now
     assert any("Menu" in call.text for call in calls), [c.text for c in calls]
+
+
+async def launch_lacking(
+    env: BotEnv, lacking: Iterable[Feature] = (), refusing: Iterable[Feature] = ()
+) -> None:
+    """Start the bot again on a sandbox lacking these features (see LackingSandbox)."""
+    env.make_backend = lambda url: LackingSandbox(
+        url, today=lambda: TODAY, lacking=lacking, refusing=refusing
+    )
+    await env.launch()
 
 
 def set_backend_timeout(env: BotEnv, seconds: float) -> None:

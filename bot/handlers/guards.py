@@ -13,11 +13,12 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler
 
 from backend_client.errors import BackendError
+from backend_client.features import Feature
 from backend_client.models import BackendSession
 from bot.services import sessions
 from bot.services.context import services
 from bot.ui import keyboards, texts
-from bot.ui.screens import answer_query, send
+from bot.ui.screens import answer_query, send, show
 
 logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -59,6 +60,47 @@ async def expire_idle_session(update: Update, context: Context) -> None:
         return  # /start begins a new login right away
     await answer_query(update)
     await send(update, texts.SESSION_EXPIRED, keyboards.login())
+    raise ApplicationHandlerStop
+
+
+# Buttons that begin a flow (or a part of one) from any message, besides ``menu:<item>``: the
+# entry points of the flows (see each flow's ``build``), with the feature each one needs.
+ENTRY_FEATURES: tuple[tuple[str, Feature], ...] = (
+    ("account:", Feature.ACCOUNT),
+    ("inv:show:", Feature.INVOICES),
+    ("inv:pdf:", Feature.INVOICES),
+    ("nf:pdf:", Feature.FISCAL_NOTES),
+    ("contacts:new", Feature.NEW_CONTACT),
+    ("link:new", Feature.NEW_CONTACT),
+    ("contacts:page:", Feature.CONTACTS),
+    ("tk:att:", Feature.TICKET_ATTACHMENTS),
+    ("tk:", Feature.TICKETS),
+)
+_MENU_FEATURES = {feature.value: feature for feature in Feature}
+
+
+def feature_of_button(data: str) -> Feature | None:
+    """The feature a pressed button needs before its flow asks anything (None: no check)."""
+    if data.startswith("menu:"):
+        return _MENU_FEATURES.get(data.removeprefix("menu:"))
+    return next((feature for prefix, feature in ENTRY_FEATURES if data.startswith(prefix)), None)
+
+
+async def refuse_unsupported(update: Update, context: Context) -> None:
+    """A menu item (or a flow's entry button) the provider's system cannot do says so at once,
+    before its flow asks anything."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    feature = feature_of_button(query.data)
+    if feature is None or not services(context).lacks(feature):
+        return
+    logger.info("refused %s: the provider's system lacks it", feature.value)
+    if query.data.startswith("menu:"):
+        await show(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
+    else:  # a button on a screen worth keeping (a list, a ticket): say it below
+        await answer_query(update)
+        await send(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
     raise ApplicationHandlerStop
 
 

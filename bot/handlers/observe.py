@@ -1,4 +1,4 @@
-"""One log line and one metric per update, before anything else runs (handler group -3)."""
+"""One log line and one metric per update, before anything else runs (handler group -4)."""
 
 from __future__ import annotations
 

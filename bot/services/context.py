@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from backend_client.features import Feature
 from backend_client.protocol import SubscriberBackend
 from backend_client.provider import ProviderFeed
 from bot.services.login_guard import LoginGuard
@@ -30,6 +31,14 @@ class Services:
     # None when the provider's system offers no feed: notifications are then only pushed.
     feed: ProviderFeed | None = None
     detector: NotificationDetector | None = None
+
+    def lacks(self, feature: Feature) -> bool:
+        """True when the provider's system cannot do ``feature``: by design, or (through the
+        running bot's GuardedBackend) because it refused it recently."""
+        lacks = getattr(self.backend, "lacks", None)
+        if callable(lacks):
+            return bool(lacks(feature))
+        return feature in self.backend.unsupported_features()
 
     async def accept_pushed_notices(self, notices: list[Notice]) -> int:
         """Events pushed by the backend (bot.web) go where polled ones go."""
