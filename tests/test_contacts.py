@@ -7,11 +7,12 @@ import json
 import pytest
 from sqlalchemy import text
 
+from backend_client.features import Feature
 from backend_client.models import Contact, NewContact
 from backend_client.sandbox.seed import DemoAccount
 from bot.conversations.contacts import NEW_CONTACT, PAGE_SIZE
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, BotEnv, login
+from tests.conftest import COMPANY, PERSON, BotEnv, launch_lacking, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call
@@ -50,6 +51,42 @@ async def test_the_list_shows_every_contact_with_formatted_phones(chat: ChatDriv
     buttons = [data for _, data in calls[-1].buttons]
     assert buttons == ["contacts:new", "menu:home"]
     assert "editMessageText" in methods(calls)
+
+
+async def test_a_system_that_takes_no_new_contacts_is_never_offered_one(env: BotEnv) -> None:
+    await launch_lacking(env, lacking={Feature.NEW_CONTACT})
+    chat = env.chat()
+    await chat.send("/start")
+    await chat.send(PERSON.document)
+    calls = await chat.send(PERSON.password)  # the offer to link this chat: its contacts only
+    offered = [data for call in calls for _, data in call.buttons]
+    assert any(data.startswith("link:contact:") for data in offered)
+    assert "link:new" not in offered
+    assert "novo contato" not in shown(calls).lower()
+    await chat.press("link:later")
+
+    calls = await chat.press("menu:contacts")
+    assert "2 contatos cadastrados" in shown(calls)
+    assert [data for _, data in calls[-1].buttons] == ["menu:home"]
+    assert "Novo contato" not in shown(calls)
+
+
+async def test_an_empty_list_on_such_a_system_does_not_point_to_a_new_contact(
+    env: BotEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await launch_lacking(env, lacking={Feature.NEW_CONTACT})
+    chat = env.chat()
+    await login(chat)
+
+    async def none(*args: object) -> list[Contact]:
+        return []
+
+    monkeypatch.setattr(env.backend, "list_contacts", none)
+    calls = await chat.press("menu:contacts")
+    said = shown(calls)
+    assert "ainda não tem contatos" in said and "atendimento do provedor" in said
+    assert "Novo contato" not in said
+    assert [data for _, data in calls[-1].buttons] == ["menu:home"]
 
 
 async def test_a_new_contact_step_by_step_is_saved_in_the_backend(

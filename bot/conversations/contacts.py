@@ -48,6 +48,7 @@ from telegram.ext import (
 )
 
 from backend_client.errors import NotFound, Rejected, Unavailable
+from backend_client.features import Feature
 from backend_client.models import BackendSession, Contact, ContactType, NewContact
 from bot.conversations import common
 from bot.conversations.common import END, flow, leave, step, typed
@@ -541,8 +542,8 @@ class NewContactSteps:
 
 
 # --- the contacts list ---------------------------------------------------------------------------
-def _list_keyboard(page: int, total: int) -> InlineKeyboardMarkup:
-    rows = [[button(contact_texts.BUTTON_NEW, f"{PREFIX}:new")]]
+def _list_keyboard(page: int, total: int, can_add: bool) -> InlineKeyboardMarkup:
+    rows = [[button(contact_texts.BUTTON_NEW, f"{PREFIX}:new")]] if can_add else []
     nav = paging.nav_row(PREFIX, page, total, PAGE_SIZE)
     if nav:
         rows.append(nav)
@@ -568,14 +569,16 @@ async def _show_list(
         contact_texts.contact_card(contact)
         for contact in paging.page_items(contacts, page, PAGE_SIZE)
     ]
+    # A system that takes no new contacts is never offered one.
+    can_add = not services(context).lacks(Feature.NEW_CONTACT)
     text = contact_texts.contact_list(
-        cards, page, paging.page_count(len(contacts), PAGE_SIZE), len(contacts)
+        cards, page, paging.page_count(len(contacts), PAGE_SIZE), len(contacts), can_add=can_add
     )
     if notice:
         text = f"{notice}\n\n{text}"
     NEW_CONTACT.clear(context)
     leave(context)
-    await show(update, text, _list_keyboard(page, len(contacts)))
+    await show(update, text, _list_keyboard(page, len(contacts), can_add))
     return END
 
 

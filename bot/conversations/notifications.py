@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from backend_client.errors import BackendError, NotSupported
+from backend_client.features import Feature
 from backend_client.models import BackendSession, Contact
 from bot.conversations.common import END, flow, step
 from bot.conversations.contacts import NewContactSteps
@@ -48,30 +49,45 @@ async def offer_after_login(update: Update, context: Context, session: BackendSe
     if await found.notifications.get_link(chat.id) is not None:
         return False
     try:
-        await _show_offer(update, context, session, edit=False)
+        return await _show_offer(update, context, session, edit=False, at_login=True)
     except BackendError as error:
         # No contacts from this provider's system right now: the menu comes first.
         logger.info("link offer skipped: %s", error)
         return False
-    return True
 
 
 async def _show_offer(
-    update: Update, context: Context, session: BackendSession, *, edit: bool
-) -> None:
-    contacts = await services(context).backend.list_contacts(session)
+    update: Update,
+    context: Context,
+    session: BackendSession,
+    *,
+    edit: bool,
+    at_login: bool = False,
+) -> bool:
+    """The contacts to link this chat to (and a new one, when the system takes new contacts);
+    at login, nothing is shown (False) when there is nothing to choose."""
+    found = services(context)
+    contacts = await found.backend.list_contacts(session)
+    can_add = not found.lacks(Feature.NEW_CONTACT)
+    if at_login and not contacts and not can_add:
+        return False
     rows = [
         [button(texts.link_contact_label(c.name, c.type.name), f"link:contact:{c.id}")]
         for c in contacts
     ]
-    rows.append([button(texts.BUTTON_NEW_CONTACT, "link:new")])
+    if can_add:
+        rows.append([button(texts.BUTTON_NEW_CONTACT, "link:new")])
     rows.append([button(texts.BUTTON_NOT_NOW, "link:later")])
-    text = texts.LINK_OFFER if contacts else texts.LINK_NO_CONTACTS
+    if contacts:
+        text = texts.LINK_OFFER
+    else:
+        text = texts.LINK_NO_CONTACTS if can_add else texts.LINK_NO_CONTACTS_CANNOT_ADD
     keyboard = InlineKeyboardMarkup(rows)
     if edit:
         await show(update, text, keyboard)
     else:
         await send(update, text, keyboard)
+    return True
 
 
 @requires_login

@@ -8,6 +8,11 @@ from bot.ui.formatting import esc, phone
 
 TITLE = "📇 <b>Contatos</b>"
 EMPTY = "Você ainda não tem contatos cadastrados. Toque em <b>➕ Novo contato</b> para cadastrar."
+# When the provider's system takes no new contacts from here.
+EMPTY_CANNOT_ADD = (
+    "Você ainda não tem contatos cadastrados. Para cadastrar um, fale com o atendimento do "
+    "provedor."
+)
 BUTTON_NEW = "➕ Novo contato"
 YES = "Sim"
 NO = "Não"
@@ -26,10 +31,12 @@ def contact_card(contact: Contact) -> str:
     )
 
 
-def contact_list(cards: list[str], page: int, pages: int, total: int) -> str:
+def contact_list(
+    cards: list[str], page: int, pages: int, total: int, *, can_add: bool = True
+) -> str:
     """The list screen; ``cards`` are the :func:`contact_card` texts of this page."""
     if not cards:
-        return f"{TITLE}\n\n{EMPTY}"
+        return f"{TITLE}\n\n{EMPTY if can_add else EMPTY_CANNOT_ADD}"
     count = "1 contato cadastrado" if total == 1 else f"{total} contatos cadastrados"
     page_note = f" · página {page + 1} de {pages}" if pages > 1 else ""
     return f"{TITLE} — {count}{page_note}\n\n" + "\n\n".join(cards)

@@ -28,6 +28,11 @@ LINK_NO_CONTACTS = (
     "🔔 <b>Receber avisos neste chat?</b>\n\n"
     "Sua conta ainda não tem contatos cadastrados. Cadastre um para vincular este chat."
 )
+LINK_NO_CONTACTS_CANNOT_ADD = (
+    "🔔 <b>Receber avisos neste chat?</b>\n\n"
+    "Sua conta ainda não tem contatos cadastrados. Para cadastrar um, fale com o atendimento do "
+    "provedor; depois, vincule este chat em 🔔 Notificações, no menu."
+)
 BUTTON_NEW_CONTACT = "➕ Cadastrar novo contato"
 BUTTON_NOT_NOW = "Agora não"
 BUTTON_LINK = "🔗 Vincular este chat"
