@@ -61,7 +61,6 @@ OPERATION_FEATURES: dict[str, Feature] = {
     "open_ticket": Feature.TICKETS,
     "reply_ticket": Feature.TICKETS,
     "ticket_attachments": Feature.TICKET_ATTACHMENTS,
-    "get_ticket_attachment": Feature.TICKET_ATTACHMENTS,
     "change_password": Feature.PASSWORD,
 }
 

@@ -102,8 +102,10 @@ async def start_sandbox(template: Path, tmp_path: Path) -> SandboxBackend:
     return backend
 
 
-async def start_sgp(**options: Any) -> tuple[SgpStandIn, SgpBackend]:
-    standin = SgpStandIn()
+async def start_sgp(
+    variant: frozenset[str] = frozenset(), **options: Any
+) -> tuple[SgpStandIn, SgpBackend]:
+    standin = SgpStandIn(variant)
     url = await standin.start()
     integration = standin.accounts["integration"]
     backend = SgpBackend(
@@ -113,8 +115,10 @@ async def start_sgp(**options: Any) -> tuple[SgpStandIn, SgpBackend]:
     return standin, backend
 
 
-async def start_ixc(**options: Any) -> tuple[IxcStandIn, IxcBackend]:
-    standin = IxcStandIn()
+async def start_ixc(
+    variant: frozenset[str] = frozenset(), **options: Any
+) -> tuple[IxcStandIn, IxcBackend]:
+    standin = IxcStandIn(variant)
     url = await standin.start()
     backend = IxcBackend(
         url,
@@ -143,7 +147,13 @@ async def ixc() -> AsyncIterator[tuple[IxcStandIn, IxcBackend]]:
     await standin.close()
 
 
-@pytest.fixture(params=["sandbox", "http", "sgp", "ixc"])
+# The answers real installations give differ; the stand-ins answer each variant (see their
+# VARIANTS), and the whole conformance suite runs on every one.
+SGP_VARIANTS: dict[str, frozenset[str]] = {"sgp": frozenset()}
+IXC_VARIANTS: dict[str, frozenset[str]] = {"ixc": frozenset()}
+
+
+@pytest.fixture(params=["sandbox", "http", *SGP_VARIANTS, *IXC_VARIANTS])
 async def case(
     request: pytest.FixtureRequest, sandbox_template: Path, tmp_path: Path
 ) -> AsyncIterator[Case]:
@@ -161,8 +171,8 @@ async def case(
             await backend.start()
             closers.append(backend.close)
         result = Case(name, backend, MARIA, JOAO, SILVA, refusal="já vale até")
-    elif name == "sgp":
-        standin, backend = await start_sgp()
+    elif name in SGP_VARIANTS:
+        standin, backend = await start_sgp(SGP_VARIANTS[name])
         closers += [standin.close, backend.close]
         result = Case(
             name,
@@ -175,7 +185,7 @@ async def case(
             standin,
         )
     else:
-        standin, backend = await start_ixc()
+        standin, backend = await start_ixc(IXC_VARIANTS[name])
         closers += [standin.close, backend.close]
         result = Case(name, backend, MARIA, JOAO, MARIA, "já utilizado", IXC_UNSUPPORTED, standin)
     yield result

@@ -27,9 +27,17 @@ def _cmp(value: str) -> Any:
     return int(value) if value.isdigit() else value
 
 
+# Ways real installations answer differently (see conftest.SGP_VARIANTS / IXC_VARIANTS).
+VARIANTS: frozenset[str] = frozenset()
+
+
 class IxcStandIn(StandIn):
-    def __init__(self) -> None:
+    def __init__(self, variant: frozenset[str] = frozenset()) -> None:
         super().__init__()
+        unknown = variant - VARIANTS
+        if unknown:
+            raise ValueError(f"unknown variants: {sorted(unknown)}")
+        self.variant = variant
         self.accounts = fixture("ixc", "accounts")
         self.errors = fixture("ixc", "errors")
         self.recorded = fixture("ixc", "responses")

@@ -17,9 +17,17 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+# Ways real installations answer differently (see conftest.SGP_VARIANTS / IXC_VARIANTS).
+VARIANTS: frozenset[str] = frozenset()
+
+
 class SgpStandIn(StandIn):
-    def __init__(self) -> None:
+    def __init__(self, variant: frozenset[str] = frozenset()) -> None:
         super().__init__()
+        unknown = variant - VARIANTS
+        if unknown:
+            raise ValueError(f"unknown variants: {sorted(unknown)}")
+        self.variant = variant
         self.accounts = fixture("sgp", "accounts")
         self.errors = fixture("sgp", "errors")
         self.recorded = fixture("sgp", "responses")
