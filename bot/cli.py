@@ -1,4 +1,4 @@
-"""``minha-central`` command line: run the bot, inspect the sandbox."""
+"""``minha-central`` command line: run the bot, check the provider's system, inspect the sandbox."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--webhook",
         action="store_true",
         help="serve Telegram's webhook (needs WEBHOOK_URL and WEBHOOK_SECRET)",
+    )
+    backend = commands.add_parser("backend", help="the provider's system (BACKEND)")
+    backend_commands = backend.add_subparsers(dest="backend_command", required=True)
+    backend_commands.add_parser(
+        "check", help="what the integration's credentials let the bot do, feature by feature"
     )
     database = commands.add_parser("db", help="the bot's database schema")
     database.add_argument("action", choices=("upgrade", "current"))
@@ -56,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _chat(Path(args.downloads))
     if args.command == "db":
         return _db(args.action)
+    if args.command == "backend":
+        return _backend_check()
     if args.command == "broadcast":
         from bot.broadcast_cli import run as run_broadcast
 
@@ -139,6 +146,7 @@ def _run(*, webhook: bool) -> int:
     if webhook and settings.webhook_url is None:
         print("--webhook needs WEBHOOK_URL and WEBHOOK_SECRET in the settings.", file=sys.stderr)
         return 2
+    from bot.backend_check import EXIT_CREDENTIALS_REFUSED, BackendCredentialsRefused
     from bot.logs import configure_logging
     from bot.runner import TelegramUnavailable, serve
     from bot.storage.migrations import SchemaOutOfDate
@@ -153,7 +161,24 @@ def _run(*, webhook: bool) -> int:
     except TelegramUnavailable as error:
         print(str(error), file=sys.stderr)
         return 5 if error.token_refused else 4  # 4 may pass with the network; 5 will not
+    except BackendCredentialsRefused as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CREDENTIALS_REFUSED  # 6: a restart will not mend it either
     return 0
+
+
+def _backend_check() -> int:
+    """``backend check``: 0 every feature answered (ok, not permitted or not supported), 6 the
+    system refused the integration's credentials, 7 it could not be reached (or some feature)."""
+    settings = _settings_or_exit()
+    if settings is None:
+        return 2
+    from bot import application
+    from bot.backend_check import check_command
+    from bot.logs import configure_logging
+
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    return asyncio.run(check_command(settings, application.create_backend(settings)))
 
 
 def _event_loop() -> asyncio.Runner:

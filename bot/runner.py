@@ -3,6 +3,9 @@
 On SIGTERM/SIGINT: stop taking updates (close the HTTP server / stop polling), let in-flight
 handlers finish, then write persistence and close the backend — so a restart resumes every
 conversation where it was.
+
+Before taking updates, the provider's system is checked once (``bot.backend_check``): refused
+integration credentials stop the start-up (:class:`BackendCredentialsRefused`, exit code 6).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from aiohttp import web
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.application import ALLOWED_UPDATES, build_application
+from bot.backend_check import BackendCredentialsRefused, check_at_start_up
 from bot.handlers import broadcast_jobs
 from bot.settings import Settings
 from bot.web import create_web_app
@@ -42,6 +46,14 @@ async def serve(settings: Settings, *, webhook: bool, stop: asyncio.Event | None
             _telegram_problem(error, settings), token_refused=isinstance(error, InvalidToken)
         ) from None
     await application.post_init(application)  # type: ignore[misc]
+    try:
+        # What the integration's credentials let the bot do, before any update is taken.
+        await check_at_start_up(application, settings)
+    except BackendCredentialsRefused:
+        await broadcast_jobs.stop(application)
+        await application.shutdown()
+        await application.post_shutdown(application)  # type: ignore[misc]
+        raise
     await application.start()
 
     site_runner: web.AppRunner | None = None
