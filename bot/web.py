@@ -25,7 +25,7 @@ from aiohttp import web
 from sqlalchemy import text
 from telegram import Update
 
-from backend_client.errors import BackendError
+from backend_client.errors import BackendError, CredentialsRefused
 from backend_client.models import FiscalNote, Invoice, InvoiceStatus
 from backend_client.provider import (
     EnablingEnding,
@@ -95,6 +95,10 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
+    """200 when the database and the provider's system answer; else 503 with a short reason.
+
+    The system is asked with ``ping()``, the one call every installation answers, so a table
+    this installation lacks or refuses does not make the bot "not ready"."""
     application = request.app[APPLICATION]
     checks: dict[str, str] = {}
     try:
@@ -107,13 +111,20 @@ async def _readyz(request: web.Request) -> web.Response:
     try:
         await application.bot_data["services"].backend.ping()  # type: ignore[attr-defined]
         checks["backend"] = "ok"
+    except CredentialsRefused:
+        logger.warning("readiness: the provider's system refused the integration's credentials")
+        checks["backend"] = "credentials refused"
     except BackendError as error:
         logger.warning("readiness: backend check failed: %s", error)
         checks["backend"] = "unreachable"
-    ready = all(value == "ok" for value in checks.values())
+    except Exception as error:  # an adapter's bug: not ready either
+        logger.warning("readiness: backend check failed: %s", type(error).__name__)
+        checks["backend"] = "unreachable"
+    problems = [f"{name} {state}" for name, state in checks.items() if state != "ok"]
+    if not problems:
+        return web.json_response({"status": "ready", "checks": checks})
     return web.json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status=200 if ready else 503,
+        {"status": "not ready", "reason": "; ".join(problems), "checks": checks}, status=503
     )
 
 

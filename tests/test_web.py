@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from backend_client.errors import CredentialsRefused, Unavailable
 from bot.web import SIGNATURE_HEADER, TELEGRAM_SECRET_HEADER, TIMESTAMP_HEADER, create_web_app, sign
 from tests.conftest import PERSON, BotEnv
 from tests.support.driver import texts as shown
@@ -99,6 +100,55 @@ async def test_health_readiness_and_metrics(
     metrics = await (await client.get("/metrics")).text()
     assert 'minha_central_updates_total{kind="command"}' in metrics
     assert "minha_central_backend_calls_total" in metrics
+
+
+async def test_readiness_says_why_it_is_not_ready(
+    env: BotEnv,
+    client: TestClient,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/readyz asks the system with ping() (what every installation answers) and says which
+    part is not ready: the system out of reach, its refusal of our credentials, the database."""
+    asked: list[str] = []
+
+    async def ping() -> None:
+        asked.append("ping")
+
+    monkeypatch.setattr(env.backend, "ping", ping)
+    monkeypatch.setattr(env.backend, "check_features", None)  # never the (slow) full check
+    ready = await client.get("/readyz")
+    assert ready.status == 200 and asked == ["ping"]
+    assert await ready.json() == {"status": "ready", "checks": {"database": "ok", "backend": "ok"}}
+
+    async def refused() -> None:
+        raise CredentialsRefused("401")
+
+    monkeypatch.setattr(env.backend, "ping", refused)
+    answer = await client.get("/readyz")
+    assert answer.status == 503
+    assert (await answer.json())["reason"] == "backend credentials refused"
+
+    async def down() -> None:
+        raise Unavailable("sgp: GET /api/ura/pops/ failed (ClientConnectorError)")
+
+    monkeypatch.setattr(env.backend, "ping", down)
+    answer = await client.get("/readyz")
+    assert answer.status == 503
+    assert (await answer.json())["reason"] == "backend unreachable"
+
+    class NoDatabase:
+        def connect(self) -> None:
+            raise OSError("connection refused")
+
+    monkeypatch.setattr(env.backend, "ping", ping)
+    monkeypatch.setitem(env.app.bot_data, "engine", NoDatabase())
+    answer = await client.get("/readyz")
+    assert answer.status == 503
+    assert await answer.json() == {
+        "status": "not ready",
+        "reason": "database unreachable",
+        "checks": {"database": "unreachable", "backend": "ok"},
+    }
 
 
 def _signed(body: bytes, secret: str = EVENTS_SECRET) -> dict[str, str]:
