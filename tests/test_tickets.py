@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from backend_client.errors import Rejected, Unavailable
+from backend_client.features import Feature
 from backend_client.models import BackendSession, Document, NewTicket, Ticket, TicketStatus
-from tests.conftest import COMPANY, PERSON, BotEnv, login
+from tests.conftest import COMPANY, PERSON, BotEnv, launch_lacking, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call
@@ -622,6 +623,130 @@ async def test_a_reply_that_did_reach_the_backend_is_not_sent_twice(
 
 
 # --- untrusted input ---------------------------------------------------------------------------
+# --- a system that takes no attachments (IXC) ----------------------------------------------------
+def _mentions_files(said: str) -> bool:
+    said = said.lower()
+    return any(word in said for word in ("foto", "document", "anexo", "arquivo"))
+
+
+def _offered(calls: list[Call]) -> list[str]:
+    return [data for call in calls for _, data in call.buttons]
+
+
+async def test_without_attachments_a_ticket_is_opened_and_nothing_typed_is_lost(
+    env: BotEnv,
+) -> None:
+    await launch_lacking(env, lacking={Feature.TICKET_ATTACHMENTS})
+    chat = env.chat()
+    await login(chat)
+    await chat.press("menu:tickets")
+    await chat.tap("Novo atendimento")
+    calls = await chat.press("tk:subject:sem-conexao")
+    assert "Descreva" in shown(calls) and not _mentions_files(shown(calls))
+
+    calls = await chat.send_photo(JPEG, caption="Foto do roteador")  # sent anyway
+    said = shown(calls)
+    assert "não recebe anexos" in said and "continua guardado" in said
+    assert "Anexo recebido" not in said
+    calls = await chat.send("Sem internet desde ontem, a luz LOS está vermelha.")
+    said = shown(calls)
+    assert "Confira o seu novo atendimento" in said and "Assunto: Sem conexão" in said
+    assert "a luz LOS está vermelha" in said
+    assert not _mentions_files(said)
+    assert _offered(calls) == ["tk:confirm", "tk:cancel", "menu:home"]
+
+    calls = await chat.send_document(PDF, "laudo.pdf", "application/pdf")  # on the summary
+    assert "não recebe anexos" in shown(calls)
+    assert "Anexo recebido" not in shown(calls)
+    calls = await chat.press("tk:more")  # an old or forged button
+    assert "Anexos (opcional)" not in shown(calls)
+
+    before = len(await all_tickets(env))
+    calls = await chat.tap("Confirmar")
+    assert "Atendimento aberto" in shown(calls) and len(protocol_messages(calls)) == 1
+    tickets = await all_tickets(env)
+    assert len(tickets) == before + 1
+    assert env.backend is not None
+    created = next(t for t in tickets if t.protocol == protocol_messages(calls)[0])
+    full = await env.backend.get_ticket(await backend_session(env), created.id)
+    assert full.messages[0].text == "Sem internet desde ontem, a luz LOS está vermelha."
+    assert not full.messages[0].attachments
+
+
+async def test_without_attachments_a_reply_offers_none_and_takes_none(env: BotEnv) -> None:
+    await launch_lacking(env, lacking={Feature.TICKET_ATTACHMENTS})
+    chat = env.chat()
+    await login(chat)
+    calls = await chat.press(f"tk:view:{PENDING}")  # the provider's PNG is listed, not offered
+    assert not [data for data in _offered(calls) if data.startswith("tk:att:")]
+    assert "Toque num anexo" not in shown(calls)
+    calls = await chat.tap("Responder")
+    assert "Escreva a sua mensagem" in shown(calls) and not _mentions_files(shown(calls))
+    calls = await chat.send_photo(JPEG)
+    assert "não recebe anexos" in shown(calls)
+    calls = await chat.send("Fiz o teste no cabo e continua lento.")
+    assert "Confira a sua resposta" in shown(calls) and not _mentions_files(shown(calls))
+    calls = await chat.tap("Confirmar")
+    assert "Resposta enviada" in shown(calls)
+    assert env.backend is not None
+    ticket = await env.backend.get_ticket(await backend_session(env), PENDING)
+    assert ticket.messages[-1].text == "Fiz o teste no cabo e continua lento."
+
+
+async def test_attachments_refused_on_sending_leave_the_text_to_send_without_them(
+    env: BotEnv,
+) -> None:
+    # The system does not say beforehand that it takes no files; it refuses them on sending.
+    await launch_lacking(env, refusing={Feature.TICKET_ATTACHMENTS})
+    chat = env.chat()
+    await login(chat)
+    await new_ticket_until_attachments(chat, "Sem internet desde ontem, a luz LOS está vermelha.")
+    await chat.send_photo(JPEG)
+    await chat.tap("Concluir anexos")
+    before = len(await all_tickets(env))
+
+    calls = await chat.tap("Confirmar")
+    said = shown(calls)
+    assert "não recebe anexos" in said and "foto-1.jpg" in said
+    assert "sem os anexos" in said and "a luz LOS está vermelha" in said
+    assert "tk:more" not in _offered(calls) and "tk:confirm" in _offered(calls)
+    assert len(await all_tickets(env)) == before  # nothing sent yet
+
+    calls = await chat.tap("Confirmar")
+    assert "Atendimento aberto" in shown(calls)
+    tickets = await all_tickets(env)
+    assert len(tickets) == before + 1
+    assert env.backend is not None
+    created = next(t for t in tickets if t.protocol == protocol_messages(calls)[0])
+    full = await env.backend.get_ticket(await backend_session(env), created.id)
+    assert full.messages[0].text == "Sem internet desde ontem, a luz LOS está vermelha."
+
+    # Learned: the next ticket offers no files at all.
+    await chat.press("menu:tickets")
+    await chat.tap("Novo atendimento")
+    calls = await chat.press("tk:subject:sem-conexao")
+    assert not _mentions_files(shown(calls))
+
+
+async def test_a_reply_whose_attachments_are_refused_keeps_its_text(env: BotEnv) -> None:
+    await launch_lacking(env, refusing={Feature.TICKET_ATTACHMENTS})
+    chat = env.chat()
+    await login(chat)
+    await chat.press(f"tk:view:{PENDING}")
+    await chat.tap("Responder")
+    await chat.send("Segue o print do teste de velocidade.")
+    await chat.send_photo(JPEG)
+    await chat.tap("Concluir anexos")
+    calls = await chat.tap("Confirmar")
+    assert "sem os anexos" in shown(calls)
+    assert "Segue o print do teste de velocidade." in shown(calls)
+    calls = await chat.tap("Confirmar")
+    assert "Resposta enviada" in shown(calls)
+    assert env.backend is not None
+    ticket = await env.backend.get_ticket(await backend_session(env), PENDING)
+    assert ticket.messages[-1].text == "Segue o print do teste de velocidade."
+
+
 async def test_forged_callbacks_get_a_polite_answer(env: BotEnv, chat: ChatDriver) -> None:
     await login(chat)
     await chat.press("menu:tickets")

@@ -25,7 +25,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
-from backend_client.errors import Rejected, Unavailable
+from backend_client.errors import NotSupported, Rejected, Unavailable
+from backend_client.features import Feature, feature_of
 from backend_client.models import (
     AttachmentInfo,
     BackendSession,
@@ -117,6 +118,7 @@ def _new_draft(
         # One key per submission, kept across retries so a retry never opens a second ticket.
         "key": uuid.uuid4().hex,
         "uncertain": False,  # a reply attempt may have reached the backend
+        "no_files": False,  # the system refused this draft's attachments: offer no more
     }
     draft.update(fields)
     _flow_data(context)["draft"] = draft
@@ -128,6 +130,14 @@ def _forget_draft(update: Update, context: Context) -> None:
         context.chat_data.get(FLOW, {}).pop("draft", None)
     if update.effective_chat is not None:
         _cache(context).discard_where(update.effective_chat.id)
+
+
+def _attachable(context: Context, draft: dict[str, Any] | None = None) -> bool:
+    """Whether files may be offered and taken: the provider's system takes attachments (and did
+    not refuse this draft's)."""
+    if draft is not None and draft.get("no_files"):
+        return False
+    return not services(context).lacks(Feature.TICKET_ATTACHMENTS)
 
 
 def _cache(context: Context) -> ContentCache:
@@ -201,9 +211,9 @@ def _attach_keyboard(count: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(label, f"{PREFIX}:done")], _drafting_row()])
 
 
-def _confirm_keyboard(count: int) -> InlineKeyboardMarkup:
+def _confirm_keyboard(count: int, attachable: bool) -> InlineKeyboardMarkup:
     rows = [[button(texts.BUTTON_CONFIRM, f"{PREFIX}:confirm")]]
-    if count < attachments.MAX_FILES_PER_MESSAGE:
+    if attachable and count < attachments.MAX_FILES_PER_MESSAGE:
         rows.append([button(texts.BUTTON_MORE, f"{PREFIX}:more")])
     rows.append(_drafting_row())
     return InlineKeyboardMarkup(rows)
@@ -260,7 +270,7 @@ async def _show_list(
 async def view_ticket(update: Update, context: Context, session: BackendSession) -> int:
     """``tk:view:<id>``: the ticket on the part of its history with the newest message."""
     ticket = await services(context).backend.get_ticket(session, _callback_arg(update, "view"))
-    return await _show_ticket(update, ticket, page=None)
+    return await _show_ticket(update, context, ticket, page=None)
 
 
 @step(FLOW)
@@ -268,14 +278,16 @@ async def history_page(update: Update, context: Context, session: BackendSession
     """``tk:hist:<id>:page:<n>``: another part of a long history."""
     ticket_id, _, page = _callback_arg(update, "hist").rpartition(":page:")
     ticket = await services(context).backend.get_ticket(session, ticket_id)
-    return await _show_ticket(update, ticket, page=_page_number(page))
+    return await _show_ticket(update, context, ticket, page=_page_number(page))
 
 
-async def _show_ticket(update: Update, ticket: Ticket, page: int | None) -> int:
+async def _show_ticket(update: Update, context: Context, ticket: Ticket, page: int | None) -> int:
     budget = MESSAGE_LIMIT - len(texts.detail_header(ticket, 998, 999)) - 80
     pages = _history_pages(ticket, budget)
     page = len(pages) - 1 if page is None else paging.clamp(page, len(pages), 1)
     body, files = pages[page]
+    if services(context).lacks(Feature.TICKET_ATTACHMENTS):
+        files = []  # listed in the history, but the system does not hand them out
     parts = [texts.detail_header(ticket, page, len(pages)), body]
     if files:
         parts.append(texts.history_footer(has_attachments=True))
@@ -415,7 +427,7 @@ async def choose_subject(update: Update, context: Context, session: BackendSessi
         contract_id=only.id if only else None,
         contract=texts.contract_label(only) if only else None,
     )
-    return await _ask_text_or_summary(update, draft)
+    return await _ask_text_or_summary(update, context, draft)
 
 
 @step(FLOW)
@@ -430,15 +442,18 @@ async def choose_contract(update: Update, context: Context, session: BackendSess
         await send(update, texts.ask_contract(contracts), _contracts_keyboard(contracts))
         return CHOOSE_CONTRACT
     draft.update(contract_id=chosen.id, contract=texts.contract_label(chosen))
-    return await _ask_text_or_summary(update, draft)
+    return await _ask_text_or_summary(update, context, draft)
 
 
-async def _ask_text_or_summary(update: Update, draft: dict[str, Any]) -> int:
+async def _ask_text_or_summary(update: Update, context: Context, draft: dict[str, Any]) -> int:
     if draft["text"] and _text_problem(draft["text"], draft["mode"]) is None:
-        return await _show_summary(update, draft)  # text carried over from a reply
+        return await _show_summary(update, context, draft)  # text carried over from a reply
     draft["stage"] = WRITE
     keyboard = InlineKeyboardMarkup([_drafting_row()])
-    await show(update, texts.ask_description(draft["subject"], draft["reference"]), keyboard)
+    prompt = texts.ask_description(
+        draft["subject"], draft["reference"], attachable=_attachable(context, draft)
+    )
+    await show(update, prompt, keyboard)
     return WRITE
 
 
@@ -482,7 +497,8 @@ async def start_reply(update: Update, context: Context, session: BackendSession)
         return BROWSING
     _new_draft(update, context, session, REPLY, ticket_id=ticket.id, protocol=ticket.protocol)
     await answer_query(update)  # the history stays on screen above the prompt
-    await send(update, texts.ask_reply(ticket.protocol), InlineKeyboardMarkup([_drafting_row()]))
+    prompt = texts.ask_reply(ticket.protocol, attachable=_attachable(context))
+    await send(update, prompt, InlineKeyboardMarkup([_drafting_row()]))
     return WRITE
 
 
@@ -512,6 +528,8 @@ async def receive_text(update: Update, context: Context, session: BackendSession
         await send(update, problem)
         return WRITE
     draft["text"] = text
+    if not _attachable(context, draft):
+        return await _show_summary(update, context, draft)
     return await _ask_attachments(update, draft)
 
 
@@ -531,6 +549,8 @@ async def receive_file(update: Update, context: Context, session: BackendSession
     if draft is None:
         return await _draft_gone(update)
     stage: int = draft["stage"]
+    if not _attachable(context, draft):
+        return await _files_not_taken(update, context, draft, stage)
     try:
         entry = await _take_file(update, context, message, draft)
     except AttachmentRefused as refused:
@@ -561,9 +581,25 @@ async def receive_file(update: Update, context: Context, session: BackendSession
         await send(update, texts.caption_not_added(texts.MAX_TEXT_CHARS))
     received = texts.attachment_received(entry["name"], count, added, attaching=stage != CONFIRM)
     if stage == CONFIRM:
-        return await _show_summary(update, draft, notice=received, new_message=True)
+        return await _show_summary(update, context, draft, notice=received, new_message=True)
     await send(update, received, _attach_keyboard(count))
     return ATTACH
+
+
+async def _files_not_taken(
+    update: Update, context: Context, draft: dict[str, Any], stage: int
+) -> int:
+    """A file where the provider's system takes none: said, nothing typed lost, same step."""
+    if stage == WRITE:
+        await send(update, f"{texts.FILES_NOT_TAKEN}\n{texts.SEND_TEXT_ALONE}")
+        return WRITE
+    if stage == CONFIRM:
+        await send(update, f"{texts.FILES_NOT_TAKEN}\n{texts.TEXT_WHILE_CONFIRMING}")
+        return CONFIRM
+    # Attaching, in a draft begun before the system refused files: on to the summary.
+    return await _show_summary(
+        update, context, draft, notice=texts.FILES_NOT_TAKEN, new_message=True
+    )
 
 
 def _absorb_caption(draft: dict[str, Any], caption: str) -> bool:
@@ -626,14 +662,19 @@ async def _download(context: Context, file_id: str, name: str) -> bytes:
 @step(FLOW)
 async def expecting_text(update: Update, context: Context, session: BackendSession) -> int:
     """A sticker, voice… while the description or reply is expected."""
-    await send(update, texts.EXPECTING_DESCRIPTION)
+    draft = _draft(context, session)
+    attachable = _attachable(context, draft)
+    await send(update, texts.EXPECTING_DESCRIPTION if attachable else texts.EXPECTING_TEXT_ONLY)
     return WRITE
 
 
 @step(FLOW)
 async def unsupported_file(update: Update, context: Context, session: BackendSession) -> None:
     """A video, voice, sticker… while attachments are expected: refused, nothing lost."""
-    await send(update, texts.UNSUPPORTED_MESSAGE)
+    if _attachable(context, _draft(context, session)):
+        await send(update, texts.UNSUPPORTED_MESSAGE)
+    else:
+        await send(update, texts.TEXT_WHILE_CONFIRMING)
 
 
 @step(FLOW)
@@ -670,7 +711,7 @@ async def finish_attachments(update: Update, context: Context, session: BackendS
     draft = _draft(context, session)
     if draft is None:
         return await _draft_gone(update)
-    return await _show_summary(update, draft)
+    return await _show_summary(update, context, draft)
 
 
 @step(FLOW)
@@ -678,10 +719,12 @@ async def attach_more(update: Update, context: Context, session: BackendSession)
     draft = _draft(context, session)
     if draft is None:
         return await _draft_gone(update)
+    if not _attachable(context, draft):  # an old or forged button
+        return await _show_summary(update, context, draft)
     return await _ask_attachments(update, draft)
 
 
-def _summary(draft: dict[str, Any], *, sent: bool = False) -> str:
+def _summary(draft: dict[str, Any], *, sent: bool = False, attachable: bool = True) -> str:
     text = draft["text"] or ""
     if draft["mode"] == NEW and draft["reference"]:
         text = f"{texts.reference_prefix(draft['reference'])}\n\n{text}"
@@ -692,15 +735,23 @@ def _summary(draft: dict[str, Any], *, sent: bool = False) -> str:
         text=text,
         attachments=[(f["name"], f["size"]) for f in draft["files"]],
         sent=sent,
+        attachable=attachable,
     )
 
 
 async def _show_summary(
-    update: Update, draft: dict[str, Any], *, notice: str | None = None, new_message: bool = False
+    update: Update,
+    context: Context,
+    draft: dict[str, Any],
+    *,
+    notice: str | None = None,
+    new_message: bool = False,
 ) -> int:
     draft["stage"] = CONFIRM
-    text = _summary(draft) if notice is None else f"{notice}\n\n{_summary(draft)}"
-    keyboard = _confirm_keyboard(len(draft["files"]))
+    attachable = _attachable(context, draft)
+    summary = _summary(draft, attachable=attachable)
+    text = summary if notice is None else f"{notice}\n\n{summary}"
+    keyboard = _confirm_keyboard(len(draft["files"]), attachable)
     if new_message:
         await send(update, text, keyboard)
     else:
@@ -718,7 +769,8 @@ async def confirm(update: Update, context: Context, session: BackendSession) -> 
     documents, failed = await _collect_files(update, context, draft)
     if failed:
         draft["files"] = [f for f in draft["files"] if f["name"] not in failed]
-        return await _show_summary(update, draft, notice=texts.download_failed_on_send(failed))
+        notice = texts.download_failed_on_send(failed)
+        return await _show_summary(update, context, draft, notice=notice)
     names = [f["name"] for f in draft["files"]]
     backend = services(context).backend
     try:
@@ -730,7 +782,17 @@ async def confirm(update: Update, context: Context, session: BackendSession) -> 
         logger.warning("could not send a ticket %s: %s", draft["mode"], error)
         draft["uncertain"] = True
         notice = texts.unavailable_while_sending(names, reply=draft["mode"] == REPLY)
-        return await _show_summary(update, draft, notice=notice)
+        return await _show_summary(update, context, draft, notice=notice)
+    except NotSupported as error:
+        if feature_of(error.operation) is not Feature.TICKET_ATTACHMENTS or not draft["files"]:
+            raise
+        # The system takes no files here after all: the text stays, to be sent without them.
+        logger.info("ticket %s refused its attachments: %s", draft["mode"], error.operation)
+        draft.update(files=[], no_files=True)
+        if update.effective_chat is not None:
+            _cache(context).discard_where(update.effective_chat.id)
+        notice = texts.files_refused_on_send(names, reply=draft["mode"] == REPLY)
+        return await _show_summary(update, context, draft, notice=notice)
     except Rejected as error:
         return await _rejected(update, context, session, draft, error)
     return await _sent(update, context, draft, ticket)
@@ -826,14 +888,14 @@ async def _rejected(
     by_length = sorted(draft["files"], key=lambda f: len(f["name"]), reverse=True)
     culprit = next((f for f in by_length if f["name"] in error.reason), None)
     if culprit is None:
-        return await _show_summary(update, draft, notice=texts.rejected(error.reason))
+        return await _show_summary(update, context, draft, notice=texts.rejected(error.reason))
     draft["files"].remove(culprit)
     notice = texts.rejected_attachment(culprit["name"], error.reason)
-    return await _show_summary(update, draft, notice=notice)
+    return await _show_summary(update, context, draft, notice=notice)
 
 
 async def _sent(update: Update, context: Context, draft: dict[str, Any], ticket: Ticket) -> int:
-    summary = _summary(draft, sent=True)
+    summary = _summary(draft, sent=True, attachable=_attachable(context, draft))
     _forget_draft(update, context)
     await show(update, summary)  # the summary stays in the chat, without its buttons
     keyboard = _after_send_keyboard(ticket.id)

@@ -180,7 +180,7 @@ def contract_label(contract: Contract) -> str:
     return f"{contract.number} — {contract.plan.name}"
 
 
-def ask_description(subject: str, reference: str | None) -> str:
+def ask_description(subject: str, reference: str | None, *, attachable: bool = True) -> str:
     lines = [NEW_TITLE, f"Assunto: <b>{esc(subject)}</b>"]
     if reference:
         lines.append(f"Referente ao atendimento <code>{esc(reference)}</code>")
@@ -189,8 +189,9 @@ def ask_description(subject: str, reference: str | None) -> str:
         "✍️ Descreva o que está acontecendo, numa mensagem de texto "
         f"(de {MIN_DESCRIPTION_CHARS} a {MAX_TEXT_CHARS} caracteres). Quanto mais detalhes, "
         "mais rápido conseguimos ajudar.",
-        "Depois você poderá enviar fotos e documentos.",
     ]
+    if attachable:
+        lines.append("Depois você poderá enviar fotos e documentos.")
     return "\n".join(lines)
 
 
@@ -217,6 +218,13 @@ EXPECTING_DESCRIPTION = (
     "Preciso primeiro da descrição por escrito, numa mensagem de texto. "
     "Fotos e documentos vêm logo depois."
 )
+EXPECTING_TEXT_ONLY = "Preciso do texto por escrito, numa mensagem de texto."
+# The provider's system takes no attachments (e.g. IXC): a file sent anyway.
+FILES_NOT_TAKEN = (
+    "📎 O sistema do seu provedor não recebe anexos por aqui, então não guardei esse arquivo. "
+    "O que você já escreveu continua guardado."
+)
+SEND_TEXT_ALONE = "Envie o texto numa mensagem, sem arquivo."
 
 
 def file_kept_ask_text(filename: str, problem: str | None) -> str:
@@ -228,12 +236,12 @@ def file_kept_ask_text(filename: str, problem: str | None) -> str:
 
 
 # --- reply -------------------------------------------------------------------------------------
-def ask_reply(protocol: str) -> str:
-    return (
-        f"💬 <b>Responder</b> ao atendimento <code>{esc(protocol)}</code>\n\n"
-        "Escreva a sua mensagem. Se quiser, depois envie fotos ou documentos "
-        "(ou envie já uma foto com legenda)."
-    )
+def ask_reply(protocol: str, *, attachable: bool = True) -> str:
+    heading = f"💬 <b>Responder</b> ao atendimento <code>{esc(protocol)}</code>"
+    text = f"{heading}\n\nEscreva a sua mensagem."
+    if attachable:
+        text += " Se quiser, depois envie fotos ou documentos (ou envie já uma foto com legenda)."
+    return text
 
 
 EMPTY_REPLY = "A mensagem está vazia. Escreva o que quer dizer ao provedor."
@@ -355,6 +363,7 @@ def summary(
     text: str,
     attachments: Sequence[tuple[str, int]],
     sent: bool = False,
+    attachable: bool = True,
 ) -> str:
     """The draft as it will be (or was) sent; ``reply_to`` is the protocol when answering."""
     if reply_to is not None:
@@ -372,7 +381,7 @@ def summary(
     if attachments:
         lines.append(f"<b>Anexos ({len(attachments)}):</b>")
         lines += [attachment_line(name, size) for name, size in attachments]
-    else:
+    elif attachable:
         lines.append("Sem anexos.")
     if not sent:
         lines += ["", f"Está tudo certo? Toque em {BUTTON_CONFIRM} para enviar."]
@@ -394,6 +403,16 @@ def unavailable_while_sending(filenames: Sequence[str], reply: bool) -> str:
         "(não vai duplicar)."
     )
     return "\n".join(lines)
+
+
+def files_refused_on_send(filenames: Sequence[str], reply: bool) -> str:
+    names = ", ".join(f"<b>{esc(name)}</b>" for name in filenames)
+    what = "a sua resposta" if reply else "o seu atendimento"
+    return (
+        f"📎 O sistema do seu provedor não recebe anexos por aqui, então tirei do envio: {names}. "
+        f"Nada foi enviado ainda e o texto continua guardado: toque em {BUTTON_CONFIRM} para "
+        f"enviar {what} sem os anexos."
+    )
 
 
 def rejected_attachment(filename: str, reason: str) -> str:
