@@ -112,7 +112,7 @@ class Plan:
     name: str
     download_mbps: int
     upload_mbps: int
-    monthly_price: Decimal
+    monthly_price: Decimal | None  # None when the system does not say (never shown as R$ 0,00)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +154,19 @@ class Invoice:
     interest: Decimal = Decimal("0")  # juros, when overdue
     linha_digitavel: str | None = None  # 47 digits, unformatted
     pix_code: str | None = None  # PIX BR Code "copia e cola"
+    # When the system reissued the boleto (a 2ª via of an overdue invoice): what the linha
+    # digitável, the PIX and the PDF given with this invoice charge, and their new due date.
+    charged_amount: Decimal | None = None
+    charged_due: date | None = None
 
     def is_overdue(self, today: date) -> bool:
         return self.status is InvoiceStatus.OPEN and self.due_date < today
 
     @property
     def updated_amount(self) -> Decimal:
+        """What paying this invoice today costs, as far as the system says."""
+        if self.charged_amount is not None:
+            return self.charged_amount
         return self.amount + self.fine + self.interest
 
 

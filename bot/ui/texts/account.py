@@ -19,21 +19,31 @@ from bot.ui.texts import (
 
 
 def _address(address: Address) -> str:
+    """The parts the system gave, e.g. ``Rua X, 12 (Apto 5) — Centro, Campinas/SP — CEP …``;
+    a real system may leave any of them out."""
     street = ", ".join(part for part in (address.street, address.number) if part)
-    if address.complement:
+    if street and address.complement:
         street += f" ({address.complement})"
+    place = "/".join(part for part in (address.city, address.state) if part)
+    area = ", ".join(part for part in (address.neighbourhood, place) if part)
     cep = address.postal_code
-    cep = f"{cep[:5]}-{cep[5:]}" if len(cep) == 8 else cep
-    return f"{street} — {address.neighbourhood}, {address.city}/{address.state} — CEP {cep}"
+    cep = f"CEP {cep[:5]}-{cep[5:]}" if len(cep) == 8 else (f"CEP {cep}" if cep else "")
+    return " — ".join(part for part in (street, area, cep) if part)
+
+
+def _speeds(download: int, upload: int) -> str:
+    if download and upload:
+        return f" ({download}/{upload} Mbps)"
+    return f" ({download} Mbps)" if download else ""
 
 
 def _contract_line(contract: Contract) -> str:
     plan = contract.plan
+    price = f" — {money(plan.monthly_price)}/mês" if plan.monthly_price is not None else ""
+    due = f" · vencimento dia {contract.due_day}" if contract.due_day else ""
     line = (
-        f"• <b>{esc(plan.name)}</b> ({plan.download_mbps}/{plan.upload_mbps} Mbps)"
-        f" — {money(plan.monthly_price)}/mês\n"
-        f"  Contrato {esc(contract.number)} · {CONTRACT_STATUS[contract.status]}"
-        f" · vencimento dia {contract.due_day}"
+        f"• <b>{esc(plan.name)}</b>{_speeds(plan.download_mbps, plan.upload_mbps)}{price}\n"
+        f"  Contrato {esc(contract.number)} · {CONTRACT_STATUS[contract.status]}{due}"
     )
     if contract.temporarily_enabled_until is not None:
         line += f"\n  Habilitado provisoriamente até {day(contract.temporarily_enabled_until)}"
@@ -48,7 +58,7 @@ def account_text(subscriber: Subscriber) -> str:
         "",
         f"<b>Nome:</b> {esc(subscriber.name)}",
         f"<b>{kind}:</b> {esc(document(subscriber.document))}",
-        f"<b>Endereço:</b> {esc(_address(subscriber.address))}",
+        f"<b>Endereço:</b> {esc(_address(subscriber.address) or NOT_INFORMED)}",
         f"<b>E-mail:</b> {esc(subscriber.email or NOT_INFORMED)}",
         f"<b>Telefones:</b> {esc(phones)}",
         "",
@@ -62,7 +72,7 @@ def plan_details_text(subscriber: Subscriber) -> str:
     lines = [PLAN_DETAILS_TITLE]
     for contract in subscriber.contracts:
         lines += ["", f"<b>{esc(contract.plan.name)}</b> — contrato {esc(contract.number)}"]
-        lines.append(f"Instalação: {esc(_address(contract.address))}")
+        lines.append(f"Instalação: {esc(_address(contract.address) or NOT_INFORMED)}")
         if not contract.logins:
             lines.append(NO_LOGINS)
         for login in contract.logins:

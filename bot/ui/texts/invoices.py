@@ -131,11 +131,19 @@ def boleto_details(invoice: Invoice, today: date, contract_number: str | None) -
     _, status = _status(invoice, today)
     lines.append(f"Vencimento: <b>{day(invoice.due_date)}</b> — {status}")
     lines.append(f"Valor: <b>{money(invoice.amount)}</b>")
-    charges = invoice.fine + invoice.interest
-    if charges > 0:
+    # Multa and juros only where the system gives them; the updated total is what the codes
+    # below charge (a reissued 2ª via says it itself: charged_amount).
+    lines += [f"Multa: {money(invoice.fine)}"] if invoice.fine > 0 else []
+    lines += [f"Juros: {money(invoice.interest)}"] if invoice.interest > 0 else []
+    if invoice.charged_due is not None:
         lines += [
-            f"Multa: {money(invoice.fine)}",
-            f"Juros: {money(invoice.interest)}",
+            f"Valor atualizado: <b>{money(invoice.updated_amount)}</b>",
+            "",
+            f"ℹ️ O boleto e o PIX abaixo são da 2ª via atualizada, com vencimento em "
+            f"<b>{day(invoice.charged_due)}</b>: pague até essa data.",
+        ]
+    elif invoice.updated_amount != invoice.amount:
+        lines += [
             f"Valor atualizado: <b>{money(invoice.updated_amount)}</b>",
             "",
             "ℹ️ O boleto mantém o valor e o vencimento originais: o banco cobra a multa e os "
@@ -146,7 +154,7 @@ def boleto_details(invoice: Invoice, today: date, contract_number: str | None) -
 
 def pix_label(invoice: Invoice) -> str:
     amount = invoice.updated_amount
-    updated = " (valor atualizado)" if invoice.fine + invoice.interest > 0 else ""
+    updated = " (valor atualizado)" if amount != invoice.amount else ""
     return (
         f"💠 <b>PIX copia e cola</b> — {money(amount)}{updated}. Toque no código abaixo para "
         "copiar e cole no app do seu banco:"
@@ -159,6 +167,11 @@ def code(value: str) -> str:
 
 
 def pdf_caption(invoice: Invoice) -> str:
+    if invoice.charged_due is not None:
+        return (
+            f"📄 2ª via da fatura {esc(invoice.reference)} — vencimento "
+            f"{day(invoice.charged_due)} — {money(invoice.updated_amount)}"
+        )
     return (
         f"📄 Boleto da fatura {esc(invoice.reference)} — vencimento {day(invoice.due_date)} — "
         f"{money(invoice.amount)}"
