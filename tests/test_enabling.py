@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 from datetime import date
 
+import pytest
 from sqlalchemy import update
 
-from backend_client.models import ContractStatus
+from backend_client.models import BackendSession, ContractStatus, TemporaryEnabling
 from backend_client.sandbox.db import ContractRow
 from bot.ui import texts
 from tests.conftest import COMPANY, PERSON, SUSPENDED, TODAY, BotEnv, login
@@ -44,6 +47,30 @@ async def test_suspended_contract_is_enabled_after_the_rule_is_shown(
     (protocol,) = copy_values(calls)
     assert PROTOCOL.fullmatch(protocol)
     assert calls[-1].params["text"] == f"<code>{protocol}</code>"
+    assert await _contract_status(env, SUSPENDED, "c2") is ContractStatus.TEMPORARILY_ENABLED
+
+
+async def test_an_enabling_without_protocol_announces_none_and_sends_no_empty_message(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert env.backend is not None
+    original = env.backend.request_temporary_enabling
+
+    async def without_protocol(session: BackendSession, contract_id: str) -> TemporaryEnabling:
+        return dataclasses.replace(await original(session, contract_id), protocol="")
+
+    monkeypatch.setattr(env.backend, "request_temporary_enabling", without_protocol)
+    await login(chat, SUSPENDED)
+    await chat.press("menu:enabling")
+    with caplog.at_level(logging.WARNING):
+        calls = await chat.tap("Confirmar habilitação")
+    said = shown(calls)
+    assert "habilitada até 01/12/2026" in said
+    assert "protocolo" not in said.lower()
+    assert texts.UNEXPECTED_ERROR not in said
+    assert "<code></code>" not in [call.params.get("text") for call in calls]
+    assert methods(calls) == ["answerCallbackQuery", "editMessageText"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert await _contract_status(env, SUSPENDED, "c2") is ContractStatus.TEMPORARILY_ENABLED
 
 

@@ -87,6 +87,10 @@ async def test_telegram_constraints(served: tuple[LocalBotApi, str], bot: Bot) -
         await bot.send_message(11, "<b>aberto", parse_mode="HTML")
     with pytest.raises(BadRequest, match=r"(?i)too long"):
         await bot.send_message(11, "x" * 4097)
+    # Telegram: "Bad Request: message text is empty", also when only markup is left.
+    for empty in ("", " \n", "<code></code>"):
+        with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+            await bot.send_message(11, empty, parse_mode="HTML")
     too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]])
     with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(11, "botão", reply_markup=too_long)

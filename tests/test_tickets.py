@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
+
+import pytest
 
 from backend_client.errors import Rejected, Unavailable
 from backend_client.features import Feature
 from backend_client.models import BackendSession, Document, NewTicket, Ticket, TicketStatus
+from bot.ui import texts as common_texts
 from tests.conftest import COMPANY, PERSON, BotEnv, launch_lacking, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
@@ -623,6 +627,26 @@ async def test_a_reply_that_did_reach_the_backend_is_not_sent_twice(
 
 
 # --- untrusted input ---------------------------------------------------------------------------
+async def test_a_ticket_opened_without_protocol_announces_none(
+    env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert env.backend is not None
+    original = env.backend.open_ticket
+
+    async def without_protocol(session: BackendSession, ticket: NewTicket) -> Ticket:
+        return dataclasses.replace(await original(session, ticket), protocol="")
+
+    monkeypatch.setattr(env.backend, "open_ticket", without_protocol)
+    await login(chat)
+    await new_ticket_until_attachments(chat)
+    await chat.tap("Pular")
+    calls = await chat.tap("Confirmar")
+    said = shown(calls)
+    assert "Atendimento aberto!" in said and "protocolo" not in said.lower()
+    assert "<code></code>" not in [call.params.get("text") for call in calls]
+    assert common_texts.UNEXPECTED_ERROR not in said
+
+
 # --- a system that takes no attachments (IXC) ----------------------------------------------------
 def _mentions_files(said: str) -> bool:
     said = said.lower()

@@ -120,8 +120,13 @@ async def confirm(update: Update, context: Context, session: BackendSession) -> 
         await show(update, t.refused(refusal.reason), InlineKeyboardMarkup([_menu_row()]))
         return _done(context)
     keyboard = InlineKeyboardMarkup([[button(t.BUTTON_INVOICES, "menu:invoices"), *_menu_row()]])
-    await show(update, t.enabled(contract, enabling.enabled_until), keyboard)
-    await send(update, t.code(enabling.protocol))
+    # Some systems answer without a protocol: then none is announced, nor sent (empty).
+    protocol = enabling.protocol.strip()
+    await show(
+        update, t.enabled(contract, enabling.enabled_until, has_protocol=bool(protocol)), keyboard
+    )
+    if protocol:
+        await send(update, t.code(protocol))
     return _done(context)
 
 

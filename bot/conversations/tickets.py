@@ -901,8 +901,11 @@ async def _sent(update: Update, context: Context, draft: dict[str, Any], ticket:
     keyboard = _after_send_keyboard(ticket.id)
     if draft["mode"] == NEW:
         logger.info("ticket %s opened with %d attachment(s)", ticket.id, len(draft["files"]))
-        await send(update, texts.TICKET_CREATED)
-        await send(update, texts.protocol_code(ticket.protocol))
+        if ticket.protocol.strip():
+            await send(update, texts.TICKET_CREATED)
+            await send(update, texts.protocol_code(ticket.protocol.strip()))
+        else:  # a system that gives no protocol: none is announced
+            await send(update, texts.TICKET_CREATED_NO_PROTOCOL)
         await send(update, texts.AFTER_CREATED, keyboard)
     else:
         logger.info("reply sent to ticket %s", ticket.id)

@@ -7,11 +7,14 @@ edited to identical content (a double tap), and long texts are split under the s
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.ui.formatting import MESSAGE_LIMIT, plain_text, split_message
+
+logger = logging.getLogger(__name__)
 
 
 async def answer_query(update: Update, text: str | None = None) -> None:
@@ -28,6 +31,10 @@ async def show(
 ) -> Message | None:
     """Show ``text`` in place of the pressed message when possible, else as new message(s)."""
     query = update.callback_query
+    if not plain_text(text):
+        await answer_query(update)
+        _log_empty()
+        return None
     if query is not None:
         await answer_query(update)
         message = query.message
@@ -58,10 +65,22 @@ async def send(
 async def send_to_chat(
     bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """``send`` without an update to answer (a timer, a notice)."""
-    parts = split_message(text)
+    """``send`` without an update to answer (a timer, a notice).
+
+    A part that would display nothing is not sent: Telegram refuses it ("Bad Request: message
+    text is empty"), so it is skipped and logged instead.
+    """
+    parts = [part for part in split_message(text) if plain_text(part)]
+    if not parts:
+        _log_empty()
+        return None
     sent: Message | None = None
     for index, part in enumerate(parts):
         is_last = index == len(parts) - 1
         sent = await bot.send_message(chat_id, part, reply_markup=keyboard if is_last else None)
     return sent
+
+
+def _log_empty() -> None:
+    """A text that would display nothing (Telegram refuses it): a bug upstream, said once."""
+    logger.warning("not sending a message whose text is empty (Telegram refuses it)")

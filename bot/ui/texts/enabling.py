@@ -55,15 +55,17 @@ def confirm(contract: Contract, policy: TemporaryEnablingPolicy) -> str:
     )
 
 
-def enabled(contract: Contract, until: date) -> str:
+def enabled(contract: Contract, until: date, *, has_protocol: bool = True) -> str:
     which = f"\n{_contract(contract)}"
-    return (
+    text = (
         f"{TITLE}{which}\n\n"
         f"✅ Pronto! Sua conexão está habilitada até <b>{day(until)}</b>. Em alguns minutos a "
         "internet volta a funcionar (se precisar, reinicie o roteador).\n"
-        "Pague as faturas em aberto até essa data para não voltar a ser suspenso.\n\n"
-        "O número do protocolo vem na mensagem abaixo:"
+        "Pague as faturas em aberto até essa data para não voltar a ser suspenso."
     )
+    if has_protocol:
+        text += "\n\nO número do protocolo vem na mensagem abaixo:"
+    return text
 
 
 def refused(reason: str) -> str:

@@ -439,6 +439,7 @@ def download_failed_on_send(filenames: Sequence[str]) -> str:
 
 
 TICKET_CREATED = "✅ Atendimento aberto! Guarde o número do protocolo:"
+TICKET_CREATED_NO_PROTOCOL = "✅ Atendimento aberto!"
 
 
 def protocol_code(protocol: str) -> str:
