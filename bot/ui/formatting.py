@@ -14,6 +14,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from backend_client.formats.documents import format_document
+from backend_client.formats.phones import brazilian_number
 
 TIMEZONE = ZoneInfo("America/Sao_Paulo")
 PT_BR = Locale.parse("pt_BR")  # parsed once: Babel would parse the name at every call
@@ -52,12 +53,20 @@ def clock(instant: datetime) -> str:
     return local_time(instant).strftime("%H:%M")
 
 
-def phone(e164_digits: str) -> str:
-    """``5519987654321`` → ``(19) 98765-4321``; unknown shapes are returned as given."""
-    try:
-        number = phonenumbers.parse(f"+{e164_digits.lstrip('+')}")
-    except phonenumbers.NumberParseException:
-        return e164_digits
+def phone(value: str) -> str:
+    """``5519987654321`` → ``(19) 98765-4321``, a Brazilian number also without its country code
+    (``19987654321``, ``0800 123 4567``); another country's with its code (``+1 202-555-0123``);
+    what is no valid number is returned as given."""
+    number = brazilian_number(value)
+    if number is None:  # E.164 digits of another country, stored without "+"
+        try:
+            number = phonenumbers.parse(f"+{value.strip().lstrip('+')}")
+        except phonenumbers.NumberParseException:
+            return value
+        if not phonenumbers.is_valid_number(number):
+            return value
+    if number.country_code != 55:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
