@@ -33,13 +33,18 @@ async def _sessions(
     ("size", "text"),
     [
         (0, "0 B"),
-        (900, "900 B"),
+        (999, "999 B"),
+        (1000, "1 KB"),
         (2048, "2 KB"),
+        (10**6, "1,0 MB"),
+        (820_340_000, "820,3 MB"),
+        (1_500_000_000, "1,5 GB"),
+        (1024**3, "1,1 GB"),  # a binary GiB is 1,07 GB: units are decimal, as providers sell
         (1024**2, "1,0 MB"),
-        (int(820.34 * 1024**2), "820,3 MB"),
-        (int(1.5 * 1024**3), "1,5 GB"),
-        (int(1000.5 * 1024**2), "1.000,5 MB"),
-        (int(2.25 * 1024**4), "2,25 TB"),
+        (999_999, "1,0 MB"),  # never "1.000 KB"
+        (999_960_000, "1,0 GB"),
+        (2_250_000_000_000, "2,25 TB"),
+        (1_234_500_000_000_000, "1.234,50 TB"),
     ],
 )
 def test_data_sizes_in_human_units_with_a_decimal_comma(size: int, text: str) -> None:

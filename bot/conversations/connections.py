@@ -40,18 +40,22 @@ PAGE_SIZE = 10
 CHOOSE_LOGIN, CHOOSE_PERIOD, TYPE_PERIOD, SHOW_PAGE = range(4)
 Handler = BaseHandler  # type: ignore[type-arg]
 
-_UNITS = (("TB", 1024**4, "#,##0.00"), ("GB", 1024**3, "#,##0.0"), ("MB", 1024**2, "#,##0.0"))
+# Decimal units, as providers sell and count traffic (1 GB = 10⁹ bytes): unit, bytes, decimals.
+_UNITS = (("KB", 10**3, 0), ("MB", 10**6, 1), ("GB", 10**9, 1), ("TB", 10**12, 2))
 
 
 # --- presentation helpers (pure) -----------------------------------------------------------------
 def data_size(size: int) -> str:
-    """Bytes in human units with a pt-BR decimal comma: ``820,3 MB``, ``1.234,5 GB``."""
-    for unit, factor, pattern in _UNITS:
-        if size >= factor:
-            return f"{format_decimal(size / factor, format=pattern, locale='pt_BR')} {unit}"
-    if size >= 1024:
-        return f"{format_decimal(size / 1024, format='#,##0', locale='pt_BR')} KB"
-    return f"{max(size, 0)} B"
+    """Bytes in decimal units with a pt-BR decimal comma: ``820,3 MB``, ``1,5 GB``, ``2,25 TB``
+    (a value that would round to 1.000 goes to the next unit)."""
+    if size < 1000:
+        return f"{max(size, 0)} B"
+    for unit, factor, decimals in _UNITS:
+        value = round(size / factor, decimals)
+        if value < 1000 or unit == _UNITS[-1][0]:
+            break
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return f"{format_decimal(value, format=pattern, locale='pt_BR')} {unit}"
 
 
 def span(seconds: float) -> str:
