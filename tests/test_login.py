@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import text
 
-from backend_client.formats.documents import format_document
+from backend_client.errors import Unavailable
+from backend_client.formats.documents import format_document, mask_document
 from bot.ui import texts
 from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login
 from tests.support.driver import ChatDriver, methods
@@ -200,3 +203,27 @@ async def test_a_restart_resumes_every_chat_where_it_was(env: BotEnv) -> None:
     assert "não está conectado" in shown(calls)
     calls = await env.chat(7003).send("/menu")
     assert "olá, Maria" in shown(calls)
+
+
+async def test_a_system_unavailable_at_login_is_logged_without_document_or_password(
+    env: BotEnv, chat: ChatDriver, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reason = "SGP answered an unexpected shape: contratos.razaoSocial is missing"
+
+    async def unavailable(document: str, password: str) -> None:
+        raise Unavailable(reason)
+
+    monkeypatch.setattr(env.backend, "login", unavailable)
+    caplog.set_level(logging.DEBUG)
+    await chat.send("/start")
+    await chat.send(format_document(PERSON.document))
+    calls = await chat.send(PERSON.password)
+    assert texts.BACKEND_UNAVAILABLE in shown(calls)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.name for r in warnings] == ["bot.conversations.login"]
+    assert reason in warnings[0].getMessage()
+    for record in caplog.records:
+        logged = record.getMessage()
+        for secret in (PERSON.password, PERSON.document, format_document(PERSON.document)):
+            assert secret not in logged, record.name
+    assert mask_document(PERSON.document) not in warnings[0].getMessage()

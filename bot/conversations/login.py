@@ -118,7 +118,10 @@ async def receive_password(update: Update, context: Context) -> int:
         await send(update, texts.INVALID_CREDENTIALS)
         await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
         return ASK_PASSWORD
-    except Unavailable:
+    except Unavailable as error:
+        # The error names the system, endpoint and field (never the document or password): an
+        # installation where nobody can log in must say why in its log.
+        logger.warning("login: the provider's system is unavailable: %s", error)
         await send(update, texts.BACKEND_UNAVAILABLE)
         await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
         return ASK_PASSWORD
