@@ -110,3 +110,12 @@ def is_valid_brcode(payload: str) -> bool:
         and crc16(payload[:-4]) == payload[-4:]
         and account.get("00", "").lower() == PIX_GUI
     )
+
+
+def brcode_amount(payload: str) -> Decimal | None:
+    """The amount a BR Code charges (field 54), or None when it leaves the amount open."""
+    try:
+        value = parse_tlv(payload).get("54")
+        return Decimal(value).quantize(Decimal("0.01")) if value else None
+    except (ValueError, ArithmeticError):
+        return None

@@ -48,6 +48,11 @@ def _fold(key: str) -> str:
     return key.replace("_", "").casefold()
 
 
+def forget_warnings() -> None:
+    """Warn again about places already warned about (tests start each from a clean slate)."""
+    _warned.clear()
+
+
 def warn_once(system: str, where: str, problem: str) -> None:
     """One WARNING per place and problem for the life of the process (indices folded away)."""
     place = _INDEX_RE.sub("[]", where)

@@ -5,11 +5,23 @@ Two kinds of calls, both form-urlencoded POSTs answering JSON:
 - **Central** (``/api/central/*``): authenticated with the subscriber's own ``cpfcnpj`` + ``senha``,
   so SGP itself scopes every answer to that subscriber. SGP wants them on every call; the adapter
   keeps them only in memory (:class:`CredentialVault`) behind a random session token, and a token it
-  does not know (after a restart) raises SessionExpired so the bot asks for a new login.
+  does not know (after a restart) raises SessionExpired so the bot asks for a new login. Central
+  answers use lowercase keys (``contrato``, ``razaosocial``, ``cpfcnpj``, ``status`` as text,
+  ``planointernet_valor``, ``endereco_instalacao{…}``).
 - **URA** (``/api/ura/*``): authenticated with the integration's ``token`` + ``app``
-  (``BACKEND_TOKEN`` / ``BACKEND_APP``); used for ``consultacliente`` (the subscriber's contracts,
-  phones and address), ``contato/add`` and ``nfcom`` — always with the logged-in document or one of
-  its contracts, checked first.
+  (``BACKEND_TOKEN`` / ``BACKEND_APP``), camelCase keys (``contratoId``, ``razaoSocial``); used for
+  what the Central does not give (the access login's IP, phones, contacts, ``contato/add``,
+  ``nfcom``). A token not allowed to use the URA leaves those parts out; the rest works.
+
+Shapes as public integrations read them (citations by repository): lowercase Central
+``contratos`` and its types — LucasPizol/cabosat_app ``lib/models/contract_model.dart``;
+``titulos`` ``{paginacao, faturas[]}`` with relative ``link`` — telemar53-beep/dw-whatsapp-backend
+``src/integrations/sgp-client.js``; ``chamado/list`` as a bare array of ``oc_*``/``os_*`` fields
+and ``promessapagamento`` ``status`` 0/1/2 with ``data_promessa`` — ecswood/stonechat
+``backend/src/services/SgpServices/SgpService.ts`` and its plan notes; a wrong token is HTTP 403
+``{"detail": "Credenciais de autenticação incorretas."}`` while "… não foram fornecidas" means the
+token exists but may not use that family. Answers nobody public reads (notes, ``extratouso``,
+``tipoocorrencia``) are read with every plausible spelling and never take a screen down alone.
 
 What SGP has no operation for raises NotSupported: due-day change, call records, linking a chat to a
 contact, and changing the Central password (``cliente/servico/senha/edit`` changes the PPPoE
@@ -25,24 +37,27 @@ import dataclasses
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from backend_client.errors import (
+    CredentialsRefused,
     InvalidCredentials,
     NotFound,
+    NotPermitted,
     NotSupported,
     Rejected,
     SessionExpired,
     Unavailable,
 )
-from backend_client.features import Feature, FeatureCheck, all_ok
-from backend_client.formats.boleto import is_valid_linha_digitavel
+from backend_client.features import CheckState, Feature, FeatureCheck
+from backend_client.formats.boleto import is_valid_linha_digitavel, parse_linha_digitavel
 from backend_client.formats.documents import strip_document
-from backend_client.formats.pix import is_valid_brcode
-from backend_client.http.shape import SAO_PAULO, Record
+from backend_client.formats.phones import brazilian_e164
+from backend_client.formats.pix import brcode_amount, is_valid_brcode
+from backend_client.http.shape import SAO_PAULO, Record, listing, warn_once
 from backend_client.http.transport import HttpResponse, HttpTransport
 from backend_client.http.vault import CredentialVault, VaultEntry
 from backend_client.models import (
@@ -78,6 +93,7 @@ from backend_client.models import (
     TicketStatus,
     TicketSubject,
 )
+from backend_client.provider import fold
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +101,7 @@ SYSTEM = "SGP"
 PAGE_SIZE = 250
 MAX_PAGES = 20
 MAX_MONTHS = 36
+NO_DOCUMENT = "00000000000"  # what a probe asks URA about: answers {"contratos": []}
 
 # contratoStatus: 1 Ativo, 2 Inativo, 3 Cancelado, 4 Suspenso, 5 Inviabilidade técnica, 6 Novo,
 # 7 Ativo com velocidade reduzida (por débito: a promessa de pagamento também o libera).
@@ -98,8 +115,22 @@ CONTRACT_STATUS: dict[Any, ContractStatus] = {
     7: ContractStatus.SUSPENDED,
 }
 CONTRACT_STATUS.update({str(code): status for code, status in list(CONTRACT_STATUS.items())})
+# The Central answers the status as display text ("Ativo", "Suspenso", "Ativo com velocidade
+# reduzida"…): read by its words, the more specific first.
+CONTRACT_STATUS_WORDS: tuple[tuple[str, ContractStatus], ...] = (
+    ("suspens", ContractStatus.SUSPENDED),
+    ("bloque", ContractStatus.SUSPENDED),
+    ("reduzid", ContractStatus.SUSPENDED),
+    ("cancel", ContractStatus.CANCELLED),
+    ("inativ", ContractStatus.CANCELLED),
+    ("inviab", ContractStatus.CANCELLED),
+    ("desativ", ContractStatus.CANCELLED),
+    ("encerr", ContractStatus.CANCELLED),
+    ("ativ", ContractStatus.ACTIVE),
+    ("novo", ContractStatus.ACTIVE),
+)
 
-# titulos: statusid 1 em aberto, 2 pago, 3 cancelado.
+# titulos: statusid 1 em aberto, 2 pago, 3 cancelado; "status" is its text ("Pago", "Gerado").
 INVOICE_STATUS: dict[Any, InvoiceStatus] = {
     1: InvoiceStatus.OPEN,
     2: InvoiceStatus.PAID,
@@ -108,6 +139,17 @@ INVOICE_STATUS: dict[Any, InvoiceStatus] = {
     "2": InvoiceStatus.PAID,
     "3": InvoiceStatus.CANCELLED,
 }
+INVOICE_STATUS_WORDS: tuple[tuple[str, InvoiceStatus], ...] = (
+    ("cancel", InvoiceStatus.CANCELLED),
+    ("pag", InvoiceStatus.PAID),
+    ("quitad", InvoiceStatus.PAID),
+    ("baixad", InvoiceStatus.PAID),
+    ("abert", InvoiceStatus.OPEN),
+    ("gerad", InvoiceStatus.OPEN),
+    ("vencid", InvoiceStatus.OPEN),
+    ("pendente", InvoiceStatus.OPEN),
+    ("emitid", InvoiceStatus.OPEN),
+)
 INVOICE_STATUS_CODE = {
     InvoiceStatus.OPEN: "1",
     InvoiceStatus.PAID: "2",
@@ -122,6 +164,22 @@ TICKET_STATUS: dict[Any, TicketStatus] = {
     3: TicketStatus.PENDING,
 }
 TICKET_STATUS.update({str(code): status for code, status in list(TICKET_STATUS.items())})
+TICKET_STATUS_WORDS: tuple[tuple[str, TicketStatus], ...] = (
+    ("encerr", TicketStatus.CLOSED),
+    ("fechad", TicketStatus.CLOSED),
+    ("finaliz", TicketStatus.CLOSED),
+    ("conclu", TicketStatus.CLOSED),
+    ("resolvid", TicketStatus.CLOSED),
+    ("cancel", TicketStatus.CLOSED),
+    ("pendente", TicketStatus.PENDING),
+    ("aguard", TicketStatus.PENDING),
+    ("abert", TicketStatus.OPEN),
+    ("execu", TicketStatus.OPEN),
+    ("andamento", TicketStatus.OPEN),
+    ("agendad", TicketStatus.OPEN),
+)
+# A ticket without a service order (os_id "") is known by its protocol.
+PROTOCOL_TICKET = "oc-"
 
 # Contact categories offered by the bot -> SGP contato "tipo" of the mobile number.
 DEFAULT_CONTACT_TYPES: tuple[ContactType, ...] = (
@@ -131,10 +189,35 @@ DEFAULT_CONTACT_TYPES: tuple[ContactType, ...] = (
 LANDLINE_TYPE = "telefone_residencial"
 EMAIL_TYPE = "email"
 
+# Which plan of a contract names it, in order (a phone-only contract has no internet plan).
+PLAN_FIELDS = ("planointernet", "servico_plano", "planotelefonia|planovoip", "planotv")
+
 CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
+NO_REPLY_REASON = (
+    "Este atendimento ainda não recebe respostas por aqui. Se precisar, abra um novo atendimento."
+)
 NOT_SUSPENDED_REASON = "Este contrato não está suspenso."
+NOT_BLOCKED_REASON = "Este contrato não está bloqueado: não há o que liberar."
 _SPEED_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(giga|gb|g\b|mega|mb|m\b)", re.IGNORECASE)
 _PROTOCOL_RE = re.compile(r"protocolo\D{0,5}(\d{4,})", re.IGNORECASE)
+
+# Central endpoints a probe asks with the integration's token (no ids: nothing is changed) and
+# the features that need them; "ura" ones need the token to be allowed to use the URA.
+CENTRAL_PROBES: tuple[tuple[str, tuple[Feature, ...]], ...] = (
+    ("/api/central/contratos", (Feature.ACCOUNT,)),
+    ("/api/central/verificaacesso/", (Feature.ACCOUNT,)),
+    ("/api/central/promessapagamento/", (Feature.ENABLING,)),
+    ("/api/central/titulos/", (Feature.INVOICES, Feature.STATEMENT)),
+    ("/api/central/fatura2via/", (Feature.INVOICES,)),
+    ("/api/central/notafiscal/list/", (Feature.FISCAL_NOTES,)),
+    ("/api/central/extratouso/", (Feature.CONNECTIONS,)),
+    ("/api/central/chamado/list/", (Feature.TICKETS,)),
+)
+URA_CONTACTS = "/api/ura/consultacliente/"
+REFUSED = (
+    "SGP refused the integration credentials (check BACKEND_TOKEN and BACKEND_APP; the app name "
+    "is case-sensitive)"
+)
 
 
 def _sao_paulo_today() -> date:
@@ -167,6 +250,23 @@ def _digits(text: str | None) -> str:
     return re.sub(r"\D", "", text or "")
 
 
+def _by_words(text: str, words: Sequence[tuple[str, Any]]) -> Any:
+    folded = fold(text)
+    return next((value for word, value in words if word in folded), None)
+
+
+def _contract_id(record: Record) -> str:
+    return record.ident("contratoId|contrato")
+
+
+def _refused_credentials(response: HttpResponse) -> bool:
+    """SGP's 403 for a token/app pair that does not exist ("… incorretas"), as opposed to one
+    that exists but may not use this endpoint family ("… não foram fornecidas")."""
+    if response.status == 401:
+        return True
+    return b"incorreta" in response.body.lower()
+
+
 class SgpBackend:
     """Subscriber operations against an SGP installation (``base_url`` is its root URL)."""
 
@@ -183,6 +283,7 @@ class SgpBackend:
         enabling_days: int = 3,
         enabling_interval_days: int = 30,
         contact_types: Sequence[ContactType] = DEFAULT_CONTACT_TYPES,
+        ticket_subjects: Sequence[TicketSubject] = (),
         session_idle_seconds: float = 12 * 3600,
         today: Callable[[], date] | None = None,
     ) -> None:
@@ -202,6 +303,7 @@ class SgpBackend:
         self._enabling_days = enabling_days
         self._enabling_interval = enabling_interval_days
         self._contact_types = tuple(contact_types)
+        self._ticket_subjects = tuple(ticket_subjects)
         self._today = today or _sao_paulo_today
         self._opened: OrderedDict[tuple[str, str], str] = OrderedDict()  # idempotency keys
 
@@ -209,8 +311,15 @@ class SgpBackend:
         return f"SgpBackend({self._transport.base_url!r})"
 
     # --- plumbing -------------------------------------------------------------------------------
-    def _object(self, response: HttpResponse, where: str) -> Record:
-        return Record.of(self._transport.json(response), SYSTEM, where)
+    def _link(self, link: str | None) -> str | None:
+        """An absolute http(s) address for a link SGP gives absolute or relative to its root."""
+        if not link:
+            return None
+        if link.lower().startswith(("http://", "https://")):
+            return link
+        if link.startswith("/"):
+            return self._transport.base_url + link
+        return None
 
     async def _central(
         self, path: str, entry: VaultEntry, *, read: bool, **fields: Any
@@ -223,37 +332,44 @@ class SgpBackend:
             raise SessionExpired()
         return response
 
-    async def _central_json(
-        self, path: str, entry: VaultEntry, where: str, *, read: bool = True, **fields: Any
-    ) -> Record:
+    async def _central_data(
+        self, path: str, entry: VaultEntry, *, read: bool = True, **fields: Any
+    ) -> Any:
+        """The JSON of a Central answer (an object, or a bare list for some listings)."""
         response = await self._central(path, entry, read=read, **fields)
         if response.status != 200:
             raise self._transport.unexpected(response)
-        return self._object(response, where)
+        return self._transport.json(response)
 
-    async def _ura(self, path: str, *, read: bool, **fields: Any) -> HttpResponse:
+    async def _central_json(
+        self, path: str, entry: VaultEntry, where: str, *, read: bool = True, **fields: Any
+    ) -> Record:
+        return Record.of(await self._central_data(path, entry, read=read, **fields), SYSTEM, where)
+
+    async def _ura(self, path: str, operation: str, *, read: bool, **fields: Any) -> HttpResponse:
         form = {"token": self._token, "app": self._app}
         form.update({k: str(v) for k, v in fields.items() if v is not None})
         response = await self._transport.request("POST", path, read=read, data=form)
         if response.status in (401, 403):
-            raise Unavailable(
-                "SGP refused the integration credentials (check BACKEND_TOKEN and BACKEND_APP; "
-                "the app name is case-sensitive)"
-            )
+            if _refused_credentials(response):
+                raise CredentialsRefused(REFUSED)
+            raise NotPermitted(operation, path)
         return response
 
-    async def _ura_json(self, path: str, where: str, *, read: bool = True, **fields: Any) -> Record:
-        response = await self._ura(path, read=read, **fields)
+    async def _ura_json(
+        self, path: str, operation: str, where: str, *, read: bool = True, **fields: Any
+    ) -> Record:
+        response = await self._ura(path, operation, read=read, **fields)
         if response.status != 200:
             raise self._transport.unexpected(response)
-        return self._object(response, where)
+        return Record.of(self._transport.json(response), SYSTEM, where)
 
     def _entry(self, session: BackendSession) -> VaultEntry:
         return self._vault.resolve(session.token, session.subscriber_id)
 
     @staticmethod
     def _refusal(answer: Record, default: str) -> str:
-        message = answer.opt_text("msg")
+        message = answer.opt_text("msg|mensagem")
         return message or default
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -267,38 +383,89 @@ class SgpBackend:
     def unsupported_features(self) -> frozenset[Feature]:
         return frozenset({Feature.PASSWORD, Feature.CALLS, Feature.DUE_DAY, Feature.CONTACT_LINK})
 
+    async def ping(self) -> None:
+        """URA ``consultacliente`` about no one: every installation with the URA answers it
+        (``{"contratos": []}``); a login page instead of JSON means BACKEND_URL is not the API."""
+        try:
+            response = await self._ura(URA_CONTACTS, "ping", read=True, cpfcnpj=NO_DOCUMENT)
+        except NotPermitted:
+            return  # the token is valid; it only may not use the URA
+        if response.status != 200:
+            raise self._transport.unexpected(response, "is BACKEND_URL the SGP address?")
+        try:
+            self._transport.json(response)
+        except Unavailable:
+            raise Unavailable(
+                f"SGP: {URA_CONTACTS} did not answer JSON (HTTP {response.status}): BACKEND_URL "
+                "may not point at SGP's API"
+            ) from None
+
     async def check_features(self) -> list[FeatureCheck]:
         await self.ping()
-        return all_ok(self.unsupported_features())
+        found: dict[Feature, FeatureCheck] = {}
 
-    async def ping(self) -> None:
-        response = await self._ura("/api/ura/pops/", read=True)
-        if response.status != 200:
-            raise self._transport.unexpected(response)
+        def note(feature: Feature, state: CheckState, detail: str) -> None:
+            current = found.get(feature)
+            if current is None or current.state is CheckState.OK:
+                found[feature] = FeatureCheck(feature, state, detail)
+
+        async def central(path: str) -> tuple[CheckState, str]:
+            form = {"token": self._token, "app": self._app, "limit": "1", "nao_gerar_os": "1"}
+            try:
+                response = await self._transport.request("POST", path, read=True, data=form)
+            except Unavailable:
+                return CheckState.UNREACHABLE, path
+            if response.status == 404:
+                return CheckState.NOT_SUPPORTED, f"{path} is not in this installation"
+            if response.status in (401, 403) and _refused_credentials(response):
+                raise CredentialsRefused(REFUSED)
+            return CheckState.OK, ""
+
+        results = await asyncio.gather(*(central(path) for path, _ in CENTRAL_PROBES))
+        for (_, features), (state, detail) in zip(CENTRAL_PROBES, results, strict=True):
+            for feature in features:
+                note(feature, state, detail)
+        try:
+            await self._ura(URA_CONTACTS, "list_contacts", read=True, cpfcnpj=NO_DOCUMENT)
+            ura = CheckState.OK, ""
+        except NotPermitted:
+            ura = CheckState.NOT_PERMITTED, f"{URA_CONTACTS} (the token may not use the URA)"
+        except CredentialsRefused:
+            raise
+        except Unavailable:
+            ura = CheckState.UNREACHABLE, URA_CONTACTS
+        for feature in (Feature.CONTACTS, Feature.NEW_CONTACT):
+            note(feature, *ura)
+        if ura[0] is not CheckState.OK and found[Feature.ACCOUNT].state is CheckState.OK:
+            found[Feature.ACCOUNT] = FeatureCheck(
+                Feature.ACCOUNT, CheckState.OK, "without the access login's IP and phones"
+            )
+        for feature in self.unsupported_features():
+            found[feature] = FeatureCheck(feature, CheckState.NOT_SUPPORTED)
+        return [found.get(f) or FeatureCheck(f, CheckState.OK) for f in Feature]
 
     # --- authentication -------------------------------------------------------------------------
     async def login(self, document: str, password: str) -> BackendSession:
         document = strip_document(document)
         form = {"cpfcnpj": document, "senha": password}
-        response = await self._transport.request(
-            "POST", "/api/central/contratos", read=True, data=form
-        )
+        path = "/api/central/contratos"
+        response = await self._transport.request("POST", path, read=True, data=form)
         if response.status in (401, 403):
             raise InvalidCredentials()
         if response.status != 200:
             raise self._transport.unexpected(response)
-        answer = self._object(response, "contratos")
-        if "contratos" not in answer:
+        data = self._transport.json(response)
+        if isinstance(data, Mapping) and "contratos" not in data:
             # SGP answers a refused Central login with a message instead of contracts.
-            if "msg" in answer or "status" in answer:
+            answer = Record.of(data, SYSTEM, "contratos")
+            if any(key in answer for key in ("msg", "status", "detail", "auth")):
                 raise InvalidCredentials()
-            raise answer.fail("contratos", "is missing")
-        contracts = answer.records("contratos")
+        contracts = listing(data, SYSTEM, "contratos", "contratos")
         if not contracts:
             raise InvalidCredentials()  # no contract, no Central access
         first = contracts[0]
-        subscriber_id = first.opt_ident("clienteId") or document
-        name = first.text("razaoSocial")
+        subscriber_id = first.opt_ident("clienteId|cliente_id") or document
+        name = first.text("razaoSocial|nome")
         token = self._vault.issue(subscriber_id, document, password)
         return BackendSession(
             subscriber_id=subscriber_id, document=document, name=name, token=token
@@ -314,15 +481,10 @@ class SgpBackend:
 
     # --- contracts (ownership) ------------------------------------------------------------------
     async def _contracts(self, entry: VaultEntry) -> list[Record]:
-        """The subscriber's contracts from URA ``consultacliente``, filtered by document."""
-        answer = await self._ura_json(
-            "/api/ura/consultacliente/", "consultacliente", cpfcnpj=entry.document
-        )
-        if "contratos" not in answer and answer.opt_text("msg") is not None:
-            return []  # "cliente não encontrado"
-        contracts = answer.records("contratos")
+        """The subscriber's contracts, as SGP scopes them to the subscriber's own login."""
+        data = await self._central_data("/api/central/contratos", entry)
         owned = []
-        for contract in contracts:
+        for contract in listing(data, SYSTEM, "contratos", "contratos"):
             document = contract.opt_text("cpfCnpj")
             if document is not None and strip_document(document) != entry.document:
                 continue  # a loose filter on the provider's side must not leak other people
@@ -331,61 +493,137 @@ class SgpBackend:
 
     async def _contract(self, entry: VaultEntry, contract_id: str) -> Record:
         for contract in await self._contracts(entry):
-            if contract.ident("contratoId") == contract_id:
+            if _contract_id(contract) == contract_id:
                 return contract
         raise NotFound(f"contract {contract_id}")
 
-    def _plan(self, contract: Record) -> Plan:
-        name = contract.opt_text("planointernet") or contract.opt_text("servico_plano")
-        if name is None:
-            raise contract.fail("planointernet", "is missing (and so is servico_plano)")
-        download = _speed_mbps(name)
+    async def _ura_contracts(self, entry: VaultEntry, operation: str) -> dict[str, Record]:
+        """URA ``consultacliente`` for the logged-in document, by contract id (what the Central
+        lacks: the access login's IP, phones, contacts)."""
+        answer = await self._ura_json(
+            URA_CONTACTS, operation, "consultacliente", cpfcnpj=entry.document
+        )
+        found: dict[str, Record] = {}
+        for contract in answer.opt_records("contratos"):
+            document = contract.opt_text("cpfCnpj")
+            if document is not None and strip_document(document) != entry.document:
+                continue
+            found[_contract_id(contract)] = contract
+        return found
+
+    async def _ura_extras(self, entry: VaultEntry) -> dict[str, Record]:
+        """:meth:`_ura_contracts` where it only adds to a screen: a URA the token may not use
+        (or that fails) leaves those details out."""
+        try:
+            return await self._ura_contracts(entry, "get_subscriber")
+        except (NotPermitted, Unavailable) as error:
+            # Messages of these errors name paths and settings, never values.
+            warn_once(SYSTEM, "consultacliente", f"failed: {error}")
+            return {}
+
+    @staticmethod
+    def _contract_status(record: Record) -> ContractStatus:
+        if not record._blank("contratoStatus"):
+            return record.choice("contratoStatus", CONTRACT_STATUS)
+        value = record.raw("status")
+        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+            return record.choice("status", CONTRACT_STATUS)
+        text = record.opt_text("contratoStatusDisplay|status")
+        if text is None:
+            raise record.fail("status", "is missing (and so is contratoStatus)")
+        status: ContractStatus | None = _by_words(text, CONTRACT_STATUS_WORDS)
+        if status is None:
+            warn_once(SYSTEM, f"{record.where}.status", "has a text the bot does not know")
+            return ContractStatus.ACTIVE
+        return status
+
+    @staticmethod
+    def _plan(record: Record, contract_id: str) -> Plan:
+        for field in PLAN_FIELDS:
+            name = record.shown(record.opt_text, field)
+            if name:
+                break
+        else:
+            field, name = PLAN_FIELDS[0], f"Contrato {contract_id}"
+        price_field = "|".join(f"{alternative}_valor" for alternative in field.split("|")).replace(
+            "servico_plano_valor", "servico_valor"
+        )
+        price = record.shown(record.opt_money, price_field)
         return Plan(
-            id=contract.opt_ident("servico_plano_id") or name,
+            id=record.shown(record.opt_ident, f"{field.split('|')[0]}_id|servico_plano_id") or name,
             name=name,
-            download_mbps=download,
-            upload_mbps=contract.opt_integer("servico_upload") or 0,
-            monthly_price=contract.opt_money("servico_valor") or Decimal("0.00"),
+            download_mbps=_speed_mbps(name),
+            upload_mbps=record.shown(record.opt_integer, "servico_upload") or 0,
+            monthly_price=price if price else None,  # 0 means "not priced here", not free
         )
 
     @staticmethod
-    def _address(contract: Record) -> Address:
+    def _address(record: Record) -> Address:
+        nested = record.shown(record.opt_record, "endereco_instalacao")
+        source, prefix = (nested, "") if nested is not None else (record, "endereco_")
+
+        def part(name: str) -> str:
+            return source.shown(source.opt_text, prefix + name) or ""
+
         return Address(
-            street=contract.opt_text("endereco_logradouro") or "",
-            number=contract.opt_text("endereco_numero") or "",
-            complement=contract.opt_text("endereco_complemento") or "",
-            neighbourhood=contract.opt_text("endereco_bairro") or "",
-            city=contract.opt_text("endereco_cidade") or "",
-            state=(contract.opt_text("endereco_uf") or "").upper(),
-            postal_code=_digits(contract.opt_text("endereco_cep")),
+            street=part("logradouro"),
+            number=part("numero"),
+            complement=part("complemento"),
+            neighbourhood=part("bairro"),
+            city=part("cidade"),
+            state=part("uf").upper(),
+            postal_code=_digits(part("cep")),
         )
 
-    async def _online(self, entry: VaultEntry, contract_id: str) -> bool:
-        answer = await self._central_json(
-            "/api/central/verificaacesso/", entry, "verificaacesso", contrato=contract_id
-        )
-        return answer.choice("status", {1: True, 2: False, "1": True, "2": False})
+    @staticmethod
+    def _due_day(record: Record) -> int:
+        """``cobVencimento`` (URA) or ``vencimento`` (Central): a day of the month, or a date."""
+        value = record.raw("cobVencimento|vencimento")
+        if isinstance(value, str) and len(value.strip()) >= 8:
+            day = record.shown(record.opt_day, "cobVencimento|vencimento")
+            return day.day if day else 0
+        day_of_month = record.shown(record.opt_integer, "cobVencimento|vencimento") or 0
+        return day_of_month if 1 <= day_of_month <= 31 else 0
+
+    async def _access(self, entry: VaultEntry, contract_id: str) -> tuple[bool | None, str | None]:
+        """Whether the contract's access is online (status 1) or offline (2), and its login.
+
+        Any other status (a phone-only contract) or a failure leaves the access unknown."""
+        try:
+            answer = await self._central_json(
+                "/api/central/verificaacesso/", entry, "verificaacesso", contrato=contract_id
+            )
+        except Unavailable as error:
+            warn_once(SYSTEM, "verificaacesso", f"failed ({type(error).__name__})")
+            return None, None
+        status = answer.raw("status")
+        online = {1: True, 2: False}.get(int(status)) if str(status).isdigit() else None
+        return online, answer.shown(answer.opt_text, "login|servico_login")
 
     # --- account --------------------------------------------------------------------------------
     async def get_subscriber(self, session: BackendSession) -> Subscriber:
         entry = self._entry(session)
-        records = await self._contracts(entry)
+        records, extras = await asyncio.gather(self._contracts(entry), self._ura_extras(entry))
         if not records:
             raise SessionExpired()  # the subscriber no longer has contracts at this provider
-        ids = [record.ident("contratoId") for record in records]
-        online = await asyncio.gather(*(self._online(entry, cid) for cid in ids))
+        ids = [_contract_id(record) for record in records]
+        access = await asyncio.gather(*(self._access(entry, cid) for cid in ids))
+        merged: list[Record] = []
         contracts = []
-        for record, contract_id, is_online in zip(records, ids, online, strict=True):
-            status = record.choice("contratoStatus", CONTRACT_STATUS)
-            login = record.opt_text("servico_login")
+        for record, contract_id, (online, access_login) in zip(records, ids, access, strict=True):
+            extra = extras.get(contract_id)
+            data = {**extra.data, **record.data} if extra is not None else record.data
+            view = Record(data, SYSTEM, record.where)
+            merged.append(view)
+            login = access_login or view.shown(view.opt_text, "servico_login")
             logins = (
                 (
                     AccessLogin(
                         id=contract_id,
                         contract_id=contract_id,
                         login=login,
-                        ip_address=record.opt_text("servico_ip"),
-                        online=is_online,
+                        ip_address=view.shown(view.opt_text, "servico_ip"),
+                        online=bool(online),
                     ),
                 )
                 if login
@@ -394,26 +632,27 @@ class SgpBackend:
             contracts.append(
                 Contract(
                     id=contract_id,
-                    number=record.opt_text("contratoNumero") or contract_id,
-                    plan=self._plan(record),
-                    status=status,
-                    address=self._address(record),
-                    due_day=record.opt_integer("cobVencimento") or 0,
-                    started_on=record.opt_day("contratoDataCadastro") or date.min,
+                    number=view.shown(view.opt_text, "contratoNumero") or contract_id,
+                    plan=self._plan(view, contract_id),
+                    status=self._contract_status(view),
+                    address=self._address(view),
+                    due_day=self._due_day(view),
+                    started_on=view.shown(view.opt_day, "contratoDataCadastro|data_cadastro")
+                    or date.min,
                     logins=logins,
                 )
             )
-        first = records[0]
-        emails = first.strings("emails")
-        phones = tuple(
-            dict.fromkeys(p for r in records for p in map(_digits, r.strings("telefones")))
+        first = merged[0]
+        emails = [e for r in merged for e in (r.shown(r.strings, "emails|email") or [])]
+        phones = (
+            brazilian_e164(raw) for r in merged for raw in (r.shown(r.strings, "telefones") or [])
         )
         return Subscriber(
             id=session.subscriber_id,
-            name=first.text("razaoSocial"),
+            name=first.text("razaoSocial|nome"),
             document=entry.document,
             email=emails[0] if emails else None,
-            phones=tuple(p for p in phones if p),
+            phones=tuple(dict.fromkeys(p for p in phones if p)),
             address=self._address(first),
             contracts=tuple(contracts),
         )
@@ -423,8 +662,7 @@ class SgpBackend:
         self, session: BackendSession, contract_id: str
     ) -> TemporaryEnablingPolicy:
         contract = await self._contract(self._entry(session), contract_id)
-        status = contract.choice("contratoStatus", CONTRACT_STATUS)
-        suspended = status is ContractStatus.SUSPENDED
+        suspended = self._contract_status(contract) is ContractStatus.SUSPENDED
         return TemporaryEnablingPolicy(
             days=self._enabling_days,
             interval_days=self._enabling_interval,
@@ -444,16 +682,23 @@ class SgpBackend:
             read=False,
             contrato=contract_id,
         )
-        if not answer.flag("liberado"):
-            raise Rejected(self._refusal(answer, "O provedor não liberou o contrato agora."))
-        days = answer.opt_integer("liberado_dias") or self._enabling_days
+        # status 1 liberado; 0 nothing to release (or refused, with msg); 2 limit reached.
+        status = str(answer.raw("status", "")).strip()
+        if "liberado" not in answer and status not in ("0", "1", "2"):
+            raise answer.fail("liberado", "is missing (and status is not 0, 1 or 2)")
+        released = answer.flag("liberado") if "liberado" in answer else None
+        if not (released or (released is None and status == "1")):
+            default = NOT_BLOCKED_REASON if status == "0" else "O provedor não liberou agora."
+            raise Rejected(self._refusal(answer, default))
+        days = answer.shown(answer.opt_integer, "liberado_dias") or self._enabling_days
+        until = answer.shown(answer.opt_day, "data_promessa")
         protocol = answer.opt_ident("protocolo")
         if protocol is None:
             found = _PROTOCOL_RE.search(answer.opt_text("msg") or "")
             protocol = found.group(1) if found else ""
         return TemporaryEnabling(
             contract_id=contract_id,
-            enabled_until=self._today() + timedelta(days=days),
+            enabled_until=until or self._today() + timedelta(days=days),
             protocol=protocol,
         )
 
@@ -463,53 +708,71 @@ class SgpBackend:
     ) -> list[Record]:
         faturas: list[Record] = []
         for page in range(MAX_PAGES):
-            answer = await self._central_json(
+            data = await self._central_data(
                 "/api/central/titulos/",
                 entry,
-                "titulos",
                 contrato=contract_id,
                 status=status,
                 offset=page * PAGE_SIZE,
                 limit=PAGE_SIZE,
             )
-            batch = answer.records("faturas")
+            batch = listing(data, SYSTEM, "titulos", "faturas|titulos")
             faturas.extend(batch)
-            if len(batch) < PAGE_SIZE:
+            paging = (
+                Record.of(data, SYSTEM, "titulos").raw("paginacao")
+                if isinstance(data, Mapping)
+                else None
+            )
+            total = paging.get("total") if isinstance(paging, Mapping) else None
+            if len(batch) < PAGE_SIZE or (str(total).isdigit() and len(faturas) >= int(total)):
                 break
         return faturas
 
+    @staticmethod
+    def _invoice_status(fatura: Record) -> InvoiceStatus:
+        if not fatura._blank("statusid"):
+            return fatura.choice("statusid", INVOICE_STATUS)
+        text = fatura.opt_text("status")
+        status: InvoiceStatus | None = _by_words(text or "", INVOICE_STATUS_WORDS)
+        if status is None:
+            raise fatura.fail("statusid", "is missing and status is not a known text")
+        return status
+
     def _invoice(self, fatura: Record, contract_id: str) -> Invoice:
-        status = fatura.choice("statusid", INVOICE_STATUS)
+        status = self._invoice_status(fatura)
         amount = fatura.money("valor")
-        due = fatura.day("vencimento")
-        corrected = fatura.opt_money("valorcorrigido")
-        linha = _digits(fatura.opt_text("linhadigitavel")) or None
-        if linha is not None and not is_valid_linha_digitavel(linha):
-            logger.warning(
-                "SGP: invoice %s has an invalid linha digitável; not shown", fatura.raw("id")
-            )
-            linha = None
-        pix = fatura.opt_text("codigopix")
-        if pix is not None and not is_valid_brcode(pix):
-            logger.warning("SGP: invoice %s has an invalid PIX code; not shown", fatura.raw("id"))
-            pix = None
+        due = fatura.day("vencimento|dataVencimento")
         open_ = status is InvoiceStatus.OPEN
-        surcharge = (corrected - amount) if open_ and corrected and corrected > amount else None
+        paid = status is InvoiceStatus.PAID
         return Invoice(
             id=fatura.ident("id"),
             contract_id=contract_id,
             reference=due.strftime("%m/%Y"),
-            issued_on=fatura.opt_day("data_documento") or fatura.opt_day("emissao") or due,
+            issued_on=fatura.shown(fatura.opt_day, "data_documento|emissao|data_emissao") or due,
             due_date=due,
             amount=amount,
             status=status,
-            paid_on=fatura.opt_day("data_pagamento") if status is InvoiceStatus.PAID else None,
-            paid_amount=fatura.opt_money("valorpago") if status is InvoiceStatus.PAID else None,
-            # SGP reports only the corrected total; the difference is fine plus interest.
-            interest=surcharge or Decimal("0"),
-            linha_digitavel=linha if open_ else None,
-            pix_code=pix if open_ else None,
+            paid_on=fatura.shown(fatura.opt_day, "data_pagamento|dataPagamento") if paid else None,
+            paid_amount=fatura.shown(fatura.opt_money, "valorpago|valor_pago") if paid else None,
+            linha_digitavel=self._linha(fatura, "linhadigitavel|linhaDigitavel") if open_ else None,
+            pix_code=self._pix(fatura, "codigopix|codigoPix") if open_ else None,
         )
+
+    @staticmethod
+    def _linha(record: Record, key: str) -> str | None:
+        linha = _digits(record.opt_text(key)) or None
+        if linha is not None and not is_valid_linha_digitavel(linha):
+            warn_once(SYSTEM, f"{record.where}.{key.split('|')[0]}", "is not a valid boleto")
+            return None
+        return linha
+
+    @staticmethod
+    def _pix(record: Record, key: str) -> str | None:
+        code = record.opt_text(key)
+        if code is not None and not is_valid_brcode(code):
+            warn_once(SYSTEM, f"{record.where}.{key.split('|')[0]}", "is not a valid PIX code")
+            return None
+        return code
 
     async def _all_invoices(
         self,
@@ -545,22 +808,68 @@ class SgpBackend:
             await self._contract(entry, contract_id)
             contract_ids = [contract_id]
         else:
-            contract_ids = [c.ident("contratoId") for c in await self._contracts(entry)]
+            contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
         if statuses is not None and not statuses:
             return []
         pairs = await self._all_invoices(entry, statuses, contract_ids)
         return [inv for inv, _ in pairs if period is None or inv.due_date in period]
 
     async def _find_invoice(self, entry: VaultEntry, invoice_id: str) -> tuple[Invoice, Record]:
-        contract_ids = [c.ident("contratoId") for c in await self._contracts(entry)]
+        contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
         for invoice, fatura in await self._all_invoices(entry, None, contract_ids):
             if invoice.id == invoice_id:
                 return invoice, fatura
         raise NotFound(f"invoice {invoice_id}")
 
+    async def _second_copy(self, entry: VaultEntry, invoice: Invoice) -> tuple[Invoice, str] | None:
+        """The reissued 2ª via of an overdue invoice: its amount, due date, linha digitável, PIX
+        and PDF link, all from the same ``fatura2via`` item (None when SGP gives none)."""
+        answer = await self._central_json(
+            "/api/central/fatura2via/",
+            entry,
+            "fatura2via",
+            contrato=invoice.contract_id,
+            nao_gerar_os=1,
+        )
+        for item in answer.opt_records("links|boletos"):
+            item_id = item.opt_ident("id|fatura|titulo")
+            if item_id is not None:
+                if item_id != invoice.id:
+                    continue
+            elif item.shown(item.opt_day, "vencimento_original") != invoice.due_date:
+                continue
+            charged = item.money("valor")
+            due = item.day("vencimento")
+            linha = self._linha(item, "linhadigitavel")
+            pix = self._pix(item, "codigopix")
+            link = self._link(item.opt_text("link"))
+            if linha is not None and parse_linha_digitavel(linha, today=due)[2] != charged:
+                warn_once(SYSTEM, "fatura2via.links.linhadigitavel", "charges another amount")
+                linha = None
+            if pix is not None and brcode_amount(pix) not in (None, charged):
+                warn_once(SYSTEM, "fatura2via.links.codigopix", "charges another amount")
+                pix = None
+            if link is None or (linha is None and pix is None):
+                return None
+            reissued = dataclasses.replace(
+                invoice,
+                fine=item.shown(item.opt_money, "multa") or Decimal("0"),
+                interest=item.shown(item.opt_money, "juros") or Decimal("0"),
+                charged_amount=charged,
+                charged_due=due,
+                linha_digitavel=linha,
+                pix_code=pix,
+            )
+            return reissued, link
+        return None
+
     async def get_invoice(self, session: BackendSession, invoice_id: str) -> Invoice:
         entry = self._entry(session)
         invoice, _ = await self._find_invoice(entry, invoice_id)
+        if invoice.is_overdue(self._today()):
+            reissued = await self._second_copy(entry, invoice)
+            if reissued is not None:
+                return reissued[0]
         if invoice.status is InvoiceStatus.OPEN and invoice.pix_code is None:
             answer = await self._central_json(
                 f"/api/central/pagamento/pix/{invoice.id}",
@@ -569,8 +878,12 @@ class SgpBackend:
                 read=False,
                 contrato=invoice.contract_id,
             )
-            code = answer.opt_text("codigopix") or answer.opt_text("pix_copia_cola")
-            if code is not None and is_valid_brcode(code):
+            pix = answer.raw("pix")
+            source = (
+                Record.of(pix, SYSTEM, "pagamento/pix.pix") if isinstance(pix, Mapping) else answer
+            )
+            code = self._pix(source, "codigopix|pix_copia_cola|pixCopiaECola|qrcode")
+            if code is not None and brcode_amount(code) in (None, invoice.amount):
                 invoice = dataclasses.replace(invoice, pix_code=code)
         return invoice
 
@@ -581,31 +894,17 @@ class SgpBackend:
             raise Rejected("Esta fatura já está paga; não há boleto para pagar.")
         if invoice.status is InvoiceStatus.CANCELLED:
             raise Rejected("Esta fatura foi cancelada; não há boleto para pagar.")
-        # The 2ª via brings the boleto updated to today; never open a service record for it.
-        answer = await self._central_json(
-            "/api/central/fatura2via/",
-            entry,
-            "fatura2via",
-            contrato=invoice.contract_id,
-            nao_gerar_os=1,
-        )
-        link = None
-        for item in answer.opt_records("links"):
-            same_code = invoice.linha_digitavel and (
-                _digits(item.opt_text("linhadigitavel")) == invoice.linha_digitavel
-            )
-            if same_code or item.opt_day("vencimento") == invoice.due_date:
-                link = item.opt_text("link")
-                break
-        link = link or fatura.opt_text("link")
-        if link is None or not link.lower().startswith(("http://", "https://")):
+        link = self._link(fatura.opt_text("link_completo|link"))
+        name = f"boleto-{invoice.reference.replace('/', '-')}.pdf"
+        if invoice.is_overdue(self._today()):
+            # The same 2ª via whose amount and codes get_invoice showed.
+            reissued = await self._second_copy(entry, invoice)
+            if reissued is not None:
+                link, name = reissued[1], f"boleto-2via-{invoice.reference.replace('/', '-')}.pdf"
+        if link is None:
             raise Rejected("O boleto desta fatura não está disponível agora.")
         content = await self._download(link, "boleto")
-        return Document(
-            filename=f"boleto-{invoice.reference.replace('/', '-')}.pdf",
-            content_type="application/pdf",
-            content=content,
-        )
+        return Document(filename=name, content_type="application/pdf", content=content)
 
     async def _download(self, url: str, what: str) -> bytes:
         response = await self._transport.request("GET", url, read=True)
@@ -635,42 +934,63 @@ class SgpBackend:
         ]
 
     # --- fiscal notes ---------------------------------------------------------------------------
+    async def _note_list(self, entry: VaultEntry, kind: str, contract_id: str) -> list[Record]:
+        """One kind of note of a contract; a kind this installation lacks (404) or that the token
+        may not read (nfcom) is left out, with one warning."""
+        try:
+            if kind == "nfcom":
+                response = await self._ura(
+                    "/api/central/nfcom/list", "list_fiscal_notes", read=True, contrato=contract_id
+                )
+            else:
+                response = await self._central(
+                    f"/api/central/{kind}/list/", entry, read=True, contrato=contract_id
+                )
+        except NotPermitted:
+            warn_once(SYSTEM, f"{kind}/list", "is not permitted to the token")
+            return []
+        if response.status == 404:
+            warn_once(SYSTEM, f"{kind}/list", "is not in this installation (HTTP 404)")
+            return []
+        if response.status != 200:
+            raise self._transport.unexpected(response)
+        data = self._transport.json(response)
+        return listing(data, SYSTEM, kind, "notas|data|notasfiscais", strict=False)
+
     async def _notes(self, entry: VaultEntry) -> list[tuple[FiscalNote, Record]]:
-        contract_ids = [c.ident("contratoId") for c in await self._contracts(entry)]
+        contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
+        kinds = ("notafiscal", "nfse", "nfcom")
 
         async def of_contract(contract_id: str) -> list[tuple[FiscalNote, Record]]:
-            nf, nfse, nfcom = await asyncio.gather(
-                self._central_json(
-                    "/api/central/notafiscal/list/", entry, "notafiscal", contrato=contract_id
-                ),
-                self._central_json("/api/central/nfse/list/", entry, "nfse", contrato=contract_id),
-                self._ura_json("/api/central/nfcom/list", "nfcom", contrato=contract_id),
+            answers = await asyncio.gather(
+                *(self._note_list(entry, kind, contract_id) for kind in kinds)
             )
-            notes = []
-            for kind, answer in (("nf", nf), ("nfse", nfse), ("nfcom", nfcom)):
-                for record in answer.opt_records("notas"):
-                    notes.append((self._note(kind, record, contract_id), record))
-            return notes
+            return [
+                (self._note(kind, record, contract_id), record)
+                for kind, records in zip(kinds, answers, strict=True)
+                for record in records
+            ]
 
         batches = await asyncio.gather(*(of_contract(cid) for cid in contract_ids))
         return [pair for batch in batches for pair in batch]
 
     @staticmethod
     def _note(kind: str, record: Record, contract_id: str) -> FiscalNote:
-        number = record.ident("numero")
+        number = record.ident("numero|numero_nf|nota")
+        key = record.opt_ident("id") or number
         if kind == "nfcom":
             model, note_id = "NFCom", f"nfcom-{number}"
         elif kind == "nfse":
-            model, note_id = "NFS-e", f"nfse-{record.ident('id')}"
+            model, note_id = "NFS-e", f"nfse-{key}"
         else:
-            model, note_id = f"NF {record.opt_text('modelo') or '21'}", f"nf-{record.ident('id')}"
+            model, note_id = f"NF {record.opt_text('modelo') or '21'}", f"nf-{key}"
         return FiscalNote(
             id=note_id,
             number=number,
-            series=record.opt_text("serie") or "",
+            series=record.shown(record.opt_text, "serie") or "",
             model=model,
-            issued_on=record.day("data_emissao"),
-            amount=record.money("valor"),
+            issued_on=record.day("data_emissao|emissao|dataEmissao"),
+            amount=record.money("valor|valortotal|valor_total"),
             contract_id=contract_id,
         )
 
@@ -691,6 +1011,7 @@ class SgpBackend:
             if note_id.startswith("nfcom-"):
                 response = await self._ura(
                     f"/api/central/nfcom/print/{note.number}",
+                    "get_fiscal_note_pdf",
                     read=True,
                     contrato=note.contract_id,
                     formato="pdf",
@@ -699,8 +1020,8 @@ class SgpBackend:
                     raise self._transport.malformed(response, "the NFCom is not a PDF")
                 content = response.body
             else:
-                link = record.opt_text("link")
-                if link is None or not link.lower().startswith(("http://", "https://")):
+                link = self._link(record.opt_text("link|link_pdf|url"))
+                if link is None:
                     raise Rejected("O PDF desta nota fiscal não está disponível agora.")
                 content = await self._download(link, "fiscal note")
             return Document(filename=filename, content_type="application/pdf", content=content)
@@ -709,27 +1030,39 @@ class SgpBackend:
     # --- contacts -------------------------------------------------------------------------------
     async def list_contacts(self, session: BackendSession) -> list[Contact]:
         contacts: dict[str, Contact] = {}
-        for contract in await self._contracts(self._entry(session)):
-            for record in contract.opt_records("contatos"):
-                contact = self._contact(record, contract.text("razaoSocial"))
+        for contract in (await self._ura_contracts(self._entry(session), "list_contacts")).values():
+            name = contract.opt_text("razaoSocial") or ""
+            records = contract.opt_records("contatos")
+            if not records:
+                # Some installations give the phones and e-mails as {tipoContato, contato}.
+                records = [
+                    r
+                    for key in ("telefones", "emails")
+                    for r in contract.opt_records(key)
+                    if isinstance(contract.raw(key), list)
+                    and all(isinstance(item, Mapping) for item in contract.raw(key))
+                ]
+            for record in records:
+                contact = self._contact(record, name)
                 contacts.setdefault(contact.id, contact)
         return list(contacts.values())
 
     def _contact(self, record: Record, default_name: str) -> Contact:
-        kind = (record.opt_text("tipo") or "").lower()
+        kind = fold(record.opt_text("tipo|tipoContato") or "").replace(" ", "_")
         value = record.text("contato")
         types = {t.id: t for t in self._contact_types}
         contact_type = types.get(kind) or ContactType(
-            kind or "outro", kind.replace("_", " ").title()
+            kind or "outro", kind.replace("_", " ").title() or "Outro"
         )
         is_email = "@" in value
         is_landline = not is_email and ("telefone" in kind or "fixo" in kind)
+        number = None if is_email else (brazilian_e164(value) or _digits(value))
         return Contact(
-            id=record.ident("id"),
+            id=record.opt_ident("id") or f"{kind}-{_digits(value) or value}",
             name=record.opt_text("nome") or default_name,
             type=contact_type,
-            mobile=None if is_email or is_landline else _digits(value),
-            landline=_digits(value) if is_landline else None,
+            mobile=None if is_email or is_landline else number,
+            landline=number if is_landline else None,
             email=value if is_email else None,
             sms_opt_in=False,
         )
@@ -748,7 +1081,7 @@ class SgpBackend:
         contracts = await self._contracts(entry)
         if not contracts:
             raise SessionExpired()
-        contract_id = contracts[0].ident("contratoId")
+        contract_id = _contract_id(contracts[0])
         # SGP keeps one value per contact: the mobile first, then the optional ones.
         values = [(contact.type_id, _digits(contact.mobile))]
         if contact.landline and _digits(contact.landline):
@@ -757,12 +1090,15 @@ class SgpBackend:
             values.append((EMAIL_TYPE, contact.email.strip()))
         first_id: str | None = None
         for kind, value in values:
-            response = await self._ura(
-                "/api/ura/contato/add/", read=False, contrato=contract_id, contato=value, tipo=kind
+            answer = await self._ura_json(
+                "/api/ura/contato/add/",
+                "add_contact",
+                "contato/add",
+                read=False,
+                contrato=contract_id,
+                contato=value,
+                tipo=kind,
             )
-            if response.status != 200:
-                raise self._transport.unexpected(response)
-            answer = self._object(response, "contato/add")
             if answer.raw("status") in (0, "0", False):
                 raise Rejected(self._refusal(answer, "O provedor não aceitou este contato."))
             first_id = first_id or answer.opt_ident("id") or f"{contract_id}-{value}"
@@ -808,38 +1144,36 @@ class SgpBackend:
         self, session: BackendSession, login_id: str, period: DateRange
     ) -> list[ConnectionSession]:
         entry = self._entry(session)
-        contract = await self._contract(entry, login_id)  # a login's id is its contract's id
-        login = contract.opt_text("servico_login")
-        if login is None:
-            raise NotFound(f"login {login_id}")
+        try:
+            await self._contract(entry, login_id)  # a login's id is its contract's id
+        except NotFound:
+            raise NotFound(f"login {login_id}") from None
         answers = await asyncio.gather(
             *(
-                self._central_json(
-                    "/api/central/extratouso/",
-                    entry,
-                    "extratouso",
-                    contrato=login_id,
-                    ano=year,
-                    mes=month,
+                self._central_data(
+                    "/api/central/extratouso/", entry, contrato=login_id, ano=year, mes=month
                 )
                 for year, month in _months(period, self._today())
             )
         )
         sessions: dict[str, ConnectionSession] = {}
-        for answer in answers:
-            for record in answer.opt_records("acessos"):
-                started = record.instant("acctstarttime")
+        for data in answers:
+            for record in listing(
+                data, SYSTEM, "extratouso", "acessos|extrato|list|dados|data", strict=False
+            ):
+                started = record.instant("acctstarttime|inicio|data_inicio")
                 if started.astimezone(SAO_PAULO).date() not in period:
                     continue
                 item = ConnectionSession(
-                    id=record.ident("radacctid"),
-                    login=record.opt_text("username") or login,
+                    id=record.opt_ident("radacctid|id") or started.isoformat(),
+                    login=record.shown(record.opt_text, "username|login") or "",
                     started_at=started,
-                    ended_at=record.opt_instant("acctstoptime"),
-                    ip_address=record.opt_text("framedipaddress") or "",
-                    download_bytes=record.opt_integer("acctoutputoctets") or 0,
-                    upload_bytes=record.opt_integer("acctinputoctets") or 0,
-                    termination_cause=record.opt_text("acctterminatecause"),
+                    ended_at=record.shown(record.opt_instant, "acctstoptime|fim|data_fim"),
+                    ip_address=record.shown(record.opt_text, "framedipaddress|ip") or "",
+                    download_bytes=record.shown(record.opt_integer, "acctoutputoctets|download")
+                    or 0,
+                    upload_bytes=record.shown(record.opt_integer, "acctinputoctets|upload") or 0,
+                    termination_cause=record.shown(record.opt_text, "acctterminatecause"),
                 )
                 sessions[item.id] = item
         return sorted(sessions.values(), key=lambda s: (s.started_at, s.id))
@@ -855,30 +1189,68 @@ class SgpBackend:
 
     # --- tickets --------------------------------------------------------------------------------
     async def list_ticket_subjects(self, session: BackendSession) -> list[TicketSubject]:
-        answer = await self._central_json(
-            "/api/central/tipoocorrencia/list/", self._entry(session), "tipoocorrencia"
-        )
-        return [
-            TicketSubject(id=record.ident("codigo"), name=record.text("descricao"))
-            for record in answer.records("tipos")
-        ]
+        """SGP's ``tipoocorrencia`` when the subscriber may read it, else the subjects the
+        provider configured (BACKEND_TICKET_SUBJECTS)."""
+        entry = self._entry(session)
+        form = {"cpfcnpj": entry.document, "senha": entry.secret}
+        path = "/api/central/tipoocorrencia/list/"
+        response = await self._transport.request("POST", path, read=True, data=form)
+        subjects: list[TicketSubject] = []
+        if response.status == 200:
+            data = self._transport.json(response)
+            for record in listing(data, SYSTEM, "tipoocorrencia", "tipos|data|ocorrencias"):
+                if "ativo" in record and not record.shown(record.flag, "ativo"):
+                    continue
+                subjects.append(
+                    TicketSubject(id=record.ident("codigo|id"), name=record.text("descricao|nome"))
+                )
+        elif response.status in (401, 403, 404):
+            warn_once(SYSTEM, "tipoocorrencia/list", f"answered HTTP {response.status}")
+        else:
+            raise self._transport.unexpected(response)
+        if subjects:
+            return subjects
+        if self._ticket_subjects:
+            return list(self._ticket_subjects)
+        raise NotPermitted("list_ticket_subjects", path)
+
+    @staticmethod
+    def _ticket_id(record: Record) -> str:
+        service_order = record.opt_ident("os_id|os")
+        if service_order is not None:
+            return service_order
+        return PROTOCOL_TICKET + record.ident("oc_protocolo|protocolo")
 
     async def _chamados(self, entry: VaultEntry) -> list[tuple[Record, str]]:
-        contract_ids = [c.ident("contratoId") for c in await self._contracts(entry)]
+        contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
         answers = await asyncio.gather(
             *(
-                self._central_json("/api/central/chamado/list/", entry, "chamado", contrato=cid)
+                self._central_data("/api/central/chamado/list/", entry, contrato=cid)
                 for cid in contract_ids
             )
         )
         found: dict[str, tuple[Record, str]] = {}
-        for contract_id, answer in zip(contract_ids, answers, strict=True):
-            for record in answer.records("chamados"):
-                found.setdefault(record.ident("os"), (record, contract_id))
+        for contract_id, data in zip(contract_ids, answers, strict=True):
+            for record in listing(data, SYSTEM, "chamado/list", "chamados|data", strict=False):
+                found.setdefault(self._ticket_id(record), (record, contract_id))
         return list(found.values())
 
+    @staticmethod
+    def _ticket_status(record: Record) -> TicketStatus:
+        for key in ("oc_status_descricao", "os_status_descricao", "status_descricao"):
+            text = record.opt_text(key)
+            status: TicketStatus | None = _by_words(text or "", TICKET_STATUS_WORDS)
+            if status is not None:
+                return status
+        for key in ("oc_status", "os_status"):
+            if not record._blank(key):
+                return record.choice(key, TICKET_STATUS)
+        raise record.fail("os_status", "is missing (and so is oc_status)")
+
     def _ticket(self, record: Record, contract_id: str, *, full: bool) -> Ticket:
-        opened = record.instant("data_cadastro")
+        ticket_id = self._ticket_id(record)
+        opened = record.instant("oc_data_cadastro|data_cadastro|os_data_cadastro")
+        updated = record.shown(record.opt_instant, "data_alteracao|oc_data_encerramento") or opened
         messages: list[TicketMessage] = []
         if full:
             files: dict[str | None, list[AttachmentInfo]] = {}
@@ -887,16 +1259,16 @@ class SgpBackend:
                     id=anexo.ident("id"),
                     filename=anexo.text("nome"),
                     content_type=anexo.opt_text("tipo") or "application/octet-stream",
-                    size=anexo.opt_integer("tamanho") or 0,
+                    size=anexo.shown(anexo.opt_integer, "tamanho") or 0,
                 )
                 files.setdefault(anexo.opt_ident("anotacao"), []).append(info)
             messages.append(
                 TicketMessage(
-                    id=f"{record.ident('os')}-0",
+                    id=f"{ticket_id}-0",
                     author=TicketAuthor.SUBSCRIBER,
-                    author_name=record.opt_text("contato") or "",
+                    author_name=record.shown(record.opt_text, "contato|cliente") or "",
                     sent_at=opened,
-                    text=record.opt_text("conteudo") or "",
+                    text=record.opt_text("oc_conteudo|conteudo|os_conteudo") or "",
                     attachments=tuple(files.get(None, ())),
                 )
             )
@@ -915,14 +1287,26 @@ class SgpBackend:
                         attachments=tuple(files.get(note_id, ())),
                     )
                 )
+            # What the technician wrote on the service order is the provider's answer.
+            service = record.opt_text("os_servicoprestado")
+            if service:
+                messages.append(
+                    TicketMessage(
+                        id=f"{ticket_id}-os",
+                        author=TicketAuthor.PROVIDER,
+                        author_name=record.shown(record.opt_text, "os_tecnico_responsavel") or "",
+                        sent_at=record.shown(record.opt_instant, "oc_data_encerramento") or updated,
+                        text=service,
+                    )
+                )
             messages.sort(key=lambda m: m.sent_at)
         return Ticket(
-            id=record.ident("os"),
-            protocol=record.opt_ident("oc_protocolo") or record.ident("os"),
-            subject=record.opt_text("oc_tipo") or "",
-            status=record.choice("os_status", TICKET_STATUS),
+            id=ticket_id,
+            protocol=record.opt_ident("oc_protocolo|protocolo") or ticket_id,
+            subject=record.shown(record.opt_text, "oc_tipo_descricao|oc_tipo") or "",
+            status=self._ticket_status(record),
             opened_at=opened,
-            updated_at=record.opt_instant("data_alteracao") or opened,
+            updated_at=updated,
             contract_id=contract_id,
             messages=tuple(messages),
         )
@@ -940,7 +1324,7 @@ class SgpBackend:
 
     async def _find_ticket(self, entry: VaultEntry, ticket_id: str) -> Ticket:
         for record, contract_id in await self._chamados(entry):
-            if record.ident("os") == ticket_id:
+            if self._ticket_id(record) == ticket_id:
                 return self._ticket(record, contract_id, full=True)
         raise NotFound(f"ticket {ticket_id}")
 
@@ -950,6 +1334,9 @@ class SgpBackend:
     async def _attach(
         self, entry: VaultEntry, ticket_id: str, documents: tuple[Document, ...]
     ) -> None:
+        if documents and ticket_id.startswith(PROTOCOL_TICKET):
+            # SGP takes files on a service order; a ticket without one cannot take them.
+            raise NotSupported("ticket_attachments")
         for document in documents:
             response = await self._central(
                 f"/api/central/chamado/{ticket_id}/anexo/add/",
@@ -973,23 +1360,33 @@ class SgpBackend:
         subjects = {s.id for s in await self.list_ticket_subjects(session)}
         if ticket.subject_id not in subjects:
             raise NotFound(f"ticket subject {ticket.subject_id}")
-        contracts = [c.ident("contratoId") for c in await self._contracts(entry)]
+        contracts = [_contract_id(c) for c in await self._contracts(entry)]
         if ticket.contract_id is not None and ticket.contract_id not in contracts:
             raise NotFound(f"contract {ticket.contract_id}")
         if not contracts:
             raise SessionExpired()
-        answer = await self._central_json(
+        data = await self._central_data(
             "/api/central/chamado/",
             entry,
-            "chamado",
             read=False,
             contrato=ticket.contract_id or contracts[0],
             conteudo=description,
             ocorrenciatipo=ticket.subject_id,
         )
-        if answer.raw("status") in (0, "0", False):
+        # An object, or a list of one (both seen in public integrations).
+        answers = listing(data, SYSTEM, "chamado", "chamado") if isinstance(data, list) else []
+        answer = answers[0] if answers else Record.of(data, SYSTEM, "chamado")
+        status = str(answer.raw("status", "")).strip()
+        if status in ("0", "False", "false"):
             raise Rejected(self._refusal(answer, "O provedor não abriu o atendimento agora."))
-        ticket_id = answer.ident("os")
+        if status == "3":  # already an open one for this subject
+            protocol = answer.opt_ident("protocolo")
+            which = f" (protocolo {protocol})" if protocol else ""
+            raise Rejected(
+                f"Já existe um atendimento aberto para este assunto{which}. Acompanhe-o em "
+                "Atendimentos."
+            )
+        ticket_id = self._ticket_id(answer)
         if ticket.idempotency_key:
             self._opened[key] = ticket_id
             while len(self._opened) > 1000:
@@ -1011,6 +1408,8 @@ class SgpBackend:
         current = await self._find_ticket(entry, ticket_id)
         if current.status is TicketStatus.CLOSED:
             raise Rejected(CLOSED_TICKET_REASON)
+        if ticket_id.startswith(PROTOCOL_TICKET):
+            raise Rejected(NO_REPLY_REASON)
         if text:
             response = await self._central(
                 f"/api/central/chamado/{ticket_id}/anotacao", entry, read=False, anotacao=text
@@ -1025,12 +1424,12 @@ class SgpBackend:
     ) -> Document:
         entry = self._entry(session)
         for record, _ in await self._chamados(entry):
-            if record.ident("os") != ticket_id:
+            if self._ticket_id(record) != ticket_id:
                 continue
             for anexo in record.opt_records("anexos"):
                 if anexo.ident("id") == attachment_id:
-                    url = anexo.text("url")
-                    if not url.lower().startswith(("http://", "https://")):
+                    url = self._link(anexo.text("url"))
+                    if url is None:
                         raise anexo.fail("url", "is not an http(s) link")
                     response = await self._transport.request("GET", url, read=True)
                     if response.status != 200:

@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from backend_client.http.backend import HttpBackend
+from backend_client.http.shape import forget_warnings
 from backend_client.ixc import IxcBackend
 from backend_client.models import DateRange
 from backend_client.sandbox import DEMO_ACCOUNTS, SandboxBackend
@@ -26,6 +27,12 @@ from tests.backends.standin_sgp import SgpStandIn
 TODAY = date(2026, 11, 28)
 EVERYTHING = DateRange(date(2000, 1, 1), date(2100, 12, 31))
 FAST = {"timeout": 2.0, "backoff": 0.01}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_warnings() -> None:
+    """Each test sees the once-per-process warnings about odd fields anew."""
+    forget_warnings()
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,15 @@ async def ixc() -> AsyncIterator[tuple[IxcStandIn, IxcBackend]]:
 
 # The answers real installations give differ; the stand-ins answer each variant (see their
 # VARIANTS), and the whole conformance suite runs on every one.
-SGP_VARIANTS: dict[str, frozenset[str]] = {"sgp": frozenset()}
+SGP_VARIANTS: dict[str, frozenset[str]] = {
+    "sgp": frozenset(),
+    "sgp-variants": frozenset(
+        {"objects-in-lists", "strings", "wrapped", "phone-only", "relative-links"}
+    ),
+    "sgp-central-only": frozenset({"ura-refused"}),
+}
+# Without the URA, SGP's contacts are out of reach (NotPermitted, a NotSupported).
+SGP_URA_OPERATIONS = frozenset({"list_contacts"})
 IXC_VARIANTS: dict[str, frozenset[str]] = {"ixc": frozenset()}
 
 
@@ -172,8 +187,12 @@ async def case(
             closers.append(backend.close)
         result = Case(name, backend, MARIA, JOAO, SILVA, refusal="já vale até")
     elif name in SGP_VARIANTS:
-        standin, backend = await start_sgp(SGP_VARIANTS[name])
+        variant = SGP_VARIANTS[name]
+        standin, backend = await start_sgp(variant)
         closers += [standin.close, backend.close]
+        unsupported = SGP_UNSUPPORTED
+        if "ura-refused" in variant:
+            unsupported |= SGP_URA_OPERATIONS
         result = Case(
             name,
             backend,
@@ -181,7 +200,7 @@ async def case(
             JOAO,
             MARIA,
             "atingiu quantidade permitida",
-            SGP_UNSUPPORTED,
+            unsupported,
             standin,
         )
     else:

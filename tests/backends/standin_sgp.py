@@ -1,4 +1,10 @@
-"""A local SGP: the Central and URA endpoints the adapter uses, over recorded answers."""
+"""A local SGP: the Central and URA endpoints the adapter uses, over recorded answers.
+
+The recorded data is one canonical set (URA's camelCase ``consultacliente``); the Central answers
+are shaped from it as public integrations read real installations (lowercase ``contratos`` with
+``endereco_instalacao``, ``chamado/list`` and notes as bare arrays, ``oc_*``/``os_*`` ticket
+fields), so both families always agree. VARIANTS turn on the other ways installations answer.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,47 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-# Ways real installations answer differently (see conftest.SGP_VARIANTS / IXC_VARIANTS).
-VARIANTS: frozenset[str] = frozenset()
+# Ways real installations answer differently (see conftest.SGP_VARIANTS):
+# - "ura-refused": the token may not use the URA (403 "… não foram fornecidas");
+# - "objects-in-lists": telefones/emails as [{tipoContato, contato}], not texts;
+# - "strings": numbers as text with a decimal comma, dates as DD/MM/YYYY;
+# - "wrapped": chamado/list, notes and subjects wrapped in an object instead of bare arrays;
+# - "phone-only": Maria also has a phone-only contract (verificaacesso status 0, no login);
+# - "relative-links": boleto links relative to SGP's root.
+VARIANTS: frozenset[str] = frozenset(
+    {"ura-refused", "objects-in-lists", "strings", "wrapped", "phone-only", "relative-links"}
+)
+NOT_PROVIDED = {"detail": "As credenciais de autenticação não foram fornecidas."}
+PHONE_ONLY = {
+    "contratoId": 1102,
+    "clienteId": 501,
+    "razaoSocial": "Maria Aparecida dos Santos",
+    "cpfCnpj": "318.456.720-62",
+    "contratoStatus": 1,
+    "contratoStatusDisplay": "Ativo",
+    "cobVencimento": 10,
+    "planointernet": "",
+    "planotelefonia": "Fone Fixo Ilimitado",
+    "planotelefonia_valor": 29.9,
+    "telefones": ["(19) 3232-4545"],
+    "emails": [],
+    "endereco_logradouro": "Rua Coronel Quirino",
+    "endereco_numero": "1250",
+    "endereco_bairro": "Cambuí",
+    "endereco_cidade": "Campinas",
+    "endereco_uf": "SP",
+    "endereco_cep": "13025-002",
+}
+
+
+def _br_amount(value: Any) -> Any:
+    return f"{value:.2f}".replace(".", ",") if isinstance(value, float | int) else value
+
+
+def _br_date(value: Any) -> Any:
+    if isinstance(value, str) and len(value) >= 10 and value[4] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}{value[10:]}"
+    return value
 
 
 class SgpStandIn(StandIn):
@@ -34,6 +79,11 @@ class SgpStandIn(StandIn):
         self.state: dict[str, Any] = deep(self.recorded)
         self.promises_used: set[str] = set()
         self.service_records_opened = 0  # fatura2via without nao_gerar_os=1 opens one
+        if "phone-only" in variant:
+            maria = self.state["consultacliente"]["31845672062"]["contratos"]
+            maria.append(deep(PHONE_ONLY))
+            for table in ("titulos", "chamados"):
+                self.state[table]["1102"] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self._ids = itertools.count(91000)
 
@@ -62,6 +112,11 @@ class SgpStandIn(StandIn):
         if form.get("token") != integration["token"] or form.get("app") != integration["app"]:
             return None
         return form
+
+    def _ura_refused(self) -> web.Response | None:
+        if "ura-refused" in self.variant:
+            return web.json_response(NOT_PROVIDED, status=403)
+        return None
 
     def _contracts_of(self, document: str) -> list[dict[str, Any]]:
         answer = self.state["consultacliente"].get(document, {})
@@ -105,11 +160,44 @@ class SgpStandIn(StandIn):
         app.router.add_get("/boleto/{name}", self.pdf)
         app.router.add_get("/media/{tail:.*}", self.media)
 
+    def _central_contract(self, contract: dict[str, Any]) -> dict[str, Any]:
+        """A URA contract as the Central's ``contratos`` spells it (cabosat_app's model)."""
+        address = {
+            key: contract.get(f"endereco_{key}", "")
+            for key in ("logradouro", "numero", "complemento", "bairro", "cidade", "uf", "cep")
+        }
+        emails = contract.get("emails", [])
+        if "objects-in-lists" in self.variant:
+            emails = [{"tipoContato": "email", "contato": e} for e in emails]
+        answer = {
+            "contrato": contract["contratoId"],
+            "razaosocial": contract["razaoSocial"],
+            "cpfcnpj": contract["cpfCnpj"],
+            "status": contract["contratoStatusDisplay"] + " ",  # as SGP sends it: trim it
+            "vencimento": contract.get("cobVencimento"),
+            "planointernet": contract.get("planointernet", ""),
+            "planointernet_id": 301 if contract.get("planointernet") else "",
+            "planointernet_valor": contract.get("servico_valor", 0),
+            "planotv": "",
+            "planotv_valor": 0,
+            "planotelefonia": contract.get("planotelefonia", ""),
+            "planotelefonia_valor": contract.get("planotelefonia_valor", 0),
+            "emails": emails,
+            "endereco_instalacao": address,
+            "endereco_cobranca": address,
+        }
+        if "strings" in self.variant:
+            for key in ("planointernet_valor", "planotelefonia_valor", "planotv_valor"):
+                answer[key] = _br_amount(answer[key])
+            answer["vencimento"] = str(answer["vencimento"])
+        return answer
+
     async def contratos(self, request: web.Request) -> web.Response:
         document, _ = await self._central(request)
         if document is None:
             return self._error("credentials_refused")
-        return self._answer(self.state["central_contratos"][document])
+        contracts = [self._central_contract(c) for c in self._contracts_of(document)]
+        return self._answer({"contratos": contracts})
 
     async def verificaacesso(self, request: web.Request) -> web.Response:
         document, form = await self._central(request)
@@ -117,7 +205,10 @@ class SgpStandIn(StandIn):
             return self._error("credentials_refused")
         if not self._owns(document, form.get("contrato")):
             return self._error("contract_not_found")
-        return self._answer(self.state["verificaacesso"][str(form["contrato"])])
+        answer = dict(self.state["verificaacesso"][str(form["contrato"])])
+        if "objects-in-lists" in self.variant:
+            answer.pop("login", None)  # the login then comes from URA's servico_login
+        return self._answer(answer)
 
     async def extratouso(self, request: web.Request) -> web.Response:
         document, form = await self._central(request)
@@ -159,7 +250,21 @@ class SgpStandIn(StandIn):
             f for f in self.state["titulos"][str(form["contrato"])] if f["statusid"] in wanted
         ]
         offset, limit = int(form.get("offset", 0)), int(form.get("limit", 250))
-        return self._answer({"faturas": faturas[offset : offset + limit]})
+        page = [self._fatura(f) for f in faturas[offset : offset + limit]]
+        paging = {"offset": offset, "limit": limit, "parcial": len(page), "total": len(faturas)}
+        return self._answer({"paginacao": paging, "faturas": page})
+
+    def _fatura(self, fatura: dict[str, Any]) -> dict[str, Any]:
+        answer = dict(fatura)
+        if "relative-links" in self.variant and answer.get("link"):
+            answer["link"] = answer["link"].replace("{BASE}", "")
+        if "strings" in self.variant:
+            for key in ("valor", "valorcorrigido", "valorpago"):
+                answer[key] = _br_amount(answer.get(key))
+            for key in ("vencimento", "vencimento_atualizado", "data_pagamento", "data_documento"):
+                answer[key] = _br_date(answer.get(key))
+            answer["statusid"] = str(answer["statusid"])
+        return answer
 
     async def fatura2via(self, request: web.Request) -> web.Response:
         document, form = await self._central(request)
@@ -190,13 +295,50 @@ class SgpStandIn(StandIn):
             return self._error("credentials_refused")
         if not self._owns(document, form.get("contrato")):
             return self._error("contract_not_found")
-        return self._answer({"chamados": self.state["chamados"].get(str(form["contrato"]), [])})
+        chamados = [self._chamado_out(c) for c in self.state["chamados"].get(form["contrato"], [])]
+        if "wrapped" in self.variant:
+            return self._answer({"chamados": chamados})
+        return self._answer(chamados)  # a bare array, as real installations answer
+
+    @staticmethod
+    def _chamado_out(chamado: dict[str, Any]) -> dict[str, Any]:
+        """The recorded ticket with chamado/list's real field names (oc_* / os_*)."""
+        status = {0: "Aberta", 1: "Encerrada", 2: "Em execução", 3: "Pendente"}[
+            chamado["os_status"]
+        ]
+        return {
+            "oc_protocolo": chamado["oc_protocolo"],
+            "oc_tipo_descricao": chamado["oc_tipo"],
+            "oc_data_cadastro": _br_date(chamado["data_cadastro"]),
+            "oc_data_encerramento": _br_date(chamado["data_alteracao"])
+            if chamado["os_status"] == 1
+            else "",
+            "oc_conteudo": chamado["conteudo"],
+            "oc_status": chamado["os_status"],
+            "oc_status_descricao": status,
+            "os_id": chamado["os"],
+            "os_status": chamado["os_status"],
+            "os_status_descricao": status,
+            "os_servicoprestado": "",
+            "contrato_id": chamado["contrato"],
+            "cliente": chamado["contato"],
+            "data_alteracao": chamado["data_alteracao"],
+            "anotacoes": chamado["anotacoes"],
+            "anexos": chamado["anexos"],
+        }
 
     async def tipos(self, request: web.Request) -> web.Response:
         document, _ = await self._central(request)
         if document is None:
             return self._error("credentials_refused")
-        return self._answer(self.state["tipoocorrencia"])
+        tipos = self.state["tipoocorrencia"]
+        if "wrapped" in self.variant:  # the bare shape of /api/os/ocorrencia/tipo/list
+            bare = [
+                {"id": t["codigo"], "descricao": t["descricao"], "ativo": True}
+                for t in tipos["tipos"]
+            ]
+            return self._answer(bare)
+        return self._answer(tipos)
 
     async def abrir_chamado(self, request: web.Request) -> web.Response:
         document, form = await self._central(request)
@@ -281,7 +423,11 @@ class SgpStandIn(StandIn):
                 return self._error("credentials_refused")
             if not self._owns(document, form.get("contrato")):
                 return self._error("contract_not_found")
-            return self._answer(self.state[kind].get(str(form["contrato"]), {"notas": []}))
+            notes = self.state[kind].get(str(form["contrato"]), {"notas": []})["notas"]
+            if "wrapped" in self.variant:
+                return self._answer({"status": 200, "data": notes})
+            bare = [{**n, "valortotal": n["valor"]} for n in notes]
+            return self._answer([{k: v for k, v in n.items() if k != "valor"} for n in bare])
 
         return handler
 
@@ -304,14 +450,28 @@ class SgpStandIn(StandIn):
         form = await self._ura(request)
         if form is None:
             return self._error("credentials_refused")
+        refused = self._ura_refused()
+        if refused is not None:
+            return refused
         document = _digits(str(form.get("cpfcnpj", "")))
         answers = self.state["consultacliente"]
-        return self._answer(answers.get(document, answers["not_found"]))
+        answer = deep(answers.get(document, {"contratos": []}))  # an unknown CPF: no contracts
+        if "objects-in-lists" in self.variant:
+            for contract in answer.get("contratos", []):
+                for key in ("telefones", "emails"):
+                    contract[key] = [
+                        {"tipoContato": key[:-1], "contato": value, "inscricoes": []}
+                        for value in contract.get(key, [])
+                    ]
+        return self._answer(answer)
 
     async def contato_add(self, request: web.Request) -> web.Response:
         form = await self._ura(request)
         if form is None:
             return self._error("credentials_refused")
+        refused = self._ura_refused()
+        if refused is not None:
+            return refused
         contact_id = next(self._ids)
         for answer in self.state["consultacliente"].values():
             for contract in answer.get("contratos", []):
