@@ -34,6 +34,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import hashlib
+import hmac
 import logging
 import re
 from collections import OrderedDict
@@ -464,12 +466,26 @@ class SgpBackend:
         if not contracts:
             raise InvalidCredentials()  # no contract, no Central access
         first = contracts[0]
-        subscriber_id = first.opt_ident("clienteId|cliente_id") or document
         name = first.text("razaoSocial|nome")
+        subscriber_id = first.opt_ident("clienteId|cliente_id") or await self._client_id(document)
         token = self._vault.issue(subscriber_id, document, password)
         return BackendSession(
             subscriber_id=subscriber_id, document=document, name=name, token=token
         )
+
+    async def _client_id(self, document: str) -> str:
+        """SGP's client id from the URA (the Central's contratos has none); without the URA, a
+        keyed hash of the document, so the bot's id (logged, stored) is never the CPF/CNPJ."""
+        try:
+            contracts = await self._ura_contracts(document, "login")
+        except (NotPermitted, Unavailable):
+            contracts = {}
+        for contract in contracts.values():
+            client = contract.opt_ident("clienteId|cliente_id")
+            if client is not None:
+                return client
+        digest = hmac.new(self._token.encode(), document.encode(), hashlib.sha256)
+        return "doc-" + digest.hexdigest()[:20]
 
     async def logout(self, session: BackendSession) -> None:
         self._vault.revoke(session.token)
@@ -497,16 +513,14 @@ class SgpBackend:
                 return contract
         raise NotFound(f"contract {contract_id}")
 
-    async def _ura_contracts(self, entry: VaultEntry, operation: str) -> dict[str, Record]:
+    async def _ura_contracts(self, document: str, operation: str) -> dict[str, Record]:
         """URA ``consultacliente`` for the logged-in document, by contract id (what the Central
-        lacks: the access login's IP, phones, contacts)."""
-        answer = await self._ura_json(
-            URA_CONTACTS, operation, "consultacliente", cpfcnpj=entry.document
-        )
+        lacks: the client id, the access login's IP, phones, contacts)."""
+        answer = await self._ura_json(URA_CONTACTS, operation, "consultacliente", cpfcnpj=document)
         found: dict[str, Record] = {}
         for contract in answer.opt_records("contratos"):
-            document = contract.opt_text("cpfCnpj")
-            if document is not None and strip_document(document) != entry.document:
+            given = contract.opt_text("cpfCnpj")
+            if given is not None and strip_document(given) != document:
                 continue
             found[_contract_id(contract)] = contract
         return found
@@ -515,7 +529,7 @@ class SgpBackend:
         """:meth:`_ura_contracts` where it only adds to a screen: a URA the token may not use
         (or that fails) leaves those details out."""
         try:
-            return await self._ura_contracts(entry, "get_subscriber")
+            return await self._ura_contracts(entry.document, "get_subscriber")
         except (NotPermitted, Unavailable) as error:
             # Messages of these errors name paths and settings, never values.
             warn_once(SYSTEM, "consultacliente", f"failed: {error}")
@@ -1030,7 +1044,8 @@ class SgpBackend:
     # --- contacts -------------------------------------------------------------------------------
     async def list_contacts(self, session: BackendSession) -> list[Contact]:
         contacts: dict[str, Contact] = {}
-        for contract in (await self._ura_contracts(self._entry(session), "list_contacts")).values():
+        entry = self._entry(session)
+        for contract in (await self._ura_contracts(entry.document, "list_contacts")).values():
             name = contract.opt_text("razaoSocial") or ""
             records = contract.opt_records("contatos")
             if not records:

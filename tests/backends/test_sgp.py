@@ -314,3 +314,17 @@ async def test_an_endpoint_missing_in_the_installation_is_not_supported(sgp: Pai
     checks = {check.feature: check for check in await backend.check_features()}
     assert checks[Feature.CONNECTIONS].state is CheckState.NOT_SUPPORTED
     assert "/api/central/extratouso/" in checks[Feature.CONNECTIONS].detail
+
+
+async def test_without_the_ura_the_subscriber_id_is_not_the_document() -> None:
+    """The Central's contratos carries no client id; the bot logs and stores subscriber ids, so
+    the adapter never uses the CPF/CNPJ as one."""
+    standin, backend = await start_sgp(frozenset({"ura-refused"}))
+    try:
+        session = await backend.login(MARIA.document, MARIA.password)
+        again = await backend.login(MARIA.document, MARIA.password)
+    finally:
+        await backend.close()
+        await standin.close()
+    assert session.subscriber_id == again.subscriber_id  # stable
+    assert MARIA.document not in session.subscriber_id and session.subscriber_id.startswith("doc-")
