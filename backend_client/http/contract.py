@@ -11,6 +11,7 @@ from typing import Any
 
 from backend_client.errors import (
     BackendError,
+    CredentialsRefused,
     InvalidCredentials,
     NotFound,
     NotSupported,
@@ -130,7 +131,10 @@ def error_from_envelope(code: str, payload: dict[str, Any], operation: str) -> B
         named = payload.get("operation")
         return NotSupported(named if isinstance(named, str) and named else operation)
     if code == "forbidden":
-        return Unavailable(f"HTTP backend: {operation}: the server refused this client (api key)")
+        return CredentialsRefused(
+            f"HTTP backend: {operation}: the server refused this client (check BACKEND_TOKEN, "
+            "sent as X-Api-Key)"
+        )
     if code == "unavailable":
         return Unavailable(f"HTTP backend: {operation}: the provider system is unavailable")
     return Unavailable(f"HTTP backend: {operation} failed with error code {code!r}")
