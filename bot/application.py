@@ -20,6 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
+from backend_client.models import TicketSubject
 from backend_client.protocol import SubscriberBackend
 from backend_client.provider import ProviderFeed
 from backend_client.resilience import GuardedBackend
@@ -92,10 +93,13 @@ def create_backend(settings: Settings) -> SubscriberBackend:
     # operation's deadline, so a retried read still fits inside BACKEND_TIMEOUT_SECONDS.
     url, token = settings.backend_url or "", settings.backend_token or ""
     timeout = max(1.0, settings.backend_timeout / 3)
+    subjects = tuple(TicketSubject(id, name) for id, name in settings.backend_ticket_subjects)
     if settings.backend == "sgp":
         from backend_client.sgp import SgpBackend
 
-        return SgpBackend(url, token, settings.backend_app or "", timeout=timeout)
+        return SgpBackend(
+            url, token, settings.backend_app or "", timeout=timeout, ticket_subjects=subjects
+        )
     if settings.backend == "ixc":
         from backend_client.ixc import IxcBackend
 

@@ -48,6 +48,9 @@ class Settings:
     backend_token: str | None = field(default=None, repr=False)
     backend_app: str | None = None
     backend_user: str | None = None
+    # (id, name) ticket subjects of the provider's system, for when the integration may not read
+    # its own list (IXC su_oss_assunto, SGP tipoocorrencia): BACKEND_TICKET_SUBJECTS.
+    backend_ticket_subjects: tuple[tuple[str, str], ...] = ()
     session_idle_timeout: timedelta = timedelta(minutes=30)
     flow_idle_timeout: timedelta = timedelta(minutes=10)
     backend_timeout: float = 15.0
@@ -228,7 +231,27 @@ def _provider(
         "backend_token": given["BACKEND_TOKEN"],
         "backend_app": given["BACKEND_APP"],
         "backend_user": user,
+        "backend_ticket_subjects": _ticket_subjects(get("BACKEND_TICKET_SUBJECTS"), problems),
     }
+
+
+def _ticket_subjects(raw: str | None, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """``12=Sem conexão; 13=Lentidão``: the subject ids of the provider's system and names."""
+    if raw is None:
+        return ()
+    subjects: list[tuple[str, str]] = []
+    for item in raw.split(";"):
+        if not item.strip():
+            continue
+        subject_id, _, name = item.partition("=")
+        if not subject_id.strip() or not name.strip():
+            problems.append(
+                "BACKEND_TICKET_SUBJECTS must be 'id=Nome' pairs separated by ';', e.g. "
+                f"'12=Sem conexão; 13=Lentidão' (got {item.strip()!r})."
+            )
+            return ()
+        subjects.append((subject_id.strip(), " ".join(name.split())))
+    return tuple(subjects)
 
 
 MIN_ADMIN_TOKEN = 24

@@ -74,3 +74,20 @@ def test_bad_values_are_named_without_repeating_secrets() -> None:
     with pytest.raises(SettingsError, match="BACKEND_URL must be an http"):
         settings(BACKEND="http", BACKEND_URL="ftp://files.example")
     assert settings(BACKEND="sandbox", BACKEND_URL="https://ignored.example").backend == "sandbox"
+
+
+def test_ticket_subjects_configured_for_a_system_that_hides_its_own() -> None:
+    """BACKEND_TICKET_SUBJECTS: what the bot offers when the integration may not read the
+    system's subject list (IXC su_oss_assunto, SGP tipoocorrencia)."""
+    chosen = settings(
+        BACKEND="sgp",
+        BACKEND_URL="https://sgp.example",
+        BACKEND_TOKEN=SECRET,
+        BACKEND_APP="MinhaCentral",
+        BACKEND_TICKET_SUBJECTS="200=Sem conexão; 13 = Lentidão ;",
+    )
+    assert chosen.backend_ticket_subjects == (("200", "Sem conexão"), ("13", "Lentidão"))
+    backend = create_backend(chosen)
+    assert [s.name for s in backend._ticket_subjects] == ["Sem conexão", "Lentidão"]
+    with pytest.raises(SettingsError, match="BACKEND_TICKET_SUBJECTS must be 'id=Nome' pairs"):
+        settings(BACKEND_TICKET_SUBJECTS="Sem conexão; Lentidão")
