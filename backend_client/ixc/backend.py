@@ -8,7 +8,15 @@ the session token is a signed (HMAC) token naming the ``cliente`` id: it survive
 
 Every id the bot acts on is looked up and its ``id_cliente`` compared with the session's before use.
 Not in IXC's webservice (NotSupported): due-day change, changing the Central password, contacts and
-chat links, and ticket attachments.
+chat links, and downloading ticket attachments.
+
+Installations give their webservice user different permissions. A table it may not use answers
+with an error envelope (see :mod:`backend_client.ixc.query`): the operation that needed it raises
+NotPermitted naming the table, and the bot says the item is unavailable. Lookup tables are
+optional: without ``cidade``/``uf`` addresses have no city or UF, without ``vd_contratos`` a plan
+whose contract has no price has none, without ``su_oss_assunto`` the subjects come from
+``ticket_subjects`` (the provider's configuration). Each is logged once as a WARNING naming it.
+``check_features`` probes each table with a one-row listing.
 """
 
 from __future__ import annotations
@@ -21,27 +29,30 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from backend_client.errors import (
+    CredentialsRefused,
     InvalidCredentials,
     NotFound,
+    NotPermitted,
     NotSupported,
     Rejected,
     SessionExpired,
     Unavailable,
 )
-from backend_client.features import Feature, FeatureCheck, all_ok
+from backend_client.features import CheckState, Feature, FeatureCheck
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.documents import format_document, strip_document
 from backend_client.formats.pix import is_valid_brcode
 from backend_client.http.shape import SAO_PAULO, Record
 from backend_client.http.tokens import TokenSigner, derive_key
 from backend_client.http.transport import HttpTransport
-from backend_client.ixc.query import SYSTEM, Filter, IxcClient
+from backend_client.ixc.query import REFUSED, SYSTEM, Filter, IxcClient
 from backend_client.models import (
     AccessLogin,
     Address,
@@ -76,6 +87,7 @@ from backend_client.models import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # fn_areceber.status: A aberto, R recebido, P parcial, C cancelado.
 INVOICE_STATUS = {
@@ -119,6 +131,31 @@ CALL_KINDS = {
     "I": "ddi", "DDI": "ddi", "LDI": "ddi",
     "0800": "0800",
 }  # fmt: skip
+# The tables each menu item reads; check_features probes each with a one-row listing.
+FEATURE_TABLES: dict[Feature, tuple[str, ...]] = {
+    Feature.ACCOUNT: ("cliente", "cliente_contrato", "radusuarios"),
+    Feature.ENABLING: ("cliente_contrato",),
+    Feature.INVOICES: ("fn_areceber",),
+    Feature.STATEMENT: ("fn_areceber",),
+    Feature.FISCAL_NOTES: ("vd_saida",),
+    Feature.CONNECTIONS: ("radusuarios", "radacct"),
+    Feature.CALLS: ("cliente_contrato", "cdr"),
+    Feature.TICKETS: ("su_ticket", "su_mensagens"),
+    Feature.TICKET_ATTACHMENTS: ("su_ticket_arquivos",),
+}
+# Tables read when the webservice user may (lookups): the item works without them, as said here.
+OPTIONAL_USES: dict[str, tuple[Feature, str]] = {
+    "cidade": (Feature.ACCOUNT, "without city names"),
+    "uf": (Feature.ACCOUNT, "without states (UF)"),
+    "vd_contratos": (Feature.ACCOUNT, "without the price of plans whose contract has none"),
+    "fn_areceber": (Feature.ACCOUNT, "without due days"),
+    "su_oss_assunto": (Feature.TICKETS, "with the configured ticket subjects"),
+}
+OPTIONAL_TABLES = frozenset(OPTIONAL_USES)
+# radacct has no "id" column (public integrations: generated schemas of IXC's tables).
+PROBE_FIELDS = {"radacct": "radacctid"}
+RELEARN_SECONDS = 15 * 60  # a refused table is asked again after this (an admin may grant it)
+ENABLING_OUTCOMES = {"sucesso": True, "success": True, "erro": False, "error": False}
 CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 _PROTOCOL_RE = re.compile(r"protocolo\D{0,5}(\d{4,})", re.IGNORECASE)
 _SESSION_PURPOSE = "minha-central ixc session v1"
@@ -155,6 +192,7 @@ class IxcBackend:
         session_secret: str | None = None,
         session_max_age_seconds: float = 30 * 24 * 3600,
         today: Callable[[], date] | None = None,
+        ticket_subjects: Sequence[TicketSubject] = (),
     ) -> None:
         root = re.sub(r"/webservice/v1/?$", "", base_url.rstrip("/"))
         basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
@@ -181,9 +219,38 @@ class IxcBackend:
         self._revoked: set[str] = set()
         self._today = today or _sao_paulo_today
         self._places: dict[str, tuple[str, str]] = {}  # cidade id -> (name, UF)
+        # Subjects the provider configured, for a webservice user that may not read su_oss_assunto.
+        self._ticket_subjects = tuple(ticket_subjects)
+        self._refused: dict[str, float] = {}  # optional table -> when it was refused (monotonic)
+        self._warned: set[str] = set()
 
     def __repr__(self) -> str:
         return f"IxcBackend({self._transport.base_url!r})"
+
+    async def _optional(
+        self, table: str, fetch: Callable[[], Awaitable[T]], what: str | None = None
+    ) -> T | None:
+        """``fetch()`` reading a lookup ``table`` the bot can do without: None when the webservice
+        user may not read it (one WARNING naming the table; not asked again for a while)."""
+        refused_at = self._refused.get(table)
+        if refused_at is not None and time.monotonic() - refused_at < RELEARN_SECONDS:
+            return None
+        try:
+            result = await fetch()
+        except NotPermitted:
+            self._refused[table] = time.monotonic()
+            if table not in self._warned:
+                self._warned.add(table)
+                feature, consequence = OPTIONAL_USES[table]
+                logger.warning(
+                    "IXC: the webservice user may not read %s: %s %s",
+                    table,
+                    feature.value,
+                    what or consequence,
+                )
+            return None
+        self._refused.pop(table, None)
+        return result
 
     # --- sessions -------------------------------------------------------------------------------
     def _owner(self, session: BackendSession) -> str:
@@ -219,19 +286,85 @@ class IxcBackend:
             }
         )
 
-    async def check_features(self) -> list[FeatureCheck]:
-        await self.ping()
-        return all_ok(self.unsupported_features())
-
     async def ping(self) -> None:
-        await self._ixc.list("cliente", "id", "0", ">", limit=1)
+        """A one-row listing of ``cliente``: 401 is CredentialsRefused; an answer that is not
+        JSON means BACKEND_URL is not IXC's webservice. A permission refusal is an answer too
+        (check_features names it)."""
+        response = await self._ixc.first("cliente")
+        if response.status == 401:
+            raise CredentialsRefused(REFUSED)
+        if response.status != 200:
+            raise self._transport.unexpected(response, "is BACKEND_URL the IXC address?")
+        try:
+            self._transport.json(response)
+        except Unavailable:
+            raise Unavailable(
+                f"IXC: {response.target} did not answer JSON (HTTP {response.status}): "
+                "BACKEND_URL may not point at IXC's webservice"
+            ) from None
+
+    async def _probe(self, table: str) -> CheckState:
+        """What a one-row listing of ``table`` says (CredentialsRefused passes through)."""
+        field = PROBE_FIELDS.get(table, "id")
+        try:
+            await self._ixc.list(
+                table, field, "0", ">", sortname=f"{table}.{field}", sortorder="desc", limit=1
+            )
+        except NotPermitted:
+            return CheckState.NOT_PERMITTED
+        except CredentialsRefused:
+            raise
+        except Unavailable:
+            return CheckState.UNREACHABLE
+        return CheckState.OK
+
+    async def check_features(self) -> list[FeatureCheck]:
+        """Each table a menu item reads, probed with a one-row listing (never a write): ``ok``,
+        ``not permitted (tables)``; what IXC's webservice has no way to do is not supported."""
+        await self.ping()
+        tables = sorted({t for needs in FEATURE_TABLES.values() for t in needs} | OPTIONAL_TABLES)
+        states = dict(
+            zip(tables, await asyncio.gather(*(self._probe(t) for t in tables)), strict=True)
+        )
+        found: list[FeatureCheck] = []
+        for feature in Feature:
+            if feature in self.unsupported_features():
+                found.append(FeatureCheck(feature, CheckState.NOT_SUPPORTED))
+                continue
+            needs = list(FEATURE_TABLES.get(feature, ()))
+            if feature is Feature.TICKETS and not self._ticket_subjects:
+                needs.append("su_oss_assunto")
+            found.append(self._feature_check(feature, needs, states))
+        return found
+
+    def _feature_check(
+        self, feature: Feature, needs: list[str], states: dict[str, CheckState]
+    ) -> FeatureCheck:
+        for state in (CheckState.UNREACHABLE, CheckState.NOT_PERMITTED):
+            tables = [t for t in needs if states[t] is state]
+            if tables:
+                return FeatureCheck(feature, state, ", ".join(tables))
+        without = [
+            f"{what}: {table} not permitted"
+            for table, (owner, what) in OPTIONAL_USES.items()
+            if owner is feature
+            and states[table] is CheckState.NOT_PERMITTED
+            and (table != "su_oss_assunto" or self._ticket_subjects)
+        ]
+        return FeatureCheck(feature, CheckState.OK, "; ".join(without))
 
     # --- authentication -------------------------------------------------------------------------
     async def login(self, document: str, password: str) -> BackendSession:
         document = strip_document(document)
-        candidates = await self._ixc.list("cliente", "cnpj_cpf", format_document(document))
-        if not candidates:
-            candidates = await self._ixc.list("cliente", "cnpj_cpf", document)
+        try:
+            candidates = await self._ixc.list("cliente", "cnpj_cpf", format_document(document))
+            if not candidates:
+                candidates = await self._ixc.list("cliente", "cnpj_cpf", document)
+        except NotPermitted:
+            # Logging in is no menu item the bot could hide: the system is unusable as it is.
+            raise Unavailable(
+                "IXC: the webservice user may not read cliente, which login needs"
+            ) from None
         candidates = [
             c for c in candidates if strip_document(c.opt_text("cnpj_cpf") or "") == document
         ]
@@ -270,18 +403,32 @@ class IxcBackend:
 
     # --- account --------------------------------------------------------------------------------
     async def _place(self, cidade_id: str | None) -> tuple[str, str]:
+        """City name and UF of a ``cidade`` id (``cidade{id, nome, uf}``, ``uf{id, sigla}``:
+        public integrations); blank parts when the webservice user may not read those tables."""
         if not cidade_id:
             return "", ""
-        if cidade_id not in self._places:
-            cidade = await self._ixc.one("cidade", cidade_id)
-            name, uf = "", ""
-            if cidade is not None:
-                name = cidade.opt_text("nome") or ""
-                uf_id = cidade.opt_ident("uf")
-                estado = await self._ixc.one("uf", uf_id) if uf_id else None
-                uf = (estado.opt_text("sigla") or "") if estado is not None else ""
-            self._places[cidade_id] = (name, uf.upper())
-        return self._places[cidade_id]
+        if cidade_id in self._places:
+            return self._places[cidade_id]
+        cidades = await self._optional(
+            "cidade", lambda: self._ixc.list("cidade", "id", cidade_id, limit=1)
+        )
+        if cidades is None:
+            return "", ""
+        name, uf, known = "", "", True
+        if cidades:
+            cidade = cidades[0]
+            name = cidade.shown(cidade.opt_text, "nome") or ""
+            uf_id = cidade.shown(cidade.opt_ident, "uf")
+            if uf_id:
+                estados = await self._optional(
+                    "uf", lambda: self._ixc.list("uf", "id", uf_id, limit=1)
+                )
+                known = estados is not None
+                if estados:
+                    uf = (estados[0].shown(estados[0].opt_text, "sigla") or "").upper()
+        if known:
+            self._places[cidade_id] = (name, uf)
+        return name, uf
 
     async def _address(self, record: Record, fallback: Address | None = None) -> Address:
         if fallback is not None and not record.opt_text("endereco"):
@@ -315,24 +462,59 @@ class IxcBackend:
             return ContractStatus.TEMPORARILY_ENABLED, until
         return contract.choice("status_internet", INTERNET_STATUS), None
 
+    async def _plan_prices(self, contracts: list[Record]) -> dict[str, Decimal | None]:
+        """Each contract's monthly price: ``cliente_contrato.valor_unitario`` when above zero (it
+        may be null), else the plan's ``vd_contratos.valor_contrato`` through ``id_vd_contrato``
+        when the webservice user may read it, else unknown (public integrations)."""
+        prices: dict[str, Decimal | None] = {}
+        plans: dict[str, str] = {}  # contract id -> vd_contratos id, where the contract has none
+        for contract in contracts:
+            price = contract.shown(contract.opt_money, "valor_unitario")
+            prices[contract.ident("id")] = price if price is not None and price > 0 else None
+            plan_id = contract.shown(contract.opt_ident, "id_vd_contrato")
+            if prices[contract.ident("id")] is None and plan_id:
+                plans[contract.ident("id")] = plan_id
+        if not plans:
+            return prices
+
+        async def catalogue() -> dict[str, Decimal | None]:
+            ids = sorted(set(plans.values()))
+            found = await asyncio.gather(
+                *(self._ixc.list("vd_contratos", "id", plan_id, limit=1) for plan_id in ids)
+            )
+            return {
+                plan_id: rows[0].shown(rows[0].opt_money, "valor_contrato") if rows else None
+                for plan_id, rows in zip(ids, found, strict=True)
+            }
+
+        values = await self._optional("vd_contratos", catalogue) or {}
+        for contract_id, plan_id in plans.items():
+            price = values.get(plan_id)
+            prices[contract_id] = price if price is not None and price > 0 else None
+        return prices
+
     async def get_subscriber(self, session: BackendSession) -> Subscriber:
         owner = self._owner(session)
         cliente, contracts, logins, invoices = await asyncio.gather(
             self._cliente(owner),
             self._contracts(owner),
             self._ixc.list("radusuarios", "id_cliente", owner),
-            self._ixc.list(
+            self._optional(
                 "fn_areceber",
-                "id_cliente",
-                owner,
-                sortname="fn_areceber.data_vencimento",
-                sortorder="desc",
-                limit=24,
+                lambda: self._ixc.list(
+                    "fn_areceber",
+                    "id_cliente",
+                    owner,
+                    sortname="fn_areceber.data_vencimento",
+                    sortorder="desc",
+                    limit=24,
+                ),
             ),
         )
         address = await self._address(cliente)
+        prices = await self._plan_prices(contracts)
         due_days: dict[str, int] = {}
-        for invoice in invoices:
+        for invoice in invoices or []:
             contract_id = invoice.opt_ident("id_contrato")
             if contract_id and contract_id not in due_days:
                 due_days[contract_id] = invoice.day("data_vencimento").day
@@ -346,7 +528,7 @@ class IxcBackend:
                 name=name,
                 download_mbps=_speed(name),
                 upload_mbps=0,
-                monthly_price=contract.opt_money("valor_unitario") or Decimal("0.00"),
+                monthly_price=prices.get(contract_id),
             )
             result.append(
                 Contract(
@@ -424,9 +606,10 @@ class IxcBackend:
         await self._contract(self._owner(session), contract_id)
         data = await self._ixc.call("desbloqueio_confianca", {"id": contract_id})
         answer = Record.of(data, SYSTEM, "desbloqueio_confianca")
-        # Note: this endpoint answers "tipo" (not "type", as the rest of the API does).
-        succeeded = answer.choice("tipo", {"sucesso": True, "erro": False})
-        message = answer.opt_text("mensagem") or ""
+        # {tipo: "sucesso"|"erro", codigo, mensagem} (public integrations: goixc), or the
+        # {type, message} of the rest of the API. No public answer carries a protocol number.
+        succeeded = answer.choice("tipo|type", ENABLING_OUTCOMES)
+        message = answer.opt_text("mensagem|message") or ""
         if not succeeded:
             raise Rejected(message or "O provedor não liberou o contrato agora.")
         found = _PROTOCOL_RE.search(message)
@@ -755,14 +938,33 @@ class IxcBackend:
         raise NotSupported("request_due_day_change")
 
     # --- tickets (su_ticket, su_mensagens) ------------------------------------------------------
+    async def _subject_rows(self) -> list[Record] | None:
+        """Active ``su_oss_assunto{id, assunto, ativo, mostra_hotsite}`` rows; None when the
+        webservice user may not read them."""
+        what = None if self._ticket_subjects else "without subjects: no new tickets"
+        return await self._optional(
+            "su_oss_assunto",
+            lambda: self._ixc.list("su_oss_assunto", "ativo", "S", sortname="su_oss_assunto.id"),
+            what,
+        )
+
     async def list_ticket_subjects(self, session: BackendSession) -> list[TicketSubject]:
+        """The subjects IXC shows in the hotsite, else the ones the provider configured (for a
+        webservice user that may not read ``su_oss_assunto``); NotPermitted without either."""
         self._owner(session)
-        rows = await self._ixc.list("su_oss_assunto", "ativo", "S", sortname="su_oss_assunto.id")
-        return [
+        rows = await self._subject_rows()
+        subjects = [
             TicketSubject(id=row.ident("id"), name=row.text("assunto"))
-            for row in rows
-            if (row.opt_text("mostra_hotsite") or "S").upper() == "S"
+            for row in rows or []
+            if (row.shown(row.opt_text, "mostra_hotsite") or "S").upper() == "S"
         ]
+        if subjects:
+            return subjects
+        if self._ticket_subjects:
+            return list(self._ticket_subjects)
+        if rows is None:
+            raise NotPermitted("", "su_oss_assunto")
+        return []
 
     @staticmethod
     def _ticket_status(row: Record) -> TicketStatus:
@@ -792,8 +994,13 @@ class IxcBackend:
         )
 
     async def _subjects(self) -> dict[str, str]:
-        rows = await self._ixc.list("su_oss_assunto", "ativo", "S")
-        return {row.ident("id"): row.text("assunto") for row in rows}
+        """Subject names by id for showing tickets (configured ones, then IXC's own)."""
+        names = {subject.id: subject.name for subject in self._ticket_subjects}
+        for row in await self._subject_rows() or []:
+            name = row.shown(row.opt_text, "assunto")
+            if name:
+                names[row.ident("id")] = name
+        return names
 
     async def list_tickets(
         self, session: BackendSession, statuses: frozenset[TicketStatus] | None = None
@@ -876,7 +1083,7 @@ class IxcBackend:
             for row in existing:
                 if row.opt_text("token") == ticket.idempotency_key:
                     return await self._full_ticket(owner, row.ident("id"), session.name)
-        subjects = await self._subjects()
+        subjects = {s.id: s.name for s in await self.list_ticket_subjects(session)}
         if ticket.subject_id not in subjects:
             raise NotFound(f"ticket subject {ticket.subject_id}")
         if ticket.contract_id is not None:

@@ -127,6 +127,11 @@ async def start_ixc(
 ) -> tuple[IxcStandIn, IxcBackend]:
     standin = IxcStandIn(variant)
     url = await standin.start()
+    if "restricted" in variant:  # the provider configures the subjects IXC will not list
+        from backend_client.models import TicketSubject
+
+        subjects = [TicketSubject(i, name) for i, name in standin.accounts["ticket_subjects"]]
+        options.setdefault("ticket_subjects", subjects)
     backend = IxcBackend(
         url,
         standin.accounts["user"],
@@ -165,7 +170,11 @@ SGP_VARIANTS: dict[str, frozenset[str]] = {
 }
 # Without the URA, SGP's contacts are out of reach (NotPermitted, a NotSupported).
 SGP_URA_OPERATIONS = frozenset({"list_contacts"})
-IXC_VARIANTS: dict[str, frozenset[str]] = {"ixc": frozenset()}
+IXC_VARIANTS: dict[str, frozenset[str]] = {
+    "ixc": frozenset(),
+    "ixc-restricted": frozenset({"restricted", "second-copy"}),
+    "ixc-indexed": frozenset({"indexed-registros"}),
+}
 
 
 @pytest.fixture(params=["sandbox", "http", *SGP_VARIANTS, *IXC_VARIANTS])

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import pytest
 
 from backend_client.errors import (
+    CredentialsRefused,
     InvalidCredentials,
+    NotPermitted,
     NotSupported,
     Rejected,
     SessionExpired,
     Unavailable,
 )
+from backend_client.features import CheckState, Feature, FeatureCheck
 from backend_client.ixc import IxcBackend
 from backend_client.models import Document, NewTicket
+from backend_client.resilience import GuardedBackend
 from tests.backends.conftest import EVERYTHING, JOAO, MARIA, TODAY, start_ixc
 from tests.backends.standin import Fault, fixture
 from tests.backends.standin_ixc import IxcStandIn
@@ -67,43 +72,80 @@ async def test_signed_session_survives_a_restart_but_not_a_new_key(ixc: Pair) ->
             await restarted.close()
 
 
-async def test_desbloqueio_envelope_is_tipo_mensagem(ixc: Pair) -> None:
+async def test_desbloqueio_answers_tipo_mensagem_or_type_message(ixc: Pair) -> None:
     standin, backend = ixc
     session = await backend.login(JOAO.document, JOAO.password)
     path = f"{V1}/desbloqueio_confianca"
-    standin.fail(path, Fault(json_body=MALFORMED["desbloqueio_with_type"], times=1))
+    standin.fail(path, Fault(json_body={"codigo": "1"}, times=1))
     with pytest.raises(Unavailable, match=r"desbloqueio_confianca\.tipo is missing"):
         await backend.request_temporary_enabling(session, "4201")
+    standin.fail(path, Fault(json_body=MALFORMED["desbloqueio_with_type"], times=1))
     enabling = await backend.request_temporary_enabling(session, "4201")
-    assert enabling.protocol == "202611280077"
+    assert enabling.protocol == ""  # no public answer carries a protocol number
     refusal = standin.recorded["desbloqueio_confianca"]["ja_utilizado"]["mensagem"]
+    standin.row("cliente_contrato", "4201")["status_internet"] = "CA"
+    enabling = await backend.request_temporary_enabling(session, "4201")  # tipo: sucesso
+    assert enabling.protocol == ""
     with pytest.raises(Rejected) as refused:
         await backend.request_temporary_enabling(session, "4201")
     assert refused.value.reason == refusal
 
 
-async def test_refused_api_credentials_are_a_clear_unavailable(
+async def test_refused_api_credentials_are_credentials_refused_everywhere(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Only a wrong token or user id is HTTP 401 (public integrations: goixc)."""
     caplog.set_level(logging.DEBUG)
     standin, backend = await start_ixc()
     try:
         token = standin.accounts["token"]
         standin.accounts["token"] = "rotated"
-        with pytest.raises(Unavailable, match="BACKEND_USER and BACKEND_TOKEN") as raised:
-            await backend.login(MARIA.document, MARIA.password)
-        assert token not in str(raised.value)
+        settings = "BACKEND_USER and BACKEND_TOKEN"
+        for attempt in (
+            lambda: backend.login(MARIA.document, MARIA.password),
+            backend.ping,
+            backend.check_features,
+        ):
+            with pytest.raises(CredentialsRefused, match=settings) as raised:
+                await attempt()
+            assert token not in str(raised.value)
     finally:
         await backend.close()
         await standin.close()
     assert token not in caplog.text and MARIA.password not in caplog.text
+    assert MARIA.document not in caplog.text
+
+
+async def test_ping_says_when_backend_url_is_not_the_webservice(ixc: Pair) -> None:
+    standin, backend = ixc
+    await backend.ping()
+    standin.fail(f"{V1}/cliente", Fault(text="<html>Login</html>", content_type="text/html"))
+    with pytest.raises(Unavailable, match="BACKEND_URL may not point at IXC's webservice"):
+        await backend.ping()
+    standin.fail(f"{V1}/cliente", Fault(text=standin.refused("cliente").text))
+    await backend.ping()  # the credentials are good; check_features names what is refused
+
+
+@pytest.mark.parametrize("refusal", ["no_permission", "no_permission_pt"])
+async def test_a_refused_table_is_not_permitted_naming_it(ixc: Pair, refusal: str) -> None:
+    """HTTP 200 with {"type": "error", "message": "Recurso <tabela> não está disponível!"} or
+    {"tipo": "erro", "mensagem": "… sem permissão de acesso"} (public integrations: goixc)."""
+    standin, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    text = ERRORS[refusal]["text"].replace("{TABLE}", "fn_areceber")
+    standin.fail(f"{V1}/fn_areceber", Fault(text=text, content_type="text/html"))
+    guarded = GuardedBackend(backend, timeout=5)
+    with pytest.raises(NotPermitted) as raised:
+        await guarded.list_invoices(session)
+    assert raised.value.resource == "fn_areceber"
+    assert guarded.lacks(Feature.INVOICES) and not guarded.lacks(Feature.TICKETS)
 
 
 async def test_listing_errors_and_shapes_fail_clearly(ixc: Pair) -> None:
     standin, backend = ixc
     session = await backend.login(MARIA.document, MARIA.password)
     cases = [
-        (Fault(json_body=ERRORS["no_permission"]["json"]), "não possui permissão"),
+        (Fault(json_body=ERRORS["other_error"]["json"]), "fn_areceber: Erro ao executar"),
         (Fault(json_body=MALFORMED["listing_without_total"]), r"fn_areceber\.total is missing"),
         (Fault(json_body=MALFORMED["invoice_without_due_date"]), "data_vencimento is missing"),
         (Fault(json_body=MALFORMED["invoice_unknown_status"]), "status has an unknown value 'X'"),
@@ -115,6 +157,18 @@ async def test_listing_errors_and_shapes_fail_clearly(ixc: Pair) -> None:
             await backend.list_invoices(session)
     standin.faults.clear()
     assert await backend.list_invoices(session)
+
+
+async def test_registros_as_an_indexed_object_and_totals_as_text() -> None:
+    standin, backend = await start_ixc(frozenset({"indexed-registros"}))
+    try:
+        backend._ixc.page_size = 2
+        session = await backend.login(MARIA.document, MARIA.password)
+        invoices = await backend.list_invoices(session, EVERYTHING)
+    finally:
+        await backend.close()
+        await standin.close()
+    assert [i.id for i in invoices][:3] == ["880100", "880101", "880102"] and len(invoices) == 7
 
 
 async def test_listing_pages_through_everything(ixc: Pair) -> None:
@@ -183,3 +237,134 @@ async def test_open_invoice_without_pix_is_still_shown(ixc: Pair) -> None:
     standin.fail(f"{V1}/get_pix", Fault(json_body=standin.recorded["get_pix_missing"]))
     invoice = await backend.get_invoice(session, "880104")
     assert invoice.pix_code is None and invoice.linha_digitavel
+
+
+# --- a webservice user without the lookup tables ------------------------------------------------
+RESTRICTED = frozenset({"restricted"})
+
+
+async def test_a_restricted_user_still_gets_minha_conta_without_city_names(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    standin, backend = await start_ixc(RESTRICTED)
+    try:
+        session = await backend.login(MARIA.document, MARIA.password)
+        person = await backend.get_subscriber(session)
+        again = await backend.get_subscriber(session)
+    finally:
+        await backend.close()
+        await standin.close()
+    assert person == again
+    assert (person.address.city, person.address.state) == ("", "")
+    assert person.address.street == "Rua Coronel Quirino" and person.address.postal_code
+    prices = {c.id: c.plan.monthly_price for c in person.contracts}
+    assert prices == {"4101": Decimal("99.90"), "4102": None}  # vd_contratos refused
+    refused = [r for r in caplog.records if "may not read" in r.getMessage()]
+    assert sorted(r.getMessage().split("may not read ")[1].split(":")[0] for r in refused) == [
+        "cidade",
+        "vd_contratos",
+    ]  # once each, though asked twice (uf was never reached: cidade names it)
+    assert all(r.levelname == "WARNING" for r in refused)
+    assert len(standin.calls_to(f"{V1}/cidade")) == 1  # not asked again for a while
+    assert MARIA.document not in caplog.text and "Coronel" not in caplog.text
+
+
+async def test_a_restricted_user_gets_tickets_with_the_configured_subjects() -> None:
+    standin, backend = await start_ixc(RESTRICTED)
+    try:
+        session = await backend.login(MARIA.document, MARIA.password)
+        subjects = await backend.list_ticket_subjects(session)
+        assert [s.name for s in subjects] == ["Sem conexão", "Lentidão", "Financeiro"]
+        tickets = await backend.list_tickets(session)
+        assert {t.subject for t in tickets} == {"Sem conexão", "Lentidão"}
+        opened = await backend.open_ticket(session, NewTicket("2", "Lenta de novo."))
+        assert opened.subject == "Lentidão"
+        inserted = [c for c in standin.calls_to(f"{V1}/su_ticket") if "ixcsoft" not in c.headers]
+        assert inserted[0].fields["id_assunto"] == "2"
+        assert inserted[0].fields["titulo"] == "Lentidão"
+    finally:
+        await backend.close()
+        await standin.close()
+
+
+async def test_without_subjects_tickets_are_read_but_not_opened() -> None:
+    standin, backend = await start_ixc(RESTRICTED, ticket_subjects=())
+    guarded = GuardedBackend(backend, timeout=5)
+    try:
+        session = await backend.login(MARIA.document, MARIA.password)
+        tickets = await backend.list_tickets(session)
+        assert {t.subject for t in tickets} == {"Sem conexão", "Lentidão"}  # from titulo
+        assert len((await backend.get_ticket(session, "6101")).messages) == 3
+        with pytest.raises(NotPermitted) as raised:
+            await guarded.list_ticket_subjects(session)
+        assert raised.value.resource == "su_oss_assunto"
+        with pytest.raises(NotPermitted):
+            await backend.open_ticket(session, NewTicket("1", "Sem sinal"))
+        assert not [c for c in standin.calls_to(f"{V1}/su_ticket") if "ixcsoft" not in c.headers]
+    finally:
+        await backend.close()
+        await standin.close()
+
+
+async def test_fiscal_notes_refused_are_not_permitted_naming_vd_saida() -> None:
+    standin, backend = await start_ixc(RESTRICTED)
+    guarded = GuardedBackend(backend, timeout=5)
+    try:
+        del standin.tables["vd_saida"]
+        session = await backend.login(MARIA.document, MARIA.password)
+        with pytest.raises(NotPermitted) as raised:
+            await guarded.list_fiscal_notes(session, EVERYTHING)
+        assert raised.value.resource == "vd_saida"
+        assert guarded.lacks(Feature.FISCAL_NOTES) and not guarded.lacks(Feature.ACCOUNT)
+        assert (await guarded.get_subscriber(session)).contracts
+    finally:
+        await backend.close()
+        await standin.close()
+
+
+async def test_check_features_names_what_a_restricted_user_lacks() -> None:
+    standin, backend = await start_ixc(RESTRICTED)
+    without_subjects = IxcBackend(
+        standin.base_url, standin.accounts["user"], standin.accounts["token"], today=lambda: TODAY
+    )
+    await without_subjects.start()
+    try:
+        del standin.tables["vd_saida"]
+        checks = {check.feature: check for check in await backend.check_features()}
+        bare = {check.feature: check for check in await without_subjects.check_features()}
+    finally:
+        await without_subjects.close()
+        await backend.close()
+        await standin.close()
+    assert list(checks) == list(Feature)
+    account = checks[Feature.ACCOUNT]
+    assert account.state is CheckState.OK
+    assert "without city names: cidade not permitted" in account.detail
+    assert "uf not permitted" in account.detail and "vd_contratos not permitted" in account.detail
+    assert checks[Feature.FISCAL_NOTES] == FeatureCheck(
+        Feature.FISCAL_NOTES, CheckState.NOT_PERMITTED, "vd_saida"
+    )
+    tickets = checks[Feature.TICKETS]
+    assert tickets.state is CheckState.OK and "su_oss_assunto not permitted" in tickets.detail
+    assert bare[Feature.TICKETS] == FeatureCheck(
+        Feature.TICKETS, CheckState.NOT_PERMITTED, "su_oss_assunto"
+    )
+    for feature in (Feature.INVOICES, Feature.STATEMENT, Feature.CALLS, Feature.CONNECTIONS):
+        assert checks[feature] == FeatureCheck(feature, CheckState.OK)
+    for feature in (Feature.CONTACTS, Feature.NEW_CONTACT, Feature.CONTACT_LINK):
+        assert checks[feature].state is CheckState.NOT_SUPPORTED
+    for feature in (Feature.DUE_DAY, Feature.PASSWORD):
+        assert checks[feature].state is CheckState.NOT_SUPPORTED
+    probes = [c for c in standin.calls if "ixcsoft" in c.headers]
+    assert probes and all(c.fields["rp"] == "1" for c in probes)
+    assert not [c for c in standin.calls if "ixcsoft" not in c.headers]  # nothing written
+
+
+async def test_check_features_of_a_full_user_is_all_ok(ixc: Pair) -> None:
+    _, backend = ixc
+    checks = await backend.check_features()
+    assert [c.state for c in checks if c.feature not in backend.unsupported_features()] == [
+        CheckState.OK
+    ] * (len(Feature) - len(backend.unsupported_features()))
+    assert all(not c.detail for c in checks)
