@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -48,8 +49,9 @@ from backend_client.errors import (
 from backend_client.features import CheckState, Feature, FeatureCheck
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.documents import format_document, strip_document
+from backend_client.formats.phones import brazilian_e164
 from backend_client.formats.pix import is_valid_brcode
-from backend_client.http.shape import SAO_PAULO, Record
+from backend_client.http.shape import SAO_PAULO, Record, warn_once
 from backend_client.http.tokens import TokenSigner, derive_key
 from backend_client.http.transport import HttpTransport
 from backend_client.ixc.query import REFUSED, SYSTEM, Filter, IxcClient
@@ -123,14 +125,17 @@ TERMINAL_TYPES = (
     TerminalType("0800", "0800"),
     TerminalType("outro", "Outras"),
 )
-# cdr.tp_chamada as IXC installations fill it -> our terminal type.
-CALL_KINDS = {
-    "L": "local", "LOCAL": "local", "LF": "local", "FIXO": "local",
-    "M": "mobile", "MOVEL": "mobile", "VC1": "mobile", "VC2": "mobile", "VC3": "mobile",
-    "D": "ddd", "DDD": "ddd", "LDN": "ddd",
-    "I": "ddi", "DDI": "ddi", "LDI": "ddi",
-    "0800": "0800",
-}  # fmt: skip
+# cdr.tp_chamada: the values are not public; installations show words such as "DDD MÓVEL" or
+# "LOCAL FIXO". Read by folded words, in this order (so "DDD MÓVEL" is a mobile call).
+CALL_WORDS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"MOVEL", "CELULAR", "VC", "VC1", "VC2", "VC3"}), "mobile"),
+    (frozenset({"DDI", "LDI", "INTERNACIONAL"}), "ddi"),
+    (frozenset({"DDD", "LDN", "INTERURBANO", "INTERURBANA"}), "ddd"),
+    (frozenset({"0800"}), "0800"),
+    (frozenset({"LOCAL", "FIXO", "LF"}), "local"),
+)
+CALL_LETTERS = {"L": "local", "M": "mobile", "D": "ddd", "I": "ddi"}  # one-letter codes
+PHONE_FIELDS = ("telefone_celular", "whatsapp", "fone", "telefone_comercial")
 # The tables each menu item reads; check_features probes each with a one-row listing.
 FEATURE_TABLES: dict[Feature, tuple[str, ...]] = {
     Feature.ACCOUNT: ("cliente", "cliente_contrato", "radusuarios"),
@@ -167,6 +172,28 @@ def _sao_paulo_today() -> date:
 
 def _digits(text: str | None) -> str:
     return re.sub(r"\D", "", text or "")
+
+
+def _folded_words(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).upper()
+    return re.findall(r"[A-Z0-9]+", plain)
+
+
+def call_kind(tp_chamada: str | None) -> str:
+    """The terminal type of a ``cdr.tp_chamada`` ("DDD MÓVEL" → mobile, "LOCAL FIXO" → local)."""
+    words = set(_folded_words(tp_chamada or ""))
+    for vocabulary, kind in CALL_WORDS:
+        if words & vocabulary:
+            return kind
+    return CALL_LETTERS.get((tp_chamada or "").strip().upper(), "outro")
+
+
+def area_code(e164: str | None) -> str | None:
+    """The DDD of a Brazilian E.164 number (``5519…`` → ``19``)."""
+    if e164 and e164.startswith("55") and len(e164) in (12, 13):
+        return e164[2:4]
+    return None
 
 
 def _day_text(day: date) -> str:
@@ -555,16 +582,13 @@ class IxcBackend:
                     temporarily_enabled_until=until,
                 )
             )
-        phones = [
-            _digits(cliente.opt_text(field))
-            for field in ("telefone_celular", "whatsapp", "fone", "telefone_comercial")
-        ]
+        phones = _phones(cliente)
         return Subscriber(
             id=owner,
             name=cliente.text("razao"),
             document=strip_document(cliente.opt_text("cnpj_cpf") or session.document),
             email=cliente.opt_text("email"),
-            phones=tuple(dict.fromkeys(p for p in phones if p)),
+            phones=tuple(dict.fromkeys(phones)),
             address=address,
             contracts=tuple(result),
         )
@@ -824,17 +848,37 @@ class IxcBackend:
         raise NotSupported("unlink_contact_device")
 
     # --- call records (cdr) ---------------------------------------------------------------------
+    async def _subscriber_area(self, owner: str) -> str | None:
+        """The DDD of the subscriber's first phone, for numbers stored without one."""
+        return next((a for a in map(area_code, _phones(await self._cliente(owner))) if a), None)
+
+    async def _line_number(self, row: Record, owner: str, area: list[str | None]) -> str:
+        """The line's own number (``cdr.src``) as E.164 digits; ``area`` caches the subscriber's
+        DDD, asked only for a number stored without one."""
+        raw = row.shown(row.opt_text, "src") or ""
+        number = brazilian_e164(raw)
+        if number is None and len(_digits(raw)) in (8, 9):
+            number = brazilian_e164(raw, await self._area(owner, area))
+        return number or _digits(raw)
+
+    async def _area(self, owner: str, area: list[str | None]) -> str | None:
+        if not area:
+            area.append(await self._subscriber_area(owner))
+        return area[0]
+
     async def list_phone_lines(self, session: BackendSession) -> list[PhoneLine]:
         """One line per contract with call records (``cdr.id_contrato_servico``)."""
-        contracts = [c.ident("id") for c in await self._contracts(self._owner(session))]
+        owner = self._owner(session)
+        contracts = [c.ident("id") for c in await self._contracts(owner)]
         latest = await asyncio.gather(
             *(
                 self._ixc.list("cdr", "id_contrato_servico", cid, sortorder="desc", limit=1)
                 for cid in contracts
             )
         )
+        area: list[str | None] = []
         return [
-            PhoneLine(id=cid, contract_id=cid, number=_digits(rows[0].opt_text("src")))
+            PhoneLine(id=cid, contract_id=cid, number=await self._line_number(rows[0], owner, area))
             for cid, rows in zip(contracts, latest, strict=True)
             if rows
         ]
@@ -868,20 +912,25 @@ class IxcBackend:
             sortname="cdr.calldate",
         )
         records = []
+        area: list[str | None] = []
         for row in rows:
             started = row.instant("calldate")
             if started.astimezone(SAO_PAULO).date() not in period:
                 continue
-            kind = CALL_KINDS.get((row.opt_text("tp_chamada") or "").upper(), "outro")
+            kind = call_kind(row.shown(row.opt_text, "tp_chamada"))
             if terminal_type_id is not None and kind != terminal_type_id:
                 continue
+            # A number dialled without its DDD is in the line's own area.
+            line = await self._line_number(row, owner, area)
+            dialled = row.shown(row.opt_text, "dst") or ""
+            called = brazilian_e164(dialled, area_code(line) or await self._area(owner, area))
             records.append(
                 CallRecord(
                     id=row.ident("id"),
                     line_id=line_id,
                     terminal_type_id=kind,
                     started_at=started,
-                    called_number=_digits(row.opt_text("dst")),
+                    called_number=called or _digits(dialled),
                     duration_seconds=row.opt_integer("billsec") or row.opt_integer("duration") or 0,
                     cost=row.opt_money("valor_user") or row.opt_money("custo") or Decimal("0.00"),
                 )
@@ -1133,6 +1182,23 @@ class IxcBackend:
         self, session: BackendSession, ticket_id: str, attachment_id: str
     ) -> Document:
         raise NotSupported("get_ticket_attachment")
+
+
+def _phones(cliente: Record) -> list[str]:
+    """The subscriber's phones as E.164 digits; one stored without its DDD takes the DDD of the
+    others. What is no phone number is left out (one warning per field)."""
+    stored = {field: cliente.shown(cliente.opt_text, field) for field in PHONE_FIELDS}
+    found = {field: brazilian_e164(raw) for field, raw in stored.items() if raw}
+    area = next((a for a in map(area_code, found.values()) if a), None)
+    phones = []
+    for field, number in found.items():
+        if number is None and area is not None:
+            number = brazilian_e164(stored[field] or "", area)
+        if number is None:
+            warn_once(SYSTEM, f"cliente.{field}", "is not a phone number")
+        else:
+            phones.append(number)
+    return phones
 
 
 def _speed(plan_name: str) -> int:

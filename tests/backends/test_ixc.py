@@ -18,6 +18,7 @@ from backend_client.errors import (
 )
 from backend_client.features import CheckState, Feature, FeatureCheck
 from backend_client.ixc import IxcBackend
+from backend_client.ixc.backend import call_kind
 from backend_client.models import Document, NewTicket
 from backend_client.resilience import GuardedBackend
 from tests.backends.conftest import EVERYTHING, JOAO, MARIA, TODAY, start_ixc
@@ -368,3 +369,71 @@ async def test_check_features_of_a_full_user_is_all_ok(ixc: Pair) -> None:
         CheckState.OK
     ] * (len(Feature) - len(backend.unsupported_features()))
     assert all(not c.detail for c in checks)
+
+
+# --- values as IXC stores them ------------------------------------------------------------------
+async def test_minha_conta_values_phones_as_e164_city_and_prices(ixc: Pair) -> None:
+    _, backend = ixc
+    maria = await backend.get_subscriber(await backend.login(MARIA.document, MARIA.password))
+    assert maria.phones == ("5519991234567", "551932541234")  # "(19) 99123-4567", "(19) 3254-1234"
+    assert (maria.address.city, maria.address.state) == ("Campinas", "SP")
+    prices = {c.id: c.plan.monthly_price for c in maria.contracts}
+    assert prices == {"4101": Decimal("99.90"), "4102": Decimal("39.90")}  # vd_contratos
+    joao = await backend.get_subscriber(await backend.login(JOAO.document, JOAO.password))
+    assert joao.phones == ("5519998765432", "551932549876")  # "3254-9876" takes the DDD 19
+
+
+async def test_a_plan_without_any_price_has_none(ixc: Pair) -> None:
+    standin, backend = ixc
+    standin.row("cliente_contrato", "4101")["valor_unitario"] = ""
+    standin.row("vd_contratos", "12")["valor_contrato"] = "0.00"
+    person = await backend.get_subscriber(await backend.login(MARIA.document, MARIA.password))
+    assert {c.id: c.plan.monthly_price for c in person.contracts}["4101"] is None
+
+
+@pytest.mark.parametrize(
+    ("tp_chamada", "kind"),
+    [
+        ("DDD MÓVEL", "mobile"),
+        ("LOCAL MOVEL", "mobile"),
+        ("VC2", "mobile"),
+        ("Celular", "mobile"),
+        ("LOCAL FIXO", "local"),
+        ("DDD FIXO", "ddd"),
+        ("LDN", "ddd"),
+        ("Interurbano", "ddd"),
+        ("DDI", "ddi"),
+        ("INTERNACIONAL", "ddi"),
+        ("0800", "0800"),
+        ("SERVIÇO ESPECIAL", "outro"),
+        ("", "outro"),
+    ],
+)
+def test_call_kinds_by_folded_words(tp_chamada: str, kind: str) -> None:
+    assert call_kind(tp_chamada) == kind
+
+
+async def test_call_records_numbers_as_e164_and_kinds(ixc: Pair) -> None:
+    _, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    lines = await backend.list_phone_lines(session)
+    assert [(line.id, line.number) for line in lines] == [("4102", "551932345678")]
+    calls = await backend.list_call_records(session, "4102", EVERYTHING)
+    assert [(c.called_number, c.terminal_type_id) for c in calls] == [
+        ("08007777777", "0800"),
+        ("551932541234", "local"),  # dialled "32541234": the line's DDD
+        ("5511991234567", "mobile"),  # "DDD MÓVEL", dialled "011991234567"
+        ("551130000000", "ddd"),
+    ]
+    mobile = await backend.list_call_records(session, "4102", EVERYTHING, "mobile")
+    assert [c.id for c in mobile] == ["660002"]
+
+
+async def test_a_line_stored_without_its_ddd_takes_the_subscribers(ixc: Pair) -> None:
+    standin, backend = ixc
+    for row in standin.tables["cdr"]:
+        row["src"] = "32345678"
+    session = await backend.login(MARIA.document, MARIA.password)
+    assert (await backend.list_phone_lines(session))[0].number == "551932345678"
+    calls = await backend.list_call_records(session, "4102", EVERYTHING)
+    assert "551932541234" in {c.called_number for c in calls}
