@@ -47,14 +47,21 @@ from backend_client.errors import (
     Unavailable,
 )
 from backend_client.features import CheckState, Feature, FeatureCheck
-from backend_client.formats.boleto import is_valid_linha_digitavel
+from backend_client.formats.boleto import is_valid_linha_digitavel, parse_linha_digitavel
 from backend_client.formats.documents import format_document, strip_document
 from backend_client.formats.phones import brazilian_e164
-from backend_client.formats.pix import is_valid_brcode
+from backend_client.formats.pix import brcode_amount, is_valid_brcode
 from backend_client.http.shape import SAO_PAULO, Record, warn_once
 from backend_client.http.tokens import TokenSigner, derive_key
 from backend_client.http.transport import HttpTransport
-from backend_client.ixc.query import REFUSED, SYSTEM, Filter, IxcClient
+from backend_client.ixc.query import (
+    REFUSED,
+    SYSTEM,
+    Filter,
+    IxcClient,
+    error_message,
+    refusal,
+)
 from backend_client.models import (
     AccessLogin,
     Address,
@@ -161,6 +168,10 @@ OPTIONAL_TABLES = frozenset(OPTIONAL_USES)
 PROBE_FIELDS = {"radacct": "radacctid"}
 RELEARN_SECONDS = 15 * 60  # a refused table is asked again after this (an admin may grant it)
 ENABLING_OUTCOMES = {"sucesso": True, "success": True, "erro": False, "error": False}
+# get_boleto flags of the updated 2ª via (public integrations): the PDF and the data agree.
+SECOND_COPY = {"juro": "S", "multa": "S", "atualiza_boleto": "S"}
+NO_BOLETO = "O boleto desta fatura não está disponível agora. Fale com o provedor."
+NO_NOTE_PDF = "O PDF desta nota fiscal não está disponível agora. Fale com o provedor."
 CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 _PROTOCOL_RE = re.compile(r"protocolo\D{0,5}(\d{4,})", re.IGNORECASE)
 _SESSION_PURPOSE = "minha-central ixc session v1"
@@ -647,12 +658,7 @@ class IxcBackend:
     def _invoice(self, row: Record) -> Invoice:
         status = row.choice("status", INVOICE_STATUS)
         due = row.day("data_vencimento")
-        linha = _digits(row.opt_text("linha_digitavel")) or None
-        if linha is not None and not is_valid_linha_digitavel(linha):
-            logger.warning(
-                "IXC: invoice %s has an invalid linha digitável; not shown", row.raw("id")
-            )
-            linha = None
+        open_ = status is InvoiceStatus.OPEN
         paid = status is InvoiceStatus.PAID
         return Invoice(
             id=row.ident("id"),
@@ -664,7 +670,10 @@ class IxcBackend:
             status=status,
             paid_on=row.opt_day("pagamento_data") if paid else None,
             paid_amount=row.opt_money("valor_recebido") if paid else None,
-            linha_digitavel=linha if status is InvoiceStatus.OPEN else None,
+            # Multa and juros only where fn_areceber gives them (valor_multas, valor_juros).
+            fine=(row.shown(row.opt_money, "valor_multas") if open_ else None) or Decimal("0"),
+            interest=(row.shown(row.opt_money, "valor_juros") if open_ else None) or Decimal("0"),
+            linha_digitavel=_linha(row, "linha_digitavel") if open_ else None,
         )
 
     async def _invoice_row(self, owner: str, invoice_id: str) -> Record:
@@ -709,36 +718,118 @@ class IxcBackend:
         return sorted(invoices, key=lambda inv: (inv.due_date, inv.id))
 
     async def get_invoice(self, session: BackendSession, invoice_id: str) -> Invoice:
+        """An open invoice with its PIX; an overdue one as IXC's updated 2ª via (its amount, due
+        date and linha digitável together) when IXC reissues it. A PIX is shown only when it
+        charges what the screen says is charged."""
         invoice = self._invoice(await self._invoice_row(self._owner(session), invoice_id))
         if invoice.status is not InvoiceStatus.OPEN:
             return invoice
-        data = await self._ixc.call("get_pix", {"id_areceber": invoice_id})
-        answer = Record.of(data, SYSTEM, "get_pix")
-        if answer.raw("type") == "error":
-            logger.info("IXC: no PIX for invoice %s: %s", invoice_id, answer.opt_text("message"))
-            return invoice
-        code = answer.record("pix").record("dadosPix").text("pixCopiaECola")
-        if not is_valid_brcode(code):
-            logger.warning("IXC: invoice %s has an invalid PIX code; not shown", invoice_id)
-            return invoice
-        return dataclasses.replace(invoice, pix_code=code)
+        if invoice.is_overdue(self._today()):
+            invoice = await self._second_copy(invoice)
+        code = await self._pix(invoice)
+        return dataclasses.replace(invoice, pix_code=code) if code else invoice
 
-    async def _pdf(self, table: str, body: dict[str, Any], what: str) -> bytes:
+    async def _optional_answer(self, endpoint: str, body: dict[str, Any]) -> Any:
+        """The JSON answer of an action whose result the screen can do without: None (and one
+        warning naming the endpoint) when it is refused, fails or is empty."""
+        try:
+            response = await self._ixc.raw(endpoint, body)
+            if response.status != 200:
+                raise self._transport.unexpected(response)
+            if not response.body.strip():
+                return None  # IXC's answer about an invoice it does not know
+            data = self._transport.json(response)
+        except CredentialsRefused:
+            raise
+        except Unavailable as error:
+            warn_once(SYSTEM, endpoint, f"failed ({_reason(error)})")
+            return None
+        if refusal(data, endpoint) is not None:
+            warn_once(SYSTEM, endpoint, "is not permitted to the webservice user")
+            return None
+        if error_message(data) is not None:
+            return None  # e.g. no PIX for this invoice
+        return data
+
+    async def _second_copy(self, invoice: Invoice) -> Invoice:
+        """``get_boleto`` with ``tipo_boleto`` "dados" and juro/multa/atualiza_boleto "S": the
+        updated 2ª via (public integrations), an object or an array of one with
+        ``data_vencimento``, ``valor_boleto``, ``linha_digitavel``. Used when it is payable from
+        today on and its linha charges its amount; otherwise the invoice stays as it is."""
+        body = {**SECOND_COPY, "boletos": invoice.id, "tipo_boleto": "dados"}
+        data = await self._optional_answer("get_boleto", body)
+        if isinstance(data, list):
+            data = data[0] if len(data) == 1 else None
+        if not isinstance(data, dict):
+            if data is not None:
+                warn_once(SYSTEM, "get_boleto.dados", "is not one object")
+            return invoice
+        item = Record(data, SYSTEM, "get_boleto.dados")
+        due = item.shown(item.opt_day, "data_vencimento")
+        charged = item.shown(item.opt_money, "valor_boleto|valor")
+        linha = _linha(item, "linha_digitavel")
+        if due is None or charged is None or linha is None or due < self._today():
+            return invoice  # not reissued: the original boleto (the bank adds multa and juros)
+        if parse_linha_digitavel(linha, today=due)[2] not in (charged, Decimal("0.00")):
+            warn_once(SYSTEM, "get_boleto.dados.linha_digitavel", "charges another amount")
+            return invoice
+        return dataclasses.replace(
+            invoice, charged_amount=charged, charged_due=due, linha_digitavel=linha
+        )
+
+    async def _pix(self, invoice: Invoice) -> str | None:
+        """``get_pix {id_areceber}`` → ``pix.dadosPix{pixCopiaECola, status, valor.original}``
+        (public integrations), when it charges ``invoice.updated_amount``."""
+        data = await self._optional_answer("get_pix", {"id_areceber": invoice.id})
+        if not isinstance(data, dict):
+            return None
+        answer = Record(data, SYSTEM, "get_pix")
+        pix = answer.shown(answer.opt_record, "pix")
+        details = pix.shown(pix.opt_record, "dadosPix") if pix is not None else None
+        if details is None:
+            warn_once(SYSTEM, "get_pix.pix.dadosPix", "is missing")
+            return None
+        code = details.shown(details.opt_text, "pixCopiaECola")
+        if code is None or not is_valid_brcode(code):
+            warn_once(SYSTEM, "get_pix.pix.dadosPix.pixCopiaECola", "is not a valid PIX code")
+            return None
+        state = details.shown(details.opt_text, "status")
+        if state is not None and state.upper() != "ATIVA":
+            return None  # paid (CONCLUIDA) or withdrawn (REMOVIDA_…): nothing to pay with it
+        value = details.shown(details.opt_record, "valor")
+        label = value.shown(value.opt_money, "original") if value is not None else None
+        in_code = brcode_amount(code)
+        charged = invoice.updated_amount
+        if label is None and in_code is None:
+            warn_once(SYSTEM, "get_pix.pix.dadosPix.valor.original", "is missing")
+            return None
+        if (label is not None and label != charged) or in_code not in (None, charged):
+            warn_once(SYSTEM, "get_pix.pix.dadosPix", "charges another amount than the invoice")
+            return None
+        return code
+
+    async def _pdf(self, table: str, body: dict[str, Any], what: str, missing: str) -> bytes:
+        """A PDF IXC answers as base64 text; an empty answer is ``missing`` (Rejected)."""
         response = await self._ixc.raw(table, body)
         if response.status != 200:
             raise self._transport.unexpected(response)
         text = response.body.strip()
-        if text.startswith((b"{", b'"')):
+        if not text:
+            raise Rejected(missing)
+        if text.startswith((b"{", b'"', b"[")):
             try:
                 data = json.loads(text)
             except ValueError:
                 raise self._transport.malformed(response, f"the {what} is not base64") from None
-            if isinstance(data, dict):
-                message = data.get("message") or data.get("mensagem")
-                if data.get("type") == "error" and isinstance(message, str) and message:
-                    raise Rejected(message)
+            refused = refusal(data, table)
+            if refused is not None:
+                raise refused
+            message = error_message(data)
+            if message is not None:
+                raise Rejected(message if message != "no message" else missing)
+            if not isinstance(data, str):
                 raise self._transport.malformed(response, f"the {what} is not base64")
-            text = str(data).encode("ascii", "ignore")
+            text = data.encode("ascii", "ignore")
         try:
             content = base64.b64decode(text, validate=False)
         except (binascii.Error, ValueError):
@@ -748,20 +839,15 @@ class IxcBackend:
         return content
 
     async def get_boleto_pdf(self, session: BackendSession, invoice_id: str) -> Document:
+        """The boleto PDF with the same flags as the 2ª via shown (juro, multa, atualiza_boleto):
+        for an overdue invoice, the updated one."""
         invoice = self._invoice(await self._invoice_row(self._owner(session), invoice_id))
         if invoice.status is InvoiceStatus.PAID:
             raise Rejected("Esta fatura já está paga; não há boleto para pagar.")
         if invoice.status is InvoiceStatus.CANCELLED:
             raise Rejected("Esta fatura foi cancelada; não há boleto para pagar.")
-        body = {
-            "boletos": invoice_id,
-            "juro": "S",
-            "multa": "S",
-            "atualiza_boleto": "S",
-            "tipo_boleto": "arquivo",
-            "base64": "S",
-        }
-        content = await self._pdf("get_boleto", body, "boleto")
+        body = {**SECOND_COPY, "boletos": invoice_id, "tipo_boleto": "arquivo", "base64": "S"}
+        content = await self._pdf("get_boleto", body, "boleto", NO_BOLETO)
         filename = f"boleto-{invoice.reference.replace('/', '-')}.pdf"
         return Document(filename=filename, content_type="application/pdf", content=content)
 
@@ -820,7 +906,9 @@ class IxcBackend:
         if row is None or row.ident("id_cliente") != owner:
             raise NotFound(f"fiscal note {note_id}")
         note = self._note(row)
-        content = await self._pdf("imprimir_nota", {"id": note_id, "base64": "S"}, "fiscal note")
+        content = await self._pdf(
+            "imprimir_nota", {"id": note_id, "base64": "S"}, "fiscal note", NO_NOTE_PDF
+        )
         return Document(
             filename=f"nota-fiscal-{note.number}.pdf",
             content_type="application/pdf",
@@ -1182,6 +1270,20 @@ class IxcBackend:
         self, session: BackendSession, ticket_id: str, attachment_id: str
     ) -> Document:
         raise NotSupported("get_ticket_attachment")
+
+
+def _linha(record: Record, key: str) -> str | None:
+    """A linha digitável (47 digits, checked), or None (one warning when it is not valid)."""
+    linha = _digits(record.shown(record.opt_text, key)) or None
+    if linha is not None and not is_valid_linha_digitavel(linha):
+        warn_once(SYSTEM, f"{record.where}.{key}", "is not a valid linha digitável")
+        return None
+    return linha
+
+
+def _reason(error: Unavailable) -> str:
+    """What failed, without the system's name (the message never holds a value)."""
+    return str(error).removeprefix(f"{SYSTEM}: ")
 
 
 def _phones(cliente: Record) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -17,12 +18,13 @@ from backend_client.errors import (
     Unavailable,
 )
 from backend_client.features import CheckState, Feature, FeatureCheck
+from backend_client.formats.pix import brcode_amount
 from backend_client.ixc import IxcBackend
 from backend_client.ixc.backend import call_kind
 from backend_client.models import Document, NewTicket
 from backend_client.resilience import GuardedBackend
 from tests.backends.conftest import EVERYTHING, JOAO, MARIA, TODAY, start_ixc
-from tests.backends.standin import Fault, fixture
+from tests.backends.standin import Fault, deep, fixture
 from tests.backends.standin_ixc import IxcStandIn
 
 MALFORMED = fixture("ixc", "malformed")
@@ -232,14 +234,6 @@ async def test_attachments_are_refused_before_anything_is_written(ixc: Pair) -> 
                 and "ixcsoft" not in c.headers]  # fmt: skip
 
 
-async def test_open_invoice_without_pix_is_still_shown(ixc: Pair) -> None:
-    standin, backend = ixc
-    session = await backend.login(MARIA.document, MARIA.password)
-    standin.fail(f"{V1}/get_pix", Fault(json_body=standin.recorded["get_pix_missing"]))
-    invoice = await backend.get_invoice(session, "880104")
-    assert invoice.pix_code is None and invoice.linha_digitavel
-
-
 # --- a webservice user without the lookup tables ------------------------------------------------
 RESTRICTED = frozenset({"restricted"})
 
@@ -437,3 +431,98 @@ async def test_a_line_stored_without_its_ddd_takes_the_subscribers(ixc: Pair) ->
     assert (await backend.list_phone_lines(session))[0].number == "551932345678"
     calls = await backend.list_call_records(session, "4102", EVERYTHING)
     assert "551932541234" in {c.called_number for c in calls}
+
+
+# --- an overdue invoice: the updated 2ª via -------------------------------------------------------
+SECOND_COPY = frozenset({"second-copy"})
+UPDATED_LINHA = "23793381029000008801404001234501616460000010387"
+
+
+async def test_an_overdue_invoice_shows_the_2a_via_amount_linha_and_a_pix_of_that_amount() -> None:
+    standin, backend = await start_ixc(SECOND_COPY)
+    try:
+        session = await backend.login(MARIA.document, MARIA.password)
+        invoice = await backend.get_invoice(session, "880104")  # due 10/11, today 28/11
+        pdf = await backend.get_boleto_pdf(session, "880104")
+    finally:
+        await backend.close()
+        await standin.close()
+    assert (invoice.amount, invoice.due_date) == (Decimal("99.90"), date(2026, 11, 10))
+    assert (invoice.charged_amount, invoice.charged_due) == (Decimal("103.87"), date(2026, 11, 30))
+    assert invoice.linha_digitavel == UPDATED_LINHA
+    assert (invoice.fine, invoice.interest) == (Decimal("2.00"), Decimal("1.97"))
+    assert invoice.updated_amount == Decimal("103.87")
+    assert invoice.pix_code is not None and brcode_amount(invoice.pix_code) == Decimal("103.87")
+    assert pdf.content.startswith(b"%PDF-")
+    boletos = [c.fields for c in standin.calls_to(f"{V1}/get_boleto")]
+    assert [b["tipo_boleto"] for b in boletos] == ["dados", "arquivo"]
+    assert all((b["juro"], b["multa"], b["atualiza_boleto"]) == ("S", "S", "S") for b in boletos)
+
+
+async def test_a_pix_of_another_amount_is_left_out_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    standin, backend = await start_ixc(SECOND_COPY)
+    try:
+        session = await backend.login(MARIA.document, MARIA.password)
+        original = standin.recorded["get_pix"]["880104"]  # 99.90, the 2ª via charges 103.87
+        standin.fail(f"{V1}/get_pix", Fault(json_body=original))
+        first = await backend.get_invoice(session, "880104")
+        second = await backend.get_invoice(session, "880104")
+    finally:
+        await backend.close()
+        await standin.close()
+    assert first.pix_code is None and second.pix_code is None
+    assert first.linha_digitavel == UPDATED_LINHA and first.charged_amount == Decimal("103.87")
+    mismatch = [r for r in caplog.records if "another amount" in r.getMessage()]
+    assert len(mismatch) == 1 and mismatch[0].levelname == "WARNING"
+    assert "99.90" not in caplog.text and "103.87" not in caplog.text
+
+
+async def test_an_overdue_invoice_ixc_does_not_reissue_keeps_its_boleto(ixc: Pair) -> None:
+    _, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    invoice = await backend.get_invoice(session, "880104")  # "dados" gives the original due date
+    assert (invoice.charged_amount, invoice.charged_due) == (None, None)
+    assert invoice.linha_digitavel == "23793381029000008801404001234501216260000009990"
+    assert invoice.updated_amount == Decimal("99.90")
+    assert invoice.pix_code is not None and brcode_amount(invoice.pix_code) == Decimal("99.90")
+
+
+async def test_a_2a_via_whose_linha_charges_another_amount_is_not_used(ixc: Pair) -> None:
+    standin, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    reissue = deep(standin.recorded["second_copy"]["dados"]["880104"])
+    reissue[0]["valor_boleto"] = "110.00"
+    standin.fail(f"{V1}/get_boleto", Fault(json_body=reissue, times=1))
+    invoice = await backend.get_invoice(session, "880104")
+    assert invoice.charged_amount is None and invoice.linha_digitavel != UPDATED_LINHA
+
+
+async def test_open_invoice_without_pix_is_still_shown(ixc: Pair) -> None:
+    standin, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    for fault in (
+        Fault(json_body=standin.recorded["get_pix_missing"]),
+        Fault(status=500, text=ERRORS["pix_of_unknown_invoice"]["text"], content_type="text/html"),
+        Fault(text=standin.refused("get_pix").text, content_type="text/html"),
+    ):
+        standin.fail(f"{V1}/get_pix", fault)
+        invoice = await backend.get_invoice(session, "880105")
+        assert invoice.pix_code is None and invoice.linha_digitavel
+    paid = deep(standin.recorded["get_pix"]["880105"])
+    paid["pix"]["dadosPix"]["status"] = "CONCLUIDA"
+    standin.fail(f"{V1}/get_pix", Fault(json_body=paid))
+    assert (await backend.get_invoice(session, "880105")).pix_code is None
+
+
+async def test_a_boleto_ixc_has_no_pdf_for_is_refused_clearly(ixc: Pair) -> None:
+    standin, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    standin.fail(f"{V1}/get_boleto", Fault(text="", content_type="text/html", times=1))
+    with pytest.raises(Rejected, match="não está disponível"):
+        await backend.get_boleto_pdf(session, "880105")
+    standin.fail(f"{V1}/get_boleto", Fault(text=standin.refused("get_boleto").text, times=1))
+    with pytest.raises(NotPermitted) as raised:
+        await backend.get_boleto_pdf(session, "880105")
+    assert raised.value.resource == "get_boleto"
