@@ -36,6 +36,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import aiohttp
+
 from backend_client.errors import (
     CredentialsRefused,
     InvalidCredentials,
@@ -162,6 +164,7 @@ OPTIONAL_USES: dict[str, tuple[Feature, str]] = {
     "vd_contratos": (Feature.ACCOUNT, "without the price of plans whose contract has none"),
     "fn_areceber": (Feature.ACCOUNT, "without due days"),
     "su_oss_assunto": (Feature.TICKETS, "with the configured ticket subjects"),
+    "su_ticket_arquivos": (Feature.TICKET_ATTACHMENTS, "without checking which files went"),
 }
 OPTIONAL_TABLES = frozenset(OPTIONAL_USES)
 # radacct has no "id" column (public integrations: generated schemas of IXC's tables).
@@ -320,7 +323,6 @@ class IxcBackend:
                 Feature.NEW_CONTACT,
                 Feature.CONTACT_LINK,
                 Feature.DUE_DAY,
-                Feature.TICKET_ATTACHMENTS,
             }
         )
 
@@ -1205,8 +1207,6 @@ class IxcBackend:
 
     async def open_ticket(self, session: BackendSession, ticket: NewTicket) -> Ticket:
         owner = self._owner(session)
-        if ticket.attachments:
-            raise NotSupported("ticket_attachments")
         description = ticket.description.strip()
         if not description:
             raise Rejected("Descreva o motivo do atendimento.")
@@ -1219,6 +1219,8 @@ class IxcBackend:
             )
             for row in existing:
                 if row.opt_text("token") == ticket.idempotency_key:
+                    # The same submission again (an earlier one may have stopped mid-files).
+                    await self._attach(row.ident("id"), ticket.attachments, again=True)
                     return await self._full_ticket(owner, row.ident("id"), session.name)
         subjects = {s.id: s.name for s in await self.list_ticket_subjects(session)}
         if ticket.subject_id not in subjects:
@@ -1238,6 +1240,9 @@ class IxcBackend:
             "token": ticket.idempotency_key or "",
         }
         ticket_id = self._inserted(await self._ixc.call("su_ticket", body), "su_ticket")
+        # The files follow the ticket they belong to; if they are refused, the ticket stays and
+        # sending it again with the same key returns it.
+        await self._attach(ticket_id, ticket.attachments)
         return await self._full_ticket(owner, ticket_id, session.name)
 
     async def reply_ticket(
@@ -1248,14 +1253,16 @@ class IxcBackend:
         attachments: tuple[Document, ...] = (),
     ) -> Ticket:
         owner = self._owner(session)
-        if attachments:
-            raise NotSupported("ticket_attachments")
         text = text.strip()
-        if not text:
-            raise Rejected("Escreva uma mensagem.")
+        if not text and not attachments:
+            raise Rejected("Escreva uma mensagem ou envie um arquivo.")
         row = await self._ticket_row(owner, ticket_id)
         if self._ticket_status(row) is TicketStatus.CLOSED:
             raise Rejected(CLOSED_TICKET_REASON)
+        # Files first: if IXC refuses them, nothing was written and the text can go alone.
+        await self._attach(ticket_id, attachments)
+        if not text:
+            return await self._full_ticket(owner, ticket_id, session.name)
         body = {
             "id_ticket": ticket_id,
             "mensagem": text,
@@ -1265,6 +1272,54 @@ class IxcBackend:
         }
         self._inserted(await self._ixc.call("su_mensagens", body), "su_mensagens")
         return await self._full_ticket(owner, ticket_id, session.name)
+
+    async def _attach(
+        self, ticket_id: str, documents: tuple[Document, ...], *, again: bool = False
+    ) -> None:
+        """Each file into ``su_ticket_arquivos``: multipart, the file in ``local_arquivo``, with
+        ``id_ticket`` and ``descricao``; success is ``type == "success"`` (public integrations:
+        a Python and a TypeScript one). ``again``: only the files not there yet (by name)."""
+        if not documents:
+            return
+        if again:
+            present = await self._attached_names(ticket_id)
+            documents = tuple(d for d in documents if d.filename not in present)
+        for document in documents:
+            form = aiohttp.FormData()
+            form.add_field("id_ticket", ticket_id)
+            form.add_field("descricao", document.filename)
+            form.add_field(
+                "local_arquivo",
+                document.content,
+                filename=document.filename,
+                content_type=document.content_type,
+            )
+            try:
+                data = await self._ixc.upload("su_ticket_arquivos", form)
+            except NotPermitted:
+                raise NotPermitted("ticket_attachments", "su_ticket_arquivos") from None
+            message = error_message(data)
+            if message is not None:
+                raise Rejected(f"O provedor recusou o arquivo {document.filename}: {message}")
+            answer = Record.of(data, SYSTEM, "su_ticket_arquivos")
+            if (answer.opt_text("type|tipo") or "").casefold() not in ("success", "sucesso"):
+                raise answer.fail("type", "is not 'success'")
+
+    async def _attached_names(self, ticket_id: str) -> set[str]:
+        """Names of the files a ticket has (nothing when the user may not list them)."""
+        rows = await self._optional(
+            "su_ticket_arquivos",
+            lambda: self._ixc.list("su_ticket_arquivos", "id_ticket", ticket_id),
+        )
+        return {
+            name
+            for row in rows or []
+            for name in (
+                row.shown(row.opt_text, "descricao"),
+                row.shown(row.opt_text, "nome_arquivo"),
+            )
+            if name
+        }
 
     async def get_ticket_attachment(
         self, session: BackendSession, ticket_id: str, attachment_id: str

@@ -236,6 +236,8 @@ class IxcStandIn(StandIn):
     async def insert_attachment(self, request: web.Request) -> web.Response:
         """``su_ticket_arquivos``: multipart with the file in ``local_arquivo`` and the fields
         ``id_ticket`` and ``descricao`` (public integrations: a Python and a TypeScript one)."""
+        if "su_ticket_arquivos" not in self.tables:
+            return self.refused("su_ticket_arquivos")
         form = await request.post()
         upload = form.get("local_arquivo")
         ticket = self._row("su_ticket", str(form.get("id_ticket", "")))

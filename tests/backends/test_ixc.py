@@ -12,7 +12,6 @@ from backend_client.errors import (
     CredentialsRefused,
     InvalidCredentials,
     NotPermitted,
-    NotSupported,
     Rejected,
     SessionExpired,
     Unavailable,
@@ -222,18 +221,6 @@ async def test_pdfs_and_provider_refusals(ixc: Pair) -> None:
     assert (await backend.get_boleto_pdf(session, "880104")).content.startswith(b"%PDF-")
 
 
-async def test_attachments_are_refused_before_anything_is_written(ixc: Pair) -> None:
-    standin, backend = ixc
-    session = await backend.login(MARIA.document, MARIA.password)
-    photo = Document("foto.jpg", "image/jpeg", b"\xff\xd8\xff")
-    with pytest.raises(NotSupported):
-        await backend.open_ticket(session, NewTicket("1", "Sem sinal", attachments=(photo,)))
-    with pytest.raises(NotSupported):
-        await backend.reply_ticket(session, "6102", "Segue foto", (photo,))
-    assert not [c for c in standin.calls if c.path.endswith(("su_ticket", "su_mensagens"))
-                and "ixcsoft" not in c.headers]  # fmt: skip
-
-
 # --- a webservice user without the lookup tables ------------------------------------------------
 RESTRICTED = frozenset({"restricted"})
 
@@ -347,6 +334,9 @@ async def test_check_features_names_what_a_restricted_user_lacks() -> None:
     )
     for feature in (Feature.INVOICES, Feature.STATEMENT, Feature.CALLS, Feature.CONNECTIONS):
         assert checks[feature] == FeatureCheck(feature, CheckState.OK)
+    assert checks[Feature.TICKET_ATTACHMENTS] == FeatureCheck(
+        Feature.TICKET_ATTACHMENTS, CheckState.OK
+    )
     for feature in (Feature.CONTACTS, Feature.NEW_CONTACT, Feature.CONTACT_LINK):
         assert checks[feature].state is CheckState.NOT_SUPPORTED
     for feature in (Feature.DUE_DAY, Feature.PASSWORD):
@@ -526,3 +516,94 @@ async def test_a_boleto_ixc_has_no_pdf_for_is_refused_clearly(ixc: Pair) -> None
     with pytest.raises(NotPermitted) as raised:
         await backend.get_boleto_pdf(session, "880105")
     assert raised.value.resource == "get_boleto"
+
+
+# --- ticket attachments: su_ticket_arquivos -------------------------------------------------------
+PHOTO = Document("foto.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 not really a photo")
+PDF_FILE = Document("laudo.pdf", "application/pdf", b"%PDF-1.4 laudo")
+
+
+def _writes(standin: IxcStandIn) -> list[str]:
+    return [c.path.rsplit("/", 1)[1] for c in standin.calls if "ixcsoft" not in c.headers]
+
+
+async def test_an_attachment_reaches_su_ticket_arquivos_as_multipart(ixc: Pair) -> None:
+    standin, backend = ixc
+    assert Feature.TICKET_ATTACHMENTS not in backend.unsupported_features()
+    session = await backend.login(MARIA.document, MARIA.password)
+    opened = await backend.open_ticket(
+        session, NewTicket("1", "Sem sinal, foto da ONU.", attachments=(PHOTO, PDF_FILE))
+    )
+    replied = await backend.reply_ticket(session, opened.id, "Mais uma.", (PHOTO,))
+    assert replied.messages[-1].text == "Mais uma."
+    assert _writes(standin) == [
+        "su_ticket",
+        "su_ticket_arquivos",
+        "su_ticket_arquivos",
+        "su_ticket_arquivos",  # a reply's files go first…
+        "su_mensagens",  # …then its text
+    ]
+    uploads = [c for c in standin.calls_to(f"{V1}/su_ticket_arquivos")]
+    assert all(c.headers["Content-Type"].startswith("multipart/form-data") for c in uploads)
+    assert all(c.headers["Authorization"].startswith("Basic ") for c in uploads)
+    first = standin.uploads[0]
+    assert first["fields"] == {"id_ticket": opened.id, "descricao": "foto.jpg"}
+    assert (first["filename"], first["content_type"]) == ("foto.jpg", "image/jpeg")
+    assert first["content"] == PHOTO.content
+    assert standin.uploads[1]["content"] == PDF_FILE.content
+    files_only = await backend.reply_ticket(session, opened.id, "", (PDF_FILE,))
+    assert files_only.messages[-1].text == "Mais uma."  # no empty message
+    with pytest.raises(Rejected):
+        await backend.reply_ticket(session, opened.id, "  ")
+
+
+async def test_refused_attachments_write_nothing_on_a_reply_and_keep_the_new_ticket(
+    ixc: Pair,
+) -> None:
+    standin, backend = ixc
+    del standin.tables["su_ticket_arquivos"]
+    guarded = GuardedBackend(backend, timeout=5)
+    session = await backend.login(MARIA.document, MARIA.password)
+    with pytest.raises(NotPermitted) as raised:
+        await guarded.reply_ticket(session, "6102", "Segue foto", (PHOTO,))
+    assert (raised.value.operation, raised.value.resource) == (
+        "ticket_attachments",
+        "su_ticket_arquivos",
+    )
+    assert guarded.lacks(Feature.TICKET_ATTACHMENTS) and not guarded.lacks(Feature.TICKETS)
+    assert "su_mensagens" not in _writes(standin)
+    new = NewTicket("1", "Sem sinal.", attachments=(PHOTO,), idempotency_key="k-files")
+    with pytest.raises(NotPermitted):
+        await backend.open_ticket(session, new)
+    # The bot offers to send the text without the files: the same key, the same ticket.
+    again = await backend.open_ticket(
+        session, NewTicket("1", "Sem sinal.", idempotency_key="k-files")
+    )
+    assert _writes(standin).count("su_ticket") == 1
+    assert again.messages[0].text == "Sem sinal."
+
+
+async def test_a_submission_sent_again_uploads_only_the_missing_files(ixc: Pair) -> None:
+    standin, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    new = NewTicket("1", "Sem sinal.", attachments=(PHOTO, PDF_FILE), idempotency_key="k-2")
+    path = f"{V1}/su_ticket_arquivos"
+    standin.fail(path, Fault(status=502, text="Bad Gateway", times=1))
+    with pytest.raises(Unavailable):
+        await backend.open_ticket(session, new)  # the ticket went, its first file did not
+    assert len(standin.calls_to(path)) == 1  # a write is never retried
+    again = await backend.open_ticket(session, new)
+    assert [u["filename"] for u in standin.uploads] == ["foto.jpg", "laudo.pdf"]
+    once_more = await backend.open_ticket(session, new)
+    assert once_more.id == again.id and len(standin.uploads) == 2  # both are there by name
+    assert _writes(standin).count("su_ticket") == 1
+
+
+async def test_a_file_ixc_refuses_names_it(ixc: Pair) -> None:
+    standin, backend = ixc
+    session = await backend.login(MARIA.document, MARIA.password)
+    refusal = {"type": "error", "message": "Extensão de arquivo não permitida."}
+    standin.fail(f"{V1}/su_ticket_arquivos", Fault(json_body=refusal, times=1))
+    with pytest.raises(Rejected) as refused:
+        await backend.reply_ticket(session, "6102", "Segue", (PHOTO,))
+    assert "foto.jpg" in refused.value.reason and "Extensão" in refused.value.reason
