@@ -806,7 +806,7 @@ class IxcBackend:
             warn_once(SYSTEM, "get_pix.pix.dadosPix.valor.original", "is missing")
             return None
         if (label is not None and label != charged) or in_code not in (None, charged):
-            warn_once(SYSTEM, "get_pix.pix.dadosPix", "charges another amount than the invoice")
+            warn_once(SYSTEM, "get_pix.pix", "charges another amount than the invoice shows")
             return None
         return code
 
