@@ -30,6 +30,7 @@ class Feature(enum.StrEnum):
     # Parts of flows: the flow works without them, but must not offer them.
     NEW_CONTACT = "new_contact"
     CONTACT_LINK = "contact_link"
+    NEW_TICKET = "new_ticket"
     TICKET_ATTACHMENTS = "ticket_attachments"
 
 
@@ -55,10 +56,10 @@ OPERATION_FEATURES: dict[str, Feature] = {
     "list_connection_sessions": Feature.CONNECTIONS,
     "get_due_day_options": Feature.DUE_DAY,
     "request_due_day_change": Feature.DUE_DAY,
-    "list_ticket_subjects": Feature.TICKETS,
+    "list_ticket_subjects": Feature.NEW_TICKET,
     "list_tickets": Feature.TICKETS,
     "get_ticket": Feature.TICKETS,
-    "open_ticket": Feature.TICKETS,
+    "open_ticket": Feature.NEW_TICKET,
     "reply_ticket": Feature.TICKETS,
     "ticket_attachments": Feature.TICKET_ATTACHMENTS,
     "change_password": Feature.PASSWORD,

@@ -103,7 +103,9 @@ def create_backend(settings: Settings) -> SubscriberBackend:
     if settings.backend == "ixc":
         from backend_client.ixc import IxcBackend
 
-        return IxcBackend(url, settings.backend_user or "", token, timeout=timeout)
+        return IxcBackend(
+            url, settings.backend_user or "", token, timeout=timeout, ticket_subjects=subjects
+        )
     if settings.backend == "http":
         from backend_client.http.backend import HttpBackend
 

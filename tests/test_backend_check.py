@@ -43,6 +43,7 @@ MIXED = [
     FeatureCheck(Feature.PASSWORD, CheckState.NOT_SUPPORTED),
     FeatureCheck(Feature.NEW_CONTACT, CheckState.OK),
     FeatureCheck(Feature.CONTACT_LINK, CheckState.NOT_SUPPORTED),
+    FeatureCheck(Feature.NEW_TICKET, CheckState.OK),
     FeatureCheck(Feature.TICKET_ATTACHMENTS, CheckState.OK),
     # The adapter's order is not the menu's: tickets comes last here.
     FeatureCheck(Feature.TICKETS, CheckState.OK),
@@ -86,7 +87,7 @@ def test_check_prints_every_feature_in_menu_order_and_exits_0(
     assert re.search(r"^password\s+not supported$", out, re.M)
     # the states line up in one column
     assert len({re.match(r"\S+\s+", line).end() for line in lines[1:-1]}) == 1  # type: ignore[union-attr]
-    assert lines[-1] == ("14 features: 9 ok, 1 not permitted, 4 not supported, 0 unreachable")
+    assert lines[-1] == ("15 features: 10 ok, 1 not permitted, 4 not supported, 0 unreachable")
     assert backend.started and backend.closed
     assert SECRET_TOKEN not in out
 
@@ -103,7 +104,7 @@ def test_a_feature_out_of_reach_exits_7(
     assert _check(monkeypatch, CheckOnlyBackend(checks)) == 7
     out = capsys.readouterr().out
     assert re.search(r"^calls\s+unreachable \(/api/ura/chamadas/\)$", out, re.M)
-    assert out.splitlines()[-1].endswith("13 ok, 0 not permitted, 0 not supported, 1 unreachable")
+    assert out.splitlines()[-1].endswith("14 ok, 0 not permitted, 0 not supported, 1 unreachable")
 
 
 def test_refused_credentials_exit_6_naming_the_settings_not_their_values(
@@ -169,7 +170,7 @@ def test_the_sandbox_checks_ok(
     assert main(["backend", "check"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == (
-        "14 features: 14 ok, 0 not permitted, 0 not supported, 0 unreachable"
+        "15 features: 15 ok, 0 not permitted, 0 not supported, 0 unreachable"
     )
 
 
@@ -221,7 +222,7 @@ async def test_start_up_check_teaches_the_bot_and_logs_one_line(
     [summary] = [r for r in caplog.records if r.getMessage().startswith("backend check:")]
     assert summary.levelno == logging.INFO
     assert summary.getMessage() == (
-        "backend check: 9 ok, 1 not permitted, 4 not supported, 0 unreachable; "
+        "backend check: 10 ok, 1 not permitted, 4 not supported, 0 unreachable; "
         "not permitted: fiscal_notes (vd_saida); "
         "not supported: calls, due_day, password, contact_link"
     )

@@ -125,3 +125,25 @@ async def test_a_not_permitted_item_is_shown_as_unavailable_and_logs_no_value(
     assert "cliente_contato" in logged  # the admin learns which table to grant
     for secret in (PERSON.password, PERSON.document, "318.456.720-62", PERSON.name):
         assert secret not in logged
+
+
+async def test_tickets_without_new_ones_are_listed_and_read_but_none_is_offered(
+    env: BotEnv,
+) -> None:
+    """IXC without su_oss_assunto and no configured subjects: the subscriber still follows the
+    tickets, but is never offered to open one (an old button says it is unavailable)."""
+    await launch_lacking(env, lacking={Feature.NEW_TICKET})
+    chat = env.chat()
+    await login(chat)
+    calls = await chat.press("menu:tickets")
+    said = shown(calls)
+    assert NOT_SUPPORTED not in said and "Protocolo" in said
+    buttons = [data for call in calls for _, data in call.buttons]
+    assert "tk:new" not in buttons
+    calls = await chat.tap("Fechados")
+    closed = next(d for _, d in calls[-1].buttons if d.startswith("tk:view:"))
+    calls = await chat.press(closed)
+    assert not any(d.startswith("tk:new") for _, d in calls[-1].buttons)
+    calls = await chat.press("tk:new")
+    assert NOT_SUPPORTED in shown(calls) and "assunto" not in shown(calls).lower()
+    assert _refused(env) == []

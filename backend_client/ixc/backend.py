@@ -155,6 +155,7 @@ FEATURE_TABLES: dict[Feature, tuple[str, ...]] = {
     Feature.CONNECTIONS: ("radusuarios", "radacct"),
     Feature.CALLS: ("cliente_contrato", "cdr"),
     Feature.TICKETS: ("su_ticket", "su_mensagens"),
+    Feature.NEW_TICKET: ("su_ticket",),
     Feature.TICKET_ATTACHMENTS: ("su_ticket_arquivos",),
 }
 # Tables read when the webservice user may (lookups): the item works without them, as said here.
@@ -163,7 +164,7 @@ OPTIONAL_USES: dict[str, tuple[Feature, str]] = {
     "uf": (Feature.ACCOUNT, "without states (UF)"),
     "vd_contratos": (Feature.ACCOUNT, "without the price of plans whose contract has none"),
     "fn_areceber": (Feature.ACCOUNT, "without due days"),
-    "su_oss_assunto": (Feature.TICKETS, "with the configured ticket subjects"),
+    "su_oss_assunto": (Feature.NEW_TICKET, "with the configured ticket subjects"),
     "su_ticket_arquivos": (Feature.TICKET_ATTACHMENTS, "without checking which files went"),
 }
 OPTIONAL_TABLES = frozenset(OPTIONAL_USES)
@@ -372,7 +373,7 @@ class IxcBackend:
                 found.append(FeatureCheck(feature, CheckState.NOT_SUPPORTED))
                 continue
             needs = list(FEATURE_TABLES.get(feature, ()))
-            if feature is Feature.TICKETS and not self._ticket_subjects:
+            if feature is Feature.NEW_TICKET and not self._ticket_subjects:
                 needs.append("su_oss_assunto")
             found.append(self._feature_check(feature, needs, states))
         return found

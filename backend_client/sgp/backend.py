@@ -213,7 +213,8 @@ CENTRAL_PROBES: tuple[tuple[str, tuple[Feature, ...]], ...] = (
     ("/api/central/fatura2via/", (Feature.INVOICES,)),
     ("/api/central/notafiscal/list/", (Feature.FISCAL_NOTES,)),
     ("/api/central/extratouso/", (Feature.CONNECTIONS,)),
-    ("/api/central/chamado/list/", (Feature.TICKETS,)),
+    ("/api/central/chamado/list/", (Feature.TICKETS, Feature.NEW_TICKET)),
+    ("/api/central/tipoocorrencia/list/", (Feature.NEW_TICKET,)),
 )
 URA_CONTACTS = "/api/ura/consultacliente/"
 REFUSED = (
@@ -441,6 +442,10 @@ class SgpBackend:
         if ura[0] is not CheckState.OK and found[Feature.ACCOUNT].state is CheckState.OK:
             found[Feature.ACCOUNT] = FeatureCheck(
                 Feature.ACCOUNT, CheckState.OK, "without the access login's IP and phones"
+            )
+        if self._ticket_subjects and found[Feature.NEW_TICKET].state is not CheckState.OK:
+            found[Feature.NEW_TICKET] = FeatureCheck(
+                Feature.NEW_TICKET, CheckState.OK, "with the configured ticket subjects"
             )
         for feature in self.unsupported_features():
             found[feature] = FeatureCheck(feature, CheckState.NOT_SUPPORTED)

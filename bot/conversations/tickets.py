@@ -132,6 +132,19 @@ def _forget_draft(update: Update, context: Context) -> None:
         _cache(context).discard_where(update.effective_chat.id)
 
 
+def _can_open(context: Context) -> bool:
+    """Whether a new ticket may be offered: the system takes them (and tells its subjects, or
+    the provider configured them)."""
+    return not services(context).lacks(Feature.NEW_TICKET)
+
+
+def _new_about(ticket: Ticket, context: Context) -> list[list[InlineKeyboardButton]]:
+    """The "open a new ticket about this one" row, where new tickets can be opened."""
+    if not _can_open(context):
+        return []
+    return [[button(texts.BUTTON_NEW_ABOUT, f"{PREFIX}:new:{ticket.id}")]]
+
+
 def _attachable(context: Context, draft: dict[str, Any] | None = None) -> bool:
     """Whether files may be offered and taken: the provider's system takes attachments (and did
     not refuse this draft's)."""
@@ -169,6 +182,8 @@ def _list_keyboard(
     shown: Sequence[Ticket],
     page: int,
     total: int,
+    *,
+    can_open: bool,
 ) -> InlineKeyboardMarkup:
     tabs = [
         button(texts.tab_button(tab, counts[tab], tab is status), f"{PREFIX}:tab:{tab.value}")
@@ -179,13 +194,18 @@ def _list_keyboard(
     nav = paging.nav_row(f"{PREFIX}:tab:{status.value}", page, total, LIST_PAGE_SIZE)
     if nav:
         rows.append(nav)
-    rows.append([button(texts.BUTTON_NEW, f"{PREFIX}:new")])
+    if can_open:
+        rows.append([button(texts.BUTTON_NEW, f"{PREFIX}:new")])
     rows.append([_menu_button()])
     return InlineKeyboardMarkup(rows)
 
 
 def _detail_keyboard(
-    ticket: Ticket, files: Sequence[AttachmentInfo], page: int, pages: int
+    ticket: Ticket,
+    files: Sequence[AttachmentInfo],
+    page: int,
+    pages: int,
+    new_about: list[list[InlineKeyboardButton]],
 ) -> InlineKeyboardMarkup:
     rows = [
         [button(texts.attachment_button(f.filename), f"{PREFIX}:att:{ticket.id}:{f.id}")]
@@ -195,7 +215,7 @@ def _detail_keyboard(
     if nav:
         rows.append(nav)
     if ticket.status is TicketStatus.CLOSED:
-        rows.append([button(texts.BUTTON_NEW_ABOUT, f"{PREFIX}:new:{ticket.id}")])
+        rows += new_about
     else:
         rows.append([button(texts.BUTTON_REPLY, f"{PREFIX}:reply:{ticket.id}")])
     rows.append([button(texts.BUTTON_LIST, f"{PREFIX}:list"), _menu_button()])
@@ -261,8 +281,10 @@ async def _show_list(
     shown = paging.page_items(selected, page, LIST_PAGE_SIZE)
     _flow_data(context).update(tab=status.value, page=page)
     pages = paging.page_count(len(selected), LIST_PAGE_SIZE)
-    text = texts.ticket_list(status, shown, page * LIST_PAGE_SIZE, page, pages)
-    await show(update, text, _list_keyboard(status, counts, shown, page, len(selected)))
+    can_open = _can_open(context)
+    text = texts.ticket_list(status, shown, page * LIST_PAGE_SIZE, page, pages, can_open=can_open)
+    keyboard = _list_keyboard(status, counts, shown, page, len(selected), can_open=can_open)
+    await show(update, text, keyboard)
     return BROWSING
 
 
@@ -291,7 +313,7 @@ async def _show_ticket(update: Update, context: Context, ticket: Ticket, page: i
     parts = [texts.detail_header(ticket, page, len(pages)), body]
     if files:
         parts.append(texts.history_footer(has_attachments=True))
-    keyboard = _detail_keyboard(ticket, files, page, len(pages))
+    keyboard = _detail_keyboard(ticket, files, page, len(pages), _new_about(ticket, context))
     await show(update, "\n\n".join(parts), keyboard)
     return BROWSING
 
@@ -488,7 +510,7 @@ async def start_reply(update: Update, context: Context, session: BackendSession)
     if ticket.status is TicketStatus.CLOSED:
         keyboard = InlineKeyboardMarkup(
             [
-                [button(texts.BUTTON_NEW_ABOUT, f"{PREFIX}:new:{ticket.id}")],
+                *_new_about(ticket, context),
                 [button(texts.BUTTON_VIEW, f"{PREFIX}:view:{ticket.id}")],
                 [button(texts.BUTTON_LIST, f"{PREFIX}:list"), _menu_button()],
             ]
@@ -877,12 +899,7 @@ async def _rejected(
     if draft["mode"] == REPLY:
         ticket = await services(context).backend.get_ticket(session, draft["ticket_id"])
         if ticket.status is TicketStatus.CLOSED:
-            keyboard = InlineKeyboardMarkup(
-                [
-                    [button(texts.BUTTON_NEW_ABOUT, f"{PREFIX}:new:{ticket.id}")],
-                    _drafting_row(),
-                ]
-            )
+            keyboard = InlineKeyboardMarkup([*_new_about(ticket, context), _drafting_row()])
             await show(update, texts.closed_while_replying(ticket.protocol), keyboard)
             return CONFIRM
     by_length = sorted(draft["files"], key=lambda f: len(f["name"]), reverse=True)

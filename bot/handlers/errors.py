@@ -8,7 +8,14 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import NetworkError, TelegramError
 
-from backend_client.errors import NotFound, NotSupported, Rejected, SessionExpired, Unavailable
+from backend_client.errors import (
+    NotFound,
+    NotPermitted,
+    NotSupported,
+    Rejected,
+    SessionExpired,
+    Unavailable,
+)
 from bot.handlers.guards import Context, current_session
 from bot.services import sessions
 from bot.ui import keyboards, texts
@@ -37,6 +44,10 @@ async def on_error(update: object, context: Context) -> None:
         text, keyboard = texts.BACKEND_UNAVAILABLE, _way_forward(context)
     elif isinstance(error, Rejected):
         text, keyboard = f"⚠️ {esc(error.reason)}", _way_forward(context)
+    elif isinstance(error, NotPermitted):
+        # The admin learns what to grant (GuardedBackend warned once); nothing else is logged.
+        logger.info("backend refused %s to the integration user", error.resource)
+        text, keyboard = texts.NOT_SUPPORTED, _way_forward(context)
     elif isinstance(error, NotSupported):
         logger.info("backend does not support %s", error.operation)
         text, keyboard = texts.NOT_SUPPORTED, _way_forward(context)

@@ -74,6 +74,7 @@ ENTRY_FEATURES: tuple[tuple[str, Feature], ...] = (
     ("link:new", Feature.NEW_CONTACT),
     ("contacts:page:", Feature.CONTACTS),
     ("tk:att:", Feature.TICKET_ATTACHMENTS),
+    ("tk:new", Feature.NEW_TICKET),
     ("tk:", Feature.TICKETS),
 )
 _MENU_FEATURES = {feature.value: feature for feature in Feature}

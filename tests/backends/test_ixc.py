@@ -327,10 +327,12 @@ async def test_check_features_names_what_a_restricted_user_lacks() -> None:
     assert checks[Feature.FISCAL_NOTES] == FeatureCheck(
         Feature.FISCAL_NOTES, CheckState.NOT_PERMITTED, "vd_saida"
     )
-    tickets = checks[Feature.TICKETS]
-    assert tickets.state is CheckState.OK and "su_oss_assunto not permitted" in tickets.detail
-    assert bare[Feature.TICKETS] == FeatureCheck(
-        Feature.TICKETS, CheckState.NOT_PERMITTED, "su_oss_assunto"
+    assert checks[Feature.TICKETS].state is CheckState.OK  # following tickets needs no subjects
+    new_ticket = checks[Feature.NEW_TICKET]
+    assert new_ticket.state is CheckState.OK and "su_oss_assunto not permitted" in new_ticket.detail
+    assert bare[Feature.TICKETS].state is CheckState.OK
+    assert bare[Feature.NEW_TICKET] == FeatureCheck(
+        Feature.NEW_TICKET, CheckState.NOT_PERMITTED, "su_oss_assunto"
     )
     for feature in (Feature.INVOICES, Feature.STATEMENT, Feature.CALLS, Feature.CONNECTIONS):
         assert checks[feature] == FeatureCheck(feature, CheckState.OK)

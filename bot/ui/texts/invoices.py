@@ -28,8 +28,9 @@ PDF_CAPTION_FALLBACK = "📄 Boleto em PDF"
 
 
 def contract_button(contract: Contract) -> str:
-    """Plain text (button label): number, plan and city."""
-    return f"{contract.number} · {contract.plan.name} · {contract.address.city}"
+    """Plain text (button label): number, plan and city (when the system gives one)."""
+    parts = (contract.number, contract.plan.name, contract.address.city)
+    return " · ".join(part for part in parts if part)
 
 
 def choose_period(contract_number: str | None) -> str:

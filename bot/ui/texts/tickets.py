@@ -82,13 +82,20 @@ _EMPTY_TAB = {
 
 
 def ticket_list(
-    status: TicketStatus, tickets: Sequence[Ticket], first: int, page: int, pages: int
+    status: TicketStatus,
+    tickets: Sequence[Ticket],
+    first: int,
+    page: int,
+    pages: int,
+    *,
+    can_open: bool = True,
 ) -> str:
     heading = f"{TITLE} — {TAB_LABELS[status].lower()}"
     if pages > 1:
         heading += f" (página {page + 1} de {pages})"
     if not tickets:
-        return f"{heading}\n\n{_EMPTY_TAB[status]}\n\nPara pedir ajuda, toque em {BUTTON_NEW}."
+        ask = f"toque em {BUTTON_NEW}" if can_open else "fale com o atendimento do provedor"
+        return f"{heading}\n\n{_EMPTY_TAB[status]}\n\nPara pedir ajuda, {ask}."
     lines = [heading]
     for number, ticket in enumerate(tickets, start=first + 1):
         lines += [
@@ -168,10 +175,10 @@ def ask_contract(contracts: Sequence[Contract]) -> str:
     lines = [NEW_TITLE, "", ASK_CONTRACT]
     for contract in contracts:
         address = contract.address
-        lines.append(
-            f"• <b>{esc(contract.number)}</b> — {esc(contract.plan.name)}, "
-            f"{esc(address.street)}, {esc(address.number)} ({esc(address.city)})"
-        )
+        place = ", ".join(part for part in (address.street, address.number) if part)
+        place += f" ({address.city})" if place and address.city else address.city
+        where = f", {esc(place)}" if place else ""
+        lines.append(f"• <b>{esc(contract.number)}</b> — {esc(contract.plan.name)}{where}")
     return "\n".join(lines)
 
 
