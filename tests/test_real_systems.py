@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from backend_client.ixc import IxcBackend
+from backend_client.models import TicketSubject
 from backend_client.sgp import SgpBackend
+from tests.backends.standin_ixc import IxcStandIn
 from tests.backends.standin_sgp import SgpStandIn
 from tests.conftest import PERSON, TODAY, BotEnv, login
 from tests.support.driver import methods
@@ -65,3 +68,62 @@ async def test_an_sgp_subscriber_logs_in_and_sees_the_systems_values(
     assert PERSON.password not in ours and "31845672062" not in caplog.text
     assert all(c.text.strip() for c in calls if c.method == "sendMessage")
     assert standin.service_records_opened == 0
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+
+
+@pytest.fixture
+async def ixc_env(env: BotEnv) -> AsyncIterator[tuple[BotEnv, IxcStandIn]]:
+    """IXC with a webservice user granted as few tables as providers grant: no cidade, uf,
+    su_oss_assunto or vd_contratos; the ticket subjects configured instead."""
+    standin = IxcStandIn(frozenset({"restricted", "second-copy"}))
+    await standin.start()
+    subjects = [TicketSubject(i, name) for i, name in standin.accounts["ticket_subjects"]]
+    env.make_backend = lambda _: IxcBackend(  # type: ignore[assignment, return-value]
+        standin.base_url,
+        standin.accounts["user"],
+        standin.accounts["token"],
+        ticket_subjects=subjects,
+        today=lambda: TODAY,
+    )
+    await env.launch()
+    yield env, standin
+    await standin.close()
+
+
+async def test_an_ixc_subscriber_of_a_restricted_user_uses_the_bot_end_to_end(
+    ixc_env: tuple[BotEnv, IxcStandIn], caplog: pytest.LogCaptureFixture
+) -> None:
+    env, standin = ixc_env
+    caplog.set_level(logging.INFO)
+    chat = env.chat()
+    await login(chat, PERSON)
+
+    said = shown(await chat.press("menu:account"))
+    assert "Maria" in said and "R$ 0,00" not in said
+    assert "+1 " not in said and "+31 " not in said  # phones read as Brazilian
+
+    # A ticket with a photo: subjects from the configuration, the file through su_ticket_arquivos.
+    await chat.press("menu:tickets")
+    calls = await chat.tap("Novo atendimento")
+    assert {"Sem conexão", "Lentidão", "Financeiro"} <= {label for label, _ in calls[-1].buttons}
+    calls = await chat.tap("Sem conexão")
+    # Two contracts; the city is unknown (cidade refused): the label just leaves it out.
+    assert "• 4101 — FIBRA 300 MEGA, Rua Coronel Quirino, 1250\n" in shown(calls)
+    await chat.tap("4101")
+    await chat.send("Sem internet desde ontem à noite.")
+    calls = await chat.send_photo(JPEG)
+    assert "Anexo recebido" in shown(calls)
+    await chat.tap("Concluir anexos")
+    calls = await chat.tap("Confirmar")
+    assert "Atendimento aberto" in shown(calls)
+    [upload] = standin.uploads
+    assert upload["content"] == JPEG and upload["fields"]["id_ticket"]
+    created = [row for row in standin.tables["su_ticket"] if row["id_assunto"] == "1"]
+    assert created and created[-1]["menssagem"] == "Sem internet desde ontem à noite."
+
+    # The tables the user may not read were named to the admin, once each, without values.
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "su_oss_assunto" in logged or "cidade" in logged
+    assert PERSON.password not in logged and "31845672062" not in logged
