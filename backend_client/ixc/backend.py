@@ -30,7 +30,6 @@ import json
 import logging
 import re
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -96,6 +95,7 @@ from backend_client.models import (
     TicketStatus,
     TicketSubject,
 )
+from backend_client.provider import fold
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -190,9 +190,7 @@ def _digits(text: str | None) -> str:
 
 
 def _folded_words(text: str) -> list[str]:
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).upper()
-    return re.findall(r"[A-Z0-9]+", plain)
+    return re.findall(r"[A-Z0-9]+", fold(text).upper())
 
 
 def call_kind(tp_chamada: str | None) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 from backend_client.errors import CredentialsRefused, NotPermitted, Unavailable
 from backend_client.http.shape import Record
 from backend_client.http.transport import HttpResponse, HttpTransport
+from backend_client.provider import fold
 
 logger = logging.getLogger(__name__)
 SYSTEM = "IXC"
@@ -39,11 +39,6 @@ _ERROR_KINDS = frozenset({"error", "erro"})
 # "Recurso cliente não está disponível!", "… não encontrada ou sem permissão de acesso",
 # "Você não possui permissão para acessar este recurso" (compared without accents).
 _PERMISSION_RE = re.compile(r"permissao|permission|nao esta disponivel|nao disponivel")
-
-
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def error_message(data: Any) -> str | None:
@@ -60,7 +55,7 @@ def error_message(data: Any) -> str | None:
 
 
 def is_permission_refusal(message: str) -> bool:
-    return bool(_PERMISSION_RE.search(_plain(message)))
+    return bool(_PERMISSION_RE.search(fold(message)))
 
 
 def refusal(data: Any, table: str) -> NotPermitted | None:
