@@ -432,7 +432,7 @@ class SgpBackend:
             await self._ura(URA_CONTACTS, "list_contacts", read=True, cpfcnpj=NO_DOCUMENT)
             ura = CheckState.OK, ""
         except NotPermitted:
-            ura = CheckState.NOT_PERMITTED, f"{URA_CONTACTS} (the token may not use the URA)"
+            ura = CheckState.NOT_PERMITTED, f"{URA_CONTACTS}: the token may not use the URA"
         except CredentialsRefused:
             raise
         except Unavailable:
