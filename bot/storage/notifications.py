@@ -71,6 +71,8 @@ class NotificationRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Messages of this notification already in the chat (a reminder is text, linha, PIX).
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 @dataclass(frozen=True, slots=True)
