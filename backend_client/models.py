@@ -286,13 +286,6 @@ class TemporaryEnabling:
 
 
 @dataclass(frozen=True, slots=True)
-class DueDayOptions:
-    contract_id: str
-    current_day: int
-    available_days: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class DueDayChangeRequest:
     contract_id: str
     current_day: int
@@ -300,6 +293,16 @@ class DueDayChangeRequest:
     protocol: str
     requested_at: datetime
     email_sent_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDayOptions:
+    contract_id: str
+    current_day: int
+    available_days: tuple[int, ...]
+    # The contract's request still awaiting the provider, if any: while there is one, the system
+    # refuses another request for the contract (Rejected), whatever the day.
+    pending: DueDayChangeRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)

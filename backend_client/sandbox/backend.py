@@ -953,25 +953,61 @@ class SandboxBackend:
             ]
 
     # --- due day --------------------------------------------------------------------------------
+    @staticmethod
+    async def _pending_due_day_change(db: Db, contract: ContractRow) -> DueDayChangeRow | None:
+        """The contract's latest request while the provider has not applied it (the contract's
+        due day is still another): it awaits the provider, and no other request is taken."""
+        latest = await db.scalar(
+            select(DueDayChangeRow)
+            .where(DueDayChangeRow.contract_id == contract.id)
+            .order_by(DueDayChangeRow.requested_at.desc(), DueDayChangeRow.id.desc())
+            .limit(1)
+        )
+        if latest is None or latest.requested_day == contract.due_day:
+            return None
+        return latest
+
+    @staticmethod
+    def _due_day_request(row: DueDayChangeRow) -> DueDayChangeRequest:
+        return DueDayChangeRequest(
+            contract_id=row.contract_id,
+            current_day=row.current_day,
+            requested_day=row.requested_day,
+            protocol=row.protocol,
+            requested_at=row.requested_at,
+            email_sent_to=row.email_sent_to,
+        )
+
     @_operation
     async def get_due_day_options(self, session: BackendSession, contract_id: str) -> DueDayOptions:
         async with self._reading() as db:
             subscriber = await self._subscriber(db, session)
             contract = await self._contract_row(db, subscriber.id, contract_id)
+            pending = await self._pending_due_day_change(db, contract)
         return DueDayOptions(
             contract_id=contract.id,
             current_day=contract.due_day,
             available_days=tuple(day for day in DUE_DAYS if day != contract.due_day),
+            pending=self._due_day_request(pending) if pending is not None else None,
         )
 
     @_operation
     async def request_due_day_change(
         self, session: BackendSession, contract_id: str, new_day: int
     ) -> DueDayChangeRequest:
-        """Recorded for the provider's approval; the contract's due day does not change yet."""
+        """Recorded for the provider's approval; the contract's due day does not change yet.
+        While a request awaits the provider, another one (the same day or not) is Rejected."""
         async with self._transaction() as db:
             subscriber = await self._subscriber(db, session)
             contract = await self._contract_row(db, subscriber.id, contract_id)
+            pending = await self._pending_due_day_change(db, contract)
+            if pending is not None:
+                same = "para esse mesmo dia " if pending.requested_day == new_day else ""
+                raise Rejected(
+                    f"Já existe um pedido {same}em análise para este contrato: dia "
+                    f"{pending.requested_day}, protocolo {pending.protocol}. Aguarde a resposta "
+                    "do provedor."
+                )
             options = [day for day in DUE_DAYS if day != contract.due_day]
             if new_day not in options:
                 days = ", ".join(str(day) for day in options[:-1]) + f" ou {options[-1]}"
@@ -985,14 +1021,7 @@ class SandboxBackend:
                 email_sent_to=subscriber.email,
             )
             db.add(row)
-        return DueDayChangeRequest(
-            contract_id=row.contract_id,
-            current_day=row.current_day,
-            requested_day=row.requested_day,
-            protocol=row.protocol,
-            requested_at=row.requested_at,
-            email_sent_to=row.email_sent_to,
-        )
+        return self._due_day_request(row)
 
     # --- tickets --------------------------------------------------------------------------------
     @_operation

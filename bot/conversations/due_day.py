@@ -2,7 +2,10 @@
 
 States:
     CHOOSE_CONTRACT → a subscriber with several contracts picks one
-    CHOOSE_DAY      → the current due day and the allowed days as buttons
+    CHOOSE_DAY      → the current due day and the allowed days as buttons; when the system
+                      reports a request awaiting the provider (``DueDayOptions.pending``), that
+                      request instead (day, protocol, date) and no days: the system refuses any
+                      other request for the contract meanwhile, the same day or another
     CONFIRM         → the terms (pro rata on the next invoice): Concordo / Voltar
 
 On "Concordo" the backend records the request (protocol); then the request is e-mailed to the
@@ -29,6 +32,7 @@ from backend_client.models import (
     Contract,
     ContractStatus,
     DueDayChangeRequest,
+    DueDayOptions,
     Subscriber,
 )
 from bot.conversations.common import END, flow, leave, step
@@ -131,6 +135,8 @@ async def _offer_days(
     several: bool,
 ) -> int:
     options = await services(context).backend.get_due_day_options(session, contract.id)
+    if options.pending is not None:
+        return await _show_pending(update, context, contract, options, several=several)
     data = _data(context)
     data.clear()
     data.update(
@@ -148,6 +154,33 @@ async def _offer_days(
         await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
         return CHOOSE_CONTRACT if several else _done(context)
     return await _ask_day(update, data)
+
+
+async def _show_pending(
+    update: Update,
+    context: Context,
+    contract: Contract,
+    options: DueDayOptions,
+    *,
+    several: bool,
+    asked_day: int | None = None,
+) -> int:
+    """The contract has a request awaiting the provider: show it (day, protocol, date); the
+    system takes no other request for the contract meanwhile, so no day is offered."""
+    assert options.pending is not None
+    _clear(context)
+    text = t.pending_request(
+        contract.number,
+        contract.plan.name,
+        options.current_day,
+        options.pending.requested_day,
+        options.pending.protocol,
+        options.pending.requested_at,
+        asked_day=asked_day,
+    )
+    rows = [[button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")]] if several else []
+    await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
+    return CHOOSE_CONTRACT if several else _done(context)
 
 
 async def _ask_day(update: Update, data: dict[str, Any], note: str | None = None) -> int:
@@ -194,6 +227,19 @@ async def agree(update: Update, context: Context, session: BackendSession) -> in
     try:
         request = await backend.request_due_day_change(session, data["contract"], data["day"])
     except Rejected as refusal:
+        # A request already awaiting the provider (asked on another screen, or the same day
+        # again) is shown as such; any other refusal goes back to the days with its reason.
+        options = await backend.get_due_day_options(session, data["contract"])
+        contract = next((c for c in _contracts(subscriber) if c.id == data["contract"]), None)
+        if options.pending is not None and contract is not None:
+            return await _show_pending(
+                update,
+                context,
+                contract,
+                options,
+                several=bool(data.get("several")),
+                asked_day=data["day"],
+            )
         data["day"] = None
         return await _ask_day(update, data, refusal.reason)
     _clear(context)

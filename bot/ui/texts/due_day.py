@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.ui.formatting import day_time, document, esc
+from bot.ui.formatting import day, day_time, document, esc, local_time
 
 TITLE = "📅 <b>Alterar Vencimento</b>"
 CHOOSE_CONTRACT = f"{TITLE}\n\nVocê tem mais de um contrato. De qual deles quer mudar o vencimento?"
@@ -47,6 +47,45 @@ def no_other_day(number: str, plan: str, current: int) -> str:
 
 
 DAY_UNAVAILABLE = "Esse dia não está disponível. Escolha um dos dias abaixo."
+
+
+def pending_request(
+    number: str,
+    plan: str,
+    current: int,
+    requested: int,
+    protocol: str,
+    requested_at: datetime,
+    *,
+    asked_day: int | None = None,
+) -> str:
+    """A request awaiting the provider: while it does, no other day can be asked (the system
+    refuses it), so a second request for the same day — or another — is not made."""
+    lines = [
+        TITLE,
+        "",
+        _contract(number, plan),
+        f"Vencimento atual: <b>dia {current}</b>",
+        "",
+        f"⏳ <b>Pedido em análise:</b> novo vencimento para o <b>dia {requested}</b>",
+        f"Protocolo: <code>{esc(protocol)}</code>",
+        f"Pedido em: {day(local_time(requested_at).date())}",
+        "",
+    ]
+    if asked_day == requested:
+        lines += [
+            f"Você já pediu o dia {requested} para este contrato: o pedido acima continua "
+            "valendo, não é preciso pedir de novo.",
+            "",
+        ]
+    elif asked_day is not None:
+        lines += [f"O pedido para o dia {asked_day} <b>não</b> foi registrado.", ""]
+    lines.append(
+        "Enquanto este pedido estiver em análise, não é possível pedir outro dia de vencimento "
+        "para este contrato. O provedor vai confirmar a mudança; se quiser outro dia, fale com "
+        "o atendimento do provedor."
+    )
+    return "\n".join(lines)
 
 
 def terms(number: str, plan: str, current: int, new: int) -> str:
