@@ -3,11 +3,15 @@ blocked chats — detected from the sandbox provider and delivered through the o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from telegram import Bot
@@ -16,15 +20,16 @@ from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.pix import is_valid_brcode
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
-from bot.handlers.notification_jobs import deliver_due, poll_and_plan
+from bot.handlers import notification_jobs
+from bot.handlers.notification_jobs import DeliveryLoop, DeliveryReport, deliver_due, poll_and_plan
 from bot.localapi.core import LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
 from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
-from bot.storage.notifications import NotificationStore
+from bot.storage.notifications import NotificationStore, Outgoing
 from bot.ui.formatting import TIMEZONE, local_time
-from tests.conftest import TOKEN, Clock
+from tests.conftest import TOKEN, BotEnv, Clock
 
 pytestmark = pytest.mark.both_databases
 
@@ -139,8 +144,10 @@ async def test_quiet_hours_defer_to_eight_in_the_morning(world: World) -> None:
 async def test_no_duplicate_after_overlapping_polls_or_a_crash_mid_send(world: World) -> None:
     await poll_and_plan(world.detector, world.planner, world.clock())
     assert await poll_and_plan(world.detector, world.planner, world.clock()) == 0
-    # The process dies after claiming the notification (it may have reached the chat or not).
-    await world.store.claim_due(world.clock())
+    # The process dies with the reminder's first message in flight (it may have reached the
+    # chat or not).
+    (due,) = await world.store.due(world.clock())
+    assert await world.store.start_part(due.id, 0)
     assert await world.store.recover_interrupted() == 1
     assert await world.run() == []
     assert (await world.store.count_by_status()).get("uncertain") == 1
@@ -200,3 +207,172 @@ def test_quiet_hours_parse_and_boundaries() -> None:
     assert quiet.next_allowed(at("2026-12-07", 21)) == at("2026-12-08", 8)
     assert quiet.next_allowed(at("2026-12-08", 3)) == at("2026-12-08", 8)
     assert quiet.next_allowed(at("2026-12-08", 8)) == at("2026-12-08", 8)
+
+
+# --- crashes, restarts and the one delivery loop (issue 17, defect 11) ---------------------------
+MANY = [600001 + n for n in range(30)]
+
+
+async def _link_many(world: World) -> list[int]:
+    """31 chats of Maria's: one reminder (text, linha, PIX) each, 93 messages in all."""
+    for chat_id in MANY:
+        world.api.user(chat_id)
+        await world.store.link(chat_id, "s1", "ct-1", "Maria", at("2026-11-01"))
+    assert await poll_and_plan(world.detector, world.planner, world.clock()) == 31
+    return [CHAT, *MANY]
+
+
+class TrackedBot:
+    """The bot's send_message through the local Bot API, a moment per message; counts messages
+    in flight at once, and "dies" (hangs for ever) at call number ``hang_at``."""
+
+    def __init__(self, bot: Bot, hang_at: int | None = None) -> None:
+        self.bot = bot
+        self.hang_at = hang_at
+        self.calls = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.hung_chat: int | None = None
+        self.hung = asyncio.Event()
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls == self.hang_at:
+            self.hung_chat = chat_id
+            self.hung.set()
+            await asyncio.Event().wait()
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.001)
+            return await self.bot.send_message(chat_id, text, **kwargs)
+        finally:
+            self.in_flight -= 1
+
+
+class StoreDyingBetweenParts(NotificationStore):
+    """Dies (hangs for ever) when about to send the second message of its ``nth`` reminder."""
+
+    def __init__(self, engine: Any, nth: int) -> None:
+        super().__init__(engine)
+        self.nth, self.seconds = nth, 0
+        self.died = asyncio.Event()
+
+    async def start_part(self, notification_id: int, part: int) -> bool:
+        if part == 1:
+            self.seconds += 1
+            if self.seconds == self.nth:
+                self.died.set()
+                await asyncio.Event().wait()
+        return await super().start_part(notification_id, part)
+
+
+async def _crash(task: asyncio.Task[Any], until: asyncio.Event) -> None:
+    """The process dies once ``until`` is set: its delivery stops with nothing more recorded."""
+    await asyncio.wait_for(until.wait(), 20)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _restart_and_deliver(world: World) -> tuple[int, DeliveryReport]:
+    """Another process over the same database: settle, then deliver everything due."""
+    store = NotificationStore(world.store._engine)
+    recovered = await store.recover_interrupted()
+    report = await DeliveryLoop(store, world.clock).run(world.bot)
+    return recovered, report
+
+
+async def test_a_crash_mid_round_leaves_only_the_message_in_flight_uncertain(world: World) -> None:
+    chats = await _link_many(world)
+    # 13 reminders go out whole; the 14th's first message too; the process dies with its
+    # linha digitável in flight (call 41).
+    dying = TrackedBot(world.bot, hang_at=41)
+    loop = DeliveryLoop(world.store, world.clock)
+    await _crash(asyncio.create_task(loop.run(dying)), dying.hung)  # type: ignore[arg-type]
+    assert dying.hung_chat is not None
+
+    recovered, report = await _restart_and_deliver(world)
+    assert recovered == 1  # only what was in flight; the 17 reminders never tried are pending
+    assert report.sent == 17
+    assert await world.store.count_by_status() == {"sent": 30, "uncertain": 1}
+    for chat_id in chats:  # nobody twice, nobody forgotten
+        expected = 1 if chat_id == dying.hung_chat else 3
+        assert len(world.received(chat_id)) == expected, chat_id
+
+
+async def test_a_reminder_cut_between_its_messages_is_completed_after_a_restart(
+    world: World,
+) -> None:
+    chats = await _link_many(world)
+    dying = StoreDyingBetweenParts(world.store._engine, nth=14)
+    loop = DeliveryLoop(dying, world.clock)
+    await _crash(asyncio.create_task(loop.run(world.bot)), dying.died)
+    cut = [chat_id for chat_id in chats if len(world.received(chat_id)) == 1]
+    assert len(cut) == 1  # its reminder text is there, its linha and PIX are not
+
+    recovered, _ = await _restart_and_deliver(world)
+    assert recovered == 0  # nothing was in flight
+    assert await world.store.count_by_status() == {"sent": 31}
+    for chat_id in chats:
+        texts = world.received(chat_id)
+        assert len(texts) == 3, chat_id  # whole, and nothing twice
+        assert "vence em 3 dias" in texts[0]
+        assert is_valid_linha_digitavel(texts[1]) and is_valid_brcode(texts[2])
+
+
+async def test_one_delivery_loop_however_many_jobs_ask_for_it(world: World) -> None:
+    await _link_many(world)
+    bot = TrackedBot(world.bot)
+    found = SimpleNamespace(
+        notifications=world.store,
+        clock=world.clock,
+        detector=world.detector,
+        planner=world.planner,
+        settings=SimpleNamespace(notify_poll_seconds=300),
+    )
+    application = SimpleNamespace(bot_data={"services": found}, job_queue=None)
+    await notification_jobs.schedule(application)
+    later: list[asyncio.Task[Any]] = []
+
+    class Queue:
+        def run_once(self, callback: Any, when: float, name: str | None = None) -> None:
+            later.append(asyncio.create_task(callback(context)))
+
+    context = SimpleNamespace(application=application, bot=bot, job_queue=Queue())
+    world.clock.advance(days=1)  # the next poll finds "due soon" again (nothing new) …
+    await world.backend.simulate_payment("inv-1011")  # … and a payment: new notices
+    # The repeating delivery job, a poll that found something, and the repeating job again.
+    await asyncio.gather(
+        notification_jobs._deliver_job(context),
+        notification_jobs._poll_job(context),
+        notification_jobs._deliver_job(context),
+    )
+    await asyncio.gather(*later)
+    assert bot.most_in_flight == 1  # never two messages in flight: one loop sends
+    statuses = await world.store.count_by_status()
+    assert statuses == {"sent": 62}, statuses
+    assert all(len(world.received(c)) == 4 for c in [CHAT, *MANY])  # reminder + payment
+
+
+async def test_a_restarted_bot_delivers_what_is_due_at_once(env: BotEnv) -> None:
+    store: NotificationStore = env.app.bot_data["services"].notifications
+    await store.link(555001, "s1", "ct-1", "Maria", env.clock())
+    outgoing = Outgoing("note:x", 555001, "fiscal_note", NOTE_PAYLOAD, env.clock())
+    assert await store.enqueue([outgoing], env.clock()) == 1
+    await env.launch()  # a restart with a notification due
+    for _ in range(30):  # 3 s
+        if any(c.method == "sendMessage" and c.params["chat_id"] == 555001 for c in env.api.calls):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("nothing was delivered within 3 s of the restart")
+
+
+NOTE_PAYLOAD = {
+    "note_id": "n1",
+    "number": "123",
+    "model": "NFCom",
+    "issued_on": "2026-12-01",
+    "amount": "99.90",
+}

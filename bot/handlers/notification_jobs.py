@@ -3,7 +3,14 @@
 - Forbidden (the user blocked the bot) or a vanished chat: the link is deactivated, nothing more
   is sent there.
 - RetryAfter: this and the rest of the batch wait as long as Telegram asks.
-- Network trouble before anything went out: retried later with back-off (bounded).
+- Network trouble before the message went out: retried later with back-off (bounded).
+- A timeout after the request may have reached Telegram: ``uncertain``, never sent again.
+
+Each message of a notification is one step: the row is ``sending`` only around that Bot API call
+and records the part as sent right after it, so a crash leaves at most that one message
+uncertain; everything else is sent after the restart, and a reminder (text, linha, PIX)
+interrupted between its messages resumes with the missing ones. One :class:`DeliveryLoop` per
+process sends, one notification at a time.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from backend_client.errors import BackendError
 from bot import metrics
@@ -52,6 +59,9 @@ class DeliveryReport:
     failed: int = 0
     deferred: int = 0
     blocked: int = 0
+    uncertain: int = 0
+    skipped: int = 0  # taken by another sender meanwhile
+    flood: bool = False  # Telegram asked to wait: the rest of the round waits
 
 
 def _retry_seconds(error: RetryAfter) -> float:
@@ -59,68 +69,87 @@ def _retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _maybe_sent(error: TimedOut) -> bool:
+    """A timeout may come after Telegram got the request — unless the request never left: our
+    transport and python-telegram-bot's httpx both say "Request was *not* sent" when the
+    connection pool was full (bot/transport.py ``_POOL_TIMEOUT_MESSAGE``; PTB
+    telegram/request/_httpxrequest.py ``do_request``). Same rule as broadcast_jobs."""
+    return "not* sent" not in str(error) and "not sent" not in str(error).lower()
+
+
 async def deliver_due(
     bot: Bot, store: NotificationStore, clock: Callable[[], datetime], batch: int = BATCH
 ) -> DeliveryReport:
+    """Send up to ``batch`` due notifications, one after the other."""
     report = DeliveryReport()
     now = clock()
-    claimed = await store.claim_due(now, batch)
-    for index, item in enumerate(claimed):
-        outcome, wait = await _deliver_one(bot, store, item, now)
+    due = await store.due(now, batch)
+    for index, item in enumerate(due):
+        outcome, wait = await _deliver_one(bot, store, item, clock)
         if outcome == "flood":
             # Telegram asked us to slow down: everything not yet tried waits too.
-            wait_until = now + timedelta(seconds=wait)
-            for rest in claimed[index + 1 :]:
+            wait_until = clock() + timedelta(seconds=wait)
+            for rest in due[index + 1 :]:
                 await store.retry_later(rest.id, wait_until, "waiting for Telegram's flood limit")
-            report.deferred += len(claimed) - index
+            report.deferred += len(due) - index
+            report.flood = True
             break
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
 
 async def _deliver_one(
-    bot: Bot, store: NotificationStore, item: Claimed, now: datetime
+    bot: Bot, store: NotificationStore, item: Claimed, clock: Callable[[], datetime]
 ) -> tuple[str, float]:
-    """Send one notification; returns the outcome and, for "flood", how long to wait."""
+    """Send the missing messages of one notification; the outcome and, for "flood", how long
+    to wait."""
     link = await store.get_link(item.chat_id)
     if link is None or not link.active:
         await store.mark_failed(item.id, "chat no longer linked")
         return "failed", 0
     messages = render(item.kind, item.payload)
-    sent_parts = 0
-    try:
-        for text in messages:
-            await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)
-            sent_parts += 1
-    except Forbidden as error:
-        logger.info("chat %s blocked the bot; unlinking it from notifications", item.chat_id)
-        await store.deactivate(item.chat_id)
-        await store.mark_failed(item.id, f"blocked: {error}")
-        return "blocked", 0
-    except RetryAfter as error:
-        wait = _retry_seconds(error)
-        if sent_parts:
-            await store.mark_sent(item.id, now)  # never repeat what the chat already has
-            return "sent", wait
-        await store.retry_later(item.id, now + timedelta(seconds=wait), "flood wait")
-        return "flood", wait
-    except BadRequest as error:
-        if "chat not found" in str(error).lower():
+    for part in range(item.parts_sent, len(messages)):
+        if not await store.start_part(item.id, part):
+            return "skipped", 0
+        try:
+            await bot.send_message(item.chat_id, messages[part], parse_mode=ParseMode.HTML)
+        except Forbidden as error:
+            logger.info("a chat blocked the bot; unlinking it from notifications")
             await store.deactivate(item.chat_id)
-        await store.mark_failed(item.id, f"rejected: {error}")
-        return "failed", 0
-    except (NetworkError, TelegramError) as error:
-        if sent_parts:
-            await store.mark_sent(item.id, now)
-            return "sent", 0
-        if item.attempts >= MAX_ATTEMPTS:
-            await store.mark_failed(item.id, f"gave up: {error}")
+            await store.mark_failed(item.id, f"blocked: {error}")
+            return "blocked", 0
+        except RetryAfter as error:
+            # Not sent (429); this part and the rest of the reminder wait.
+            wait = _retry_seconds(error)
+            await store.retry_later(item.id, clock() + timedelta(seconds=wait), "flood wait")
+            return "flood", wait
+        except BadRequest as error:
+            if "chat not found" in str(error).lower():
+                await store.deactivate(item.chat_id)
+            await store.mark_failed(item.id, f"rejected: {error}")
             return "failed", 0
-        backoff = timedelta(minutes=2**item.attempts)
-        await store.retry_later(item.id, now + backoff, f"network: {error}")
-        return "deferred", 0
-    await store.mark_sent(item.id, now)
+        except TimedOut as error:
+            if _maybe_sent(error):
+                await store.mark_uncertain(item.id, f"timed out, may have been sent: {error}")
+                return "uncertain", 0
+            return await _network_trouble(store, item, clock, error)
+        except (NetworkError, TelegramError) as error:
+            return await _network_trouble(store, item, clock, error)
+        await store.part_sent(item.id, part, len(messages), clock())
     return "sent", 0
+
+
+async def _network_trouble(
+    store: NotificationStore, item: Claimed, clock: Callable[[], datetime], error: Exception
+) -> tuple[str, float]:
+    """The message did not go out: try it (and the parts after it) later, with back-off."""
+    failures = item.attempts + 1
+    if failures >= MAX_ATTEMPTS:
+        await store.mark_failed(item.id, f"gave up: {error}")
+        return "failed", 0
+    backoff = timedelta(minutes=2**failures)
+    await store.retry_later(item.id, clock() + backoff, f"network: {error}", failed_try=True)
+    return "deferred", 0
 
 
 async def poll_and_plan(
@@ -135,11 +164,62 @@ async def poll_and_plan(
     return await planner.plan(notices, now)
 
 
+class DeliveryLoop:
+    """The one sender of notifications in a process.
+
+    :meth:`run` is called by the repeating delivery job and, after a poll found something new, by
+    a one-off job: whoever calls while a round is running only asks that round to look again, so
+    two rounds never send at the same time (each would take the other's rows between their
+    messages and stretch a reminder's parts apart).
+    """
+
+    def __init__(self, store: NotificationStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+        self._running = False
+        self._again = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    async def run(self, bot: Bot, batch: int = BATCH) -> DeliveryReport:
+        """Send everything due now; returns what this call sent (nothing when another call is
+        running already: that one sends it)."""
+        total = DeliveryReport()
+        if self._running:
+            self._again = True
+            return total
+        self._running = True
+        try:
+            while True:
+                self._again = False
+                report = await deliver_due(bot, self._store, self._clock, batch)
+                for outcome in ("sent", "failed", "blocked", "deferred", "uncertain"):
+                    count = getattr(report, outcome)
+                    if count:
+                        metrics.NOTIFICATIONS.labels(outcome).inc(count)
+                    setattr(total, outcome, getattr(total, outcome) + count)
+                total.skipped += report.skipped
+                if report.flood:
+                    return total  # the rest waits for Telegram; the next tick tries again
+                tried = report.sent + report.failed + report.blocked + report.uncertain
+                if tried + report.skipped + report.deferred < batch and not self._again:
+                    return total
+        finally:
+            self._running = False
+
+
+DELIVERY_KEY = "notification_delivery"
+
+
 async def schedule(application: Any) -> None:
     """At start-up: settle rows a crash left mid-send, then poll and deliver on a schedule.
 
     The schedule is rebuilt at every start; what is due lives in the database, so a restart
-    loses nothing and sends nothing twice.
+    loses nothing and sends nothing twice. Delivery starts at once (what a crash interrupted
+    goes out right away), then every ``DELIVERY_INTERVAL`` seconds and after every poll that
+    found something new.
     """
     found = application.bot_data["services"]
     recovered = await found.notifications.recover_interrupted()
@@ -147,6 +227,7 @@ async def schedule(application: Any) -> None:
         logger.warning(
             "%d notification(s) were interrupted mid-send; not sending them again", recovered
         )
+    application.bot_data[DELIVERY_KEY] = DeliveryLoop(found.notifications, found.clock)
     queue = application.job_queue
     if queue is None:
         logger.warning("no job queue: notifications are not scheduled")
@@ -157,7 +238,7 @@ async def schedule(application: Any) -> None:
         )
     else:
         logger.info("this backend offers no notification feed; only pushed events are sent")
-    queue.run_repeating(_deliver_job, interval=DELIVERY_INTERVAL, first=15, name="notify-deliver")
+    queue.run_repeating(_deliver_job, interval=DELIVERY_INTERVAL, first=0, name="notify-deliver")
 
 
 DELIVERY_INTERVAL = 20.0
@@ -166,17 +247,11 @@ DELIVERY_INTERVAL = 20.0
 async def _poll_job(context: Any) -> None:
     found = context.application.bot_data["services"]
     added = await poll_and_plan(found.detector, found.planner, found.clock())
-    if added:
-        await _deliver_job(context)
+    if added and context.job_queue is not None:
+        # Not delivered here: the one delivery loop sends them (now, or right after its round).
+        context.job_queue.run_once(_deliver_job, 0, name="notify-deliver-now")
 
 
 async def _deliver_job(context: Any) -> None:
-    found = context.application.bot_data["services"]
-    while True:
-        report = await deliver_due(context.bot, found.notifications, found.clock)
-        for outcome in ("sent", "failed", "blocked", "deferred"):
-            count = getattr(report, outcome)
-            if count:
-                metrics.NOTIFICATIONS.labels(outcome).inc(count)
-        if report.sent + report.failed + report.blocked < BATCH or report.deferred:
-            return
+    delivery: DeliveryLoop = context.application.bot_data[DELIVERY_KEY]
+    await delivery.run(context.bot)

@@ -1,11 +1,15 @@
 """Linked chats and the notification outbox.
 
-Exactly-once delivery rests on two rules kept here:
+Exactly-once delivery rests on three rules kept here:
 - a notification is enqueued once per (natural key, chat) — a unique constraint, so an
   overlapping poll or a restart cannot enqueue it twice;
-- a row is marked ``sending`` (committed) before the message goes out and ``sent`` after;
-  a row found ``sending`` at start-up may or may not have reached the chat, so it becomes
-  ``uncertain`` and is never sent again.
+- a row is ``sending`` only while one of its messages is in flight: marked (committed, and only
+  from ``pending`` with the expected part, so two senders cannot both take it) right before that
+  Bot API call, and back to ``pending`` with ``parts_sent`` + 1 (or ``sent`` after the last part)
+  right after it. Rows merely due are never marked, so a crash leaves them ``pending`` and they
+  go out after the restart; a reminder stopped between its messages resumes with the missing ones;
+- a row found ``sending`` at start-up may or may not have reached the chat, so it becomes
+  ``uncertain`` and is never sent again — at most the one message in flight at the crash.
 """
 
 from __future__ import annotations
@@ -103,7 +107,8 @@ class Claimed:
     chat_id: int
     kind: str
     payload: dict[str, Any]
-    attempts: int
+    attempts: int  # failed tries so far
+    parts_sent: int = 0  # messages of it already in the chat
 
 
 def _link(row: ChatLinkRow) -> ChatLink:
@@ -257,22 +262,49 @@ class NotificationStore:
                 added += len(result.all())
         return added
 
-    async def claim_due(self, now: datetime, limit: int = 100) -> list[Claimed]:
-        """Take pending rows whose time has come and mark them ``sending``."""
-        async with self._sessions.begin() as session:
-            rows = list(
-                await session.scalars(
-                    select(NotificationRow)
-                    .where(NotificationRow.status == PENDING, NotificationRow.send_after <= now)
-                    .order_by(NotificationRow.send_after, NotificationRow.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
+    async def due(self, now: datetime, limit: int = 100) -> list[Claimed]:
+        """Pending rows whose time has come, oldest first. Nothing is marked: each row becomes
+        ``sending`` only around its own Bot API call (:meth:`start_part`)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.status == PENDING, NotificationRow.send_after <= now)
+                .order_by(NotificationRow.send_after, NotificationRow.id)
+                .limit(limit)
             )
-            for row in rows:
-                row.status = SENDING
-                row.attempts += 1
-            return [Claimed(r.id, r.chat_id, r.kind, r.payload, r.attempts) for r in rows]
+            return [
+                Claimed(r.id, r.chat_id, r.kind, r.payload, r.attempts, r.parts_sent or 0)
+                for r in rows
+            ]
+
+    async def start_part(self, notification_id: int, part: int) -> bool:
+        """Mark the row ``sending`` (committed) just before its message number ``part`` goes
+        out. False when someone else took it or it changed meanwhile: do not send."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(NotificationRow)
+                .where(
+                    NotificationRow.id == notification_id,
+                    NotificationRow.status == PENDING,
+                    NotificationRow.parts_sent == part,
+                )
+                .values(status=SENDING)
+            )
+            return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def part_sent(self, notification_id: int, part: int, parts: int, now: datetime) -> None:
+        """Message ``part`` of ``parts`` reached the chat: the row is ``sent`` after the last one,
+        else ``pending`` again with the next part to send (no longer in flight)."""
+        if part + 1 >= parts:
+            values: dict[str, Any] = {"status": SENT, "sent_at": now, "error": None}
+        else:
+            values = {"status": PENDING}
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == notification_id, NotificationRow.status == SENDING)
+                .values(parts_sent=part + 1, **values)
+            )
 
     async def _set(self, notification_id: int, **values: Any) -> None:
         async with self._sessions.begin() as session:
@@ -288,8 +320,19 @@ class NotificationStore:
     async def mark_failed(self, notification_id: int, error: str) -> None:
         await self._set(notification_id, status=FAILED, error=error[:300])
 
-    async def retry_later(self, notification_id: int, when: datetime, error: str) -> None:
-        await self._set(notification_id, status=PENDING, send_after=when, error=error[:300])
+    async def mark_uncertain(self, notification_id: int, error: str) -> None:
+        """The message in flight may or may not have reached the chat: never sent again."""
+        await self._set(notification_id, status=UNCERTAIN, error=error[:300])
+
+    async def retry_later(
+        self, notification_id: int, when: datetime, error: str, *, failed_try: bool = False
+    ) -> None:
+        """Back to ``pending`` until ``when`` (the parts already sent stay sent);
+        ``failed_try`` counts the attempt towards giving up."""
+        values: dict[str, Any] = {"status": PENDING, "send_after": when, "error": error[:300]}
+        if failed_try:
+            values["attempts"] = NotificationRow.attempts + 1
+        await self._set(notification_id, **values)
 
     async def recover_interrupted(self) -> int:
         """At start-up: rows left ``sending`` by a crash are never sent again."""
