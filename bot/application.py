@@ -230,6 +230,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handlers(admin.handlers())
     application.add_handlers(menu.handlers())
     application.add_handlers(commands.handlers())
+    application.add_handler(TypeHandler(Update, commands.answer_unanswered), commands.LAST_GROUP)
     application.add_error_handler(errors.on_error)
 
 

@@ -38,6 +38,16 @@ async def stale_button(update: Update, context: Context) -> None:
     await show_menu(update, context, new_message=True)
 
 
+# After every other handler group (the features' group 0, the password sweep's 90).
+LAST_GROUP = 1000
+
+
+async def answer_unanswered(update: Update, context: Context) -> None:
+    """Last of all: a button press that no path answered is answered now (answer_query does
+    nothing for one answered already), so every press is answered exactly once."""
+    await answer_query(update)
+
+
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """Registered last: they catch only what no flow or menu item took."""
     return [

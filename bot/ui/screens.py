@@ -6,8 +6,8 @@ edited to identical content (a double tap), and long texts are split under the s
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections import OrderedDict
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -17,13 +17,34 @@ from bot.ui.formatting import MESSAGE_LIMIT, plain_text, split_message
 logger = logging.getLogger(__name__)
 
 
+# Queries answered lately, by id (Telegram's ids are unique): a callback query may be answered
+# once only; a second answerCallbackQuery is refused with 400 "query is too old and response
+# timeout expired or query ID is invalid" (QUERY_ID_INVALID, see tdlib/telegram-bot-api
+# telegram-bot-api/Client.cpp). Kept here, not on the update (frozen, no weak references) nor
+# on the context (the error handler gets a new one); a few thousand ids are far more than the
+# updates handled at once (CONCURRENT_UPDATES).
+_ANSWERED: OrderedDict[str, None] = OrderedDict()
+_ANSWERED_LIMIT = 8192
+
+
 async def answer_query(update: Update, text: str | None = None) -> None:
-    """Answer the button press once; a second answer or an expired query is harmless."""
+    """Answer the button press, once per update whatever path calls this (a later call, with or
+    without a text, does nothing); an expired query is harmless.
+
+    Every press must be answered: clients show a progress bar until answerCallbackQuery is
+    called (https://core.telegram.org/bots/api#callbackquery); ``commands.answer_unanswered``
+    answers, last of all, a press no path answered.
+    """
     query = update.callback_query
-    if query is None:
+    if query is None or query.id in _ANSWERED:
         return
-    with contextlib.suppress(TelegramError):
+    _ANSWERED[query.id] = None  # before the call: a concurrent or failed path never answers again
+    while len(_ANSWERED) > _ANSWERED_LIMIT:
+        _ANSWERED.popitem(last=False)
+    try:
         await query.answer(text)
+    except TelegramError as error:
+        logger.info("a button press could not be answered: %s", error)
 
 
 async def show(
