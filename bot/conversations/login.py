@@ -29,6 +29,7 @@ from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
 from bot.services import sessions
 from bot.services.context import services
+from bot.services.login_guard import LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
 
@@ -71,9 +72,14 @@ async def receive_document(update: Update, context: Context) -> int:
     if document is None:
         await send(update, texts.INVALID_DOCUMENT)
         return ASK_DOCUMENT
-    locked_until = await services(context).login_guard.locked_until(
-        update.effective_chat.id, document
-    )
+    try:
+        locked_until = await services(context).login_guard.locked_until(
+            update.effective_chat.id, document
+        )
+    except LockoutUnavailable:
+        logger.warning("login: the lockout cannot read the bot's database; document refused")
+        await send(update, texts.LOGIN_CHECK_UNAVAILABLE)
+        return ASK_DOCUMENT
     if locked_until is not None:
         leave(context)
         await send(update, texts.locked_out(locked_until))
@@ -99,17 +105,27 @@ async def receive_password(update: Update, context: Context) -> int:
     document = context.chat_data.get(DOCUMENT_KEY)
     if document is None:  # a state restored without its data: start over, losing nothing typed
         return await _ask_document(update, context)
-    locked_until = await found.login_guard.locked_until(chat_id, document)
-    if locked_until is not None:
+    # The check is reserved before it is sent: at most MAX_FAILURES of a chat or a document
+    # reach the backend in the window, however many chats try at once (login_guard).
+    try:
+        attempt = await found.login_guard.reserve(chat_id, document)
+    except LockedOut as locked:
+        context.chat_data.pop(DOCUMENT_KEY, None)
         leave(context)
-        await send(update, texts.locked_out(locked_until))
+        await send(update, texts.locked_out(locked.until))
         return END
+    except LockoutUnavailable:
+        # Fail closed: an attempt that cannot be counted is not checked.
+        logger.warning("login: the lockout cannot record the attempt; password not checked")
+        await send(update, texts.LOGIN_CHECK_UNAVAILABLE)
+        await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
+        return ASK_PASSWORD
 
     try:
         backend_session = await found.backend.login(document, password)
     except InvalidCredentials:
         logger.info("login failed for %s in chat %s", mask_document(document), chat_id)
-        locked_until = await found.login_guard.record_failure(chat_id, document)
+        locked_until = await found.login_guard.failed(attempt)
         if locked_until is not None:
             context.chat_data.pop(DOCUMENT_KEY, None)
             leave(context)
@@ -119,6 +135,7 @@ async def receive_password(update: Update, context: Context) -> int:
         await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
         return ASK_PASSWORD
     except Unavailable as error:
+        await found.login_guard.release(attempt)
         # The error names the system, endpoint and field (never the document or password): an
         # installation where nobody can log in must say why in its log.
         logger.warning("login: the provider's system is unavailable: %s", error)
@@ -126,7 +143,11 @@ async def receive_password(update: Update, context: Context) -> int:
         await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
         return ASK_PASSWORD
 
-    await found.login_guard.record_success(chat_id, document)
+    except Exception:
+        await found.login_guard.release(attempt)
+        raise
+
+    await found.login_guard.succeeded(attempt)
     context.chat_data.pop(DOCUMENT_KEY, None)
     sessions.begin(context.chat_data, backend_session, found.clock())
     logger.info("subscriber %s logged in from chat %s", backend_session.subscriber_id, chat_id)

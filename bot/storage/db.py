@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     event,
+    false,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
@@ -80,6 +82,21 @@ class LoginFailure(Base):
     )
     scope: Mapped[str] = mapped_column(String(80))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A password check reserved before it is sent to the backend: pending while it is in
+    # flight (it counts as an attempt), then a failure or deleted (see login_failures.py).
+    attempt: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class LoginScope(Base):
+    """One row per chat or document with recent attempts: locked (SELECT … FOR UPDATE /
+    upsert) by whoever reserves an attempt of it, so reservations of a scope take turns across
+    processes."""
+
+    __tablename__ = "login_scopes"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class OutboxEmail(Base):

@@ -74,6 +74,8 @@ INVALID_CREDENTIALS = "Usuário ou senha inválida."
 TRY_PASSWORD_AGAIN = "Envie a senha de novo ou use outro CPF/CNPJ."
 EXPECTING_TEXT = "Envie o dado por escrito, numa mensagem de texto."
 LOGIN_CANCELLED = "Tudo bem, cancelei a entrada. Quando quiser, toque em Entrar."
+# The lockout could not read or record the attempt (the bot's database busy): nothing checked.
+LOGIN_CHECK_UNAVAILABLE = "⏳ Não consegui conferir o acesso agora. Tente de novo em instantes."
 
 
 def locked_out(until: datetime) -> str:
