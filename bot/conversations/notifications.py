@@ -4,6 +4,13 @@ After a first login on an unlinked chat the bot offers the subscriber's contacts
 records the chat as that contact's device in the backend and in our database, so notifications
 reach it even after logout. The settings screen toggles each kind of notice and unlinks; ``/parar``
 unlinks at once.
+
+A chat is linked to one contact of one subscriber. A logged-in subscriber sees and changes only a
+link to their own contacts: on a chat linked to another subscriber they are told only that it
+receives another account's notices (no name), cannot mute or unlink it, and are offered to link it
+to themselves, which replaces the old link after an explicit confirmation (the old contact's
+device is forgotten and its pending notices are dropped). Logged out, the screen and ``/parar``
+act for whoever holds the chat: its notices arrive there.
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from bot.conversations.common import END, flow, step
 from bot.conversations.contacts import NewContactSteps
 from bot.handlers.guards import Context, current_session, requires_login
 from bot.handlers.menu import show_menu
+from bot.logs import chat_ref
 from bot.services.context import services
 from bot.services.notifications import GROUP_OF_KIND
+from bot.storage.notifications import ChatLink
 from bot.ui import keyboards
 from bot.ui import texts as common
 from bot.ui.keyboards import button
@@ -40,13 +49,20 @@ def device_id(chat_id: int) -> str:
     return f"telegram:{chat_id}"
 
 
+def _foreign(link: ChatLink | None, session: BackendSession | None) -> bool:
+    """Linked to a contact of a subscriber other than the one logged in here."""
+    return link is not None and session is not None and link.subscriber_id != session.subscriber_id
+
+
 async def offer_after_login(update: Update, context: Context, session: BackendSession) -> bool:
-    """Offer linking when this chat is not linked yet; False when there is nothing to offer."""
+    """Offer linking when this chat is not linked to this subscriber yet (unlinked, or linked to
+    another subscriber: then to replace that link); False when there is nothing to offer."""
     chat = update.effective_chat
     found = services(context)
     if chat is None or context.chat_data is None or context.chat_data.get(DECLINED_KEY):
         return False
-    if await found.notifications.get_link(chat.id) is not None:
+    link = await found.notifications.get_link(chat.id)
+    if link is not None and not _foreign(link, session):
         return False
     try:
         return await _show_offer(update, context, session, edit=False, at_login=True)
@@ -78,8 +94,10 @@ async def _show_offer(
     if can_add:
         rows.append([button(texts.BUTTON_NEW_CONTACT, "link:new")])
     rows.append([button(texts.BUTTON_NOT_NOW, "link:later")])
+    assert update.effective_chat is not None
+    link = await found.notifications.get_link(update.effective_chat.id)
     if contacts:
-        text = texts.LINK_OFFER
+        text = texts.LINK_OFFER_REPLACING if _foreign(link, session) else texts.LINK_OFFER
     else:
         text = texts.LINK_NO_CONTACTS if can_add else texts.LINK_NO_CONTACTS_CANNOT_ADD
     keyboard = InlineKeyboardMarkup(rows)
@@ -97,10 +115,25 @@ async def link_contact(update: Update, context: Context, session: BackendSession
     await link_chat(update, context, session, contact_id)
 
 
+@requires_login
+async def replace_link(update: Update, context: Context, session: BackendSession) -> None:
+    """The confirmation: link this chat to the subscriber's contact, replacing another's link."""
+    assert update.callback_query is not None
+    contact_id = (update.callback_query.data or "").removeprefix("link:replace:")
+    await link_chat(update, context, session, contact_id, replace=True)
+
+
 async def link_chat(
-    update: Update, context: Context, session: BackendSession, contact_id: str
+    update: Update,
+    context: Context,
+    session: BackendSession,
+    contact_id: str,
+    *,
+    replace: bool = False,
 ) -> None:
-    """Link this chat to one of the subscriber's contacts (also used after a new contact)."""
+    """Link this chat to one of the subscriber's contacts (also used after a new contact). A
+    chat linked to another subscriber is asked first, and its link replaced only with
+    ``replace`` (the confirmation's button)."""
     assert update.effective_chat is not None
     found = services(context)
     contacts = {c.id: c for c in await found.backend.list_contacts(session)}
@@ -110,18 +143,57 @@ async def link_chat(
         await _show_offer(update, context, session, edit=True)
         return
     chat_id = update.effective_chat.id
+    assert found.notifications is not None
+    old = await found.notifications.get_link(chat_id)
+    if _foreign(old, session) and not replace:
+        keyboard = InlineKeyboardMarkup(
+            [
+                [button(texts.BUTTON_REPLACE, f"link:replace:{contact.id}")],
+                [button(texts.BUTTON_KEEP, "link:later")],
+            ]
+        )
+        await show(update, texts.confirm_replace(contact.name), keyboard)
+        return
     try:
         await found.backend.link_contact_device(session, contact.id, device_id(chat_id))
     except NotSupported:
         # The provider's system keeps no devices: the link lives in our database only.
-        logger.info("backend keeps no contact devices; chat %s linked on our side", chat_id)
-    assert found.notifications is not None
+        logger.info(
+            "backend keeps no contact devices; chat %s linked on our side", chat_ref(chat_id)
+        )
+    if old is not None and (old.subscriber_id, old.contact_id) != (
+        session.subscriber_id,
+        contact.id,
+    ):
+        await _forget_old_link(found, session, old)
     await found.notifications.link(
         chat_id, session.subscriber_id, contact.id, contact.name, found.clock()
     )
-    logger.info("chat %s linked to contact %s", chat_id, contact.id)
+    logger.info("chat %s linked to contact %s", chat_ref(chat_id), contact.id)
     await show(update, texts.LINKED)
     await show_menu(update, context, new_message=True)
+
+
+async def _forget_old_link(found: Any, session: BackendSession, old: ChatLink) -> None:
+    """The chat's previous link is being replaced: drop it (and its pending notices) on our side
+    and the device in the provider's system, so the old contact's notices stop here."""
+    if _foreign(old, session):
+        await found.notifications.unlink(old.chat_id)  # also drops its pending notices
+    try:
+        if old.subscriber_id == session.subscriber_id:
+            await found.backend.unlink_contact_device(
+                session, old.contact_id, device_id(old.chat_id)
+            )
+        elif found.feed is not None:  # another subscriber's contact: no session of theirs here
+            await found.feed.unlink_device(old.contact_id, device_id(old.chat_id))
+    except NotSupported:
+        pass  # the provider's system keeps no devices
+    except BackendError as error:
+        # Our side no longer sends the old contact's notices here; the provider's record is stale.
+        logger.warning(
+            "could not unlink chat %s from its old contact: %s", chat_ref(old.chat_id), error
+        )
+    logger.info("chat %s: link to contact %s replaced", chat_ref(old.chat_id), old.contact_id)
 
 
 # --- a new contact, then the link (reuses the Contatos steps) ------------------------------------
@@ -172,11 +244,16 @@ async def _settings_screen(update: Update, context: Context) -> tuple[str, Inlin
     assert update.effective_chat is not None
     store = services(context).notifications
     link = await store.get_link(update.effective_chat.id) if store else None
+    session = current_session(context)
     rows = []
     if link is None:
-        if current_session(context) is not None:
+        if session is not None:
             rows.append([button(texts.BUTTON_LINK, "link:offer")])
         title = texts.settings_title(None, True)
+    elif _foreign(link, session):
+        # Another subscriber's link: not named, not changed; this subscriber may take the chat.
+        rows.append([button(texts.BUTTON_LINK_TO_ME, "link:offer")])
+        title = texts.SETTINGS_OTHER_ACCOUNT
     else:
         title = texts.settings_title(link.contact_name, link.active)
         rows += [
@@ -206,6 +283,10 @@ async def toggle(update: Update, context: Context) -> None:
         await answer_query(update, common.BUTTON_EXPIRED)
         await settings(update, context)
         return
+    if _foreign(link, current_session(context)):
+        await answer_query(update, texts.NOT_YOUR_LINK_ALERT)
+        await settings(update, context)
+        return
     muted = set(link.muted) ^ {group}
     await store.set_muted(link.chat_id, muted)
     await settings(update, context)
@@ -215,14 +296,26 @@ async def unlink(update: Update, context: Context) -> None:
     """The button and /parar: stop notifications here, in our database and in the backend."""
     assert update.effective_chat is not None
     found = services(context)
-    link = (
-        await found.notifications.unlink(update.effective_chat.id) if found.notifications else None
-    )
+    session = current_session(context)
+    store = found.notifications
+    # One chat's updates run one at a time, so the link read here is the one unlinked below.
+    current = await store.get_link(update.effective_chat.id) if store else None
+    if _foreign(current, session):
+        # Another subscriber's link: this subscriber may replace it (after confirming), not drop it.
+        await answer_query(update)
+        keyboard = InlineKeyboardMarkup(
+            [
+                [button(texts.BUTTON_LINK_TO_ME, "link:offer")],
+                [button(common.BUTTON_MENU, "menu:home")],
+            ]
+        )
+        await send(update, texts.PARAR_OTHER_ACCOUNT, keyboard)
+        return
+    link = await store.unlink(update.effective_chat.id) if store else None
     if link is None:
         await answer_query(update)
         await send(update, texts.PARAR_NEEDS_NOTHING, keyboards.back_to_menu())
         return
-    session = current_session(context)
     try:
         if session is not None and session.subscriber_id == link.subscriber_id:
             await found.backend.unlink_contact_device(
@@ -232,8 +325,8 @@ async def unlink(update: Update, context: Context) -> None:
             await found.feed.unlink_device(link.contact_id, device_id(link.chat_id))
     except BackendError as error:
         # Our side is unlinked already (nothing more is sent); the provider's record is stale.
-        logger.warning("could not unlink chat %s in the backend: %s", link.chat_id, error)
-    logger.info("chat %s unlinked from contact %s", link.chat_id, link.contact_id)
+        logger.warning("could not unlink chat %s in the backend: %s", chat_ref(link.chat_id), error)
+    logger.info("chat %s unlinked from contact %s", chat_ref(link.chat_id), link.contact_id)
     await answer_query(update)
     keyboard = keyboards.back_to_menu() if session else keyboards.login()
     await show(update, texts.UNLINKED, keyboard)
@@ -242,6 +335,7 @@ async def unlink(update: Update, context: Context) -> None:
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CallbackQueryHandler(link_contact, pattern=r"^link:contact:[\w.-]{1,50}$"),
+        CallbackQueryHandler(replace_link, pattern=r"^link:replace:[\w.-]{1,50}$"),
         CallbackQueryHandler(later, pattern=r"^link:later$"),
         CallbackQueryHandler(offer, pattern=r"^link:offer$"),
         CallbackQueryHandler(settings, pattern=r"^menu:notifications$"),

@@ -33,6 +33,27 @@ LINK_NO_CONTACTS_CANNOT_ADD = (
     "Sua conta ainda não tem contatos cadastrados. Para cadastrar um, fale com o atendimento do "
     "provedor; depois, vincule este chat em 🔔 Notificações, no menu."
 )
+LINK_OFFER_REPLACING = (
+    "🔔 <b>Receber seus avisos neste chat?</b>\n\n"
+    "Este chat hoje recebe os avisos de <b>outra conta</b>. Se você vinculá-lo a um contato "
+    "seu, ele deixa de receber os avisos da outra conta e passa a receber os seus. "
+    "Escolha o contato:"
+)
+SETTINGS_OTHER_ACCOUNT = (
+    "🔔 <b>Notificações</b>\n\n"
+    "Este chat está vinculado a <b>outra conta</b> e recebe os avisos dela. Você só pode "
+    "ver e alterar os vínculos dos seus próprios contatos.\n"
+    "Para receber aqui os seus avisos, vincule este chat à sua conta:"
+)
+PARAR_OTHER_ACCOUNT = (
+    "Este chat está vinculado a outra conta, e você só pode desvincular os seus próprios "
+    "contatos: nada foi alterado. Para receber aqui os seus avisos (no lugar dos da outra "
+    "conta), vincule este chat à sua conta."
+)
+NOT_YOUR_LINK_ALERT = "Este chat está vinculado a outra conta; nada foi alterado."
+BUTTON_LINK_TO_ME = "🔗 Vincular este chat à minha conta"
+BUTTON_REPLACE = "✅ Sim, vincular à minha conta"
+BUTTON_KEEP = "Cancelar"
 BUTTON_NEW_CONTACT = "➕ Cadastrar novo contato"
 BUTTON_NOT_NOW = "Agora não"
 BUTTON_LINK = "🔗 Vincular este chat"
@@ -47,6 +68,16 @@ PARAR_NEEDS_NOTHING = "Este chat não está vinculado a nenhum contato; não há
 def link_contact_label(name: str, type_name: str) -> str:
     label = f"👤 {name} ({type_name})"
     return label if len(label) <= 60 else label[:57] + "…"
+
+
+def confirm_replace(contact_name: str) -> str:
+    return (
+        "🔔 <b>Substituir o vínculo deste chat?</b>\n\n"
+        "Este chat passará a receber os avisos da sua conta, no contato "
+        f"<b>{esc(contact_name)}</b>, e deixará de receber os avisos da outra conta à qual "
+        "está vinculado hoje.\n\n"
+        "Confirma?"
+    )
 
 
 def settings_title(contact_name: str | None, active: bool) -> str:
