@@ -24,7 +24,7 @@ from backend_client.models import TicketSubject
 from backend_client.protocol import SubscriberBackend
 from backend_client.provider import ProviderFeed
 from backend_client.resilience import GuardedBackend
-from bot import metrics
+from bot import logs, metrics
 from bot.conversations import (
     account,
     broadcast,
@@ -59,6 +59,7 @@ from bot.services.notifications import NotificationDetector, NotificationPlanner
 from bot.services.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.storage.db import create_engine
+from bot.storage.encryption import box_for
 from bot.storage.login_failures import LoginFailureRepository
 from bot.storage.notifications import NotificationStore
 from bot.storage.persistence import SqlPersistence
@@ -135,6 +136,7 @@ def build_application(
     persistence_interval: float = 1.0,
 ) -> BotApplication:
     """The whole bot. Tests pass an offline ``request``, a shared ``engine`` and ``backend``."""
+    logs.protect(settings)  # its token and secrets are redacted from every log line
     engine = engine or create_engine(settings.database_url)
     raw_backend = backend or create_backend(settings)
     guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout, metrics.backend_call)
@@ -153,7 +155,9 @@ def build_application(
         )
         # Written every second: small batches (a few ms each) instead of a pause of the whole
         # bot for a large one, and at most a second of conversation lost to a crash.
-        .persistence(SqlPersistence(engine, update_interval=persistence_interval))
+        .persistence(
+            SqlPersistence(engine, update_interval=persistence_interval, box=box_for(settings))
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -86,6 +86,9 @@ class Settings:
     admin_api_token: str | None = field(default=None, repr=False)
     broadcast_rate: float = 25.0  # broadcast messages per second
     paid_broadcast: bool = False  # Telegram's paid broadcasts: up to 1000 messages/s
+    # Fernet keys that encrypt secrets at rest (ENCRYPTION_KEY, bot.storage.encryption): the
+    # first encrypts, all decrypt. Empty on the sandbox, which may generate its own.
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def email_enabled(self) -> bool:
@@ -166,6 +169,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
     serving = _serving(get, problems)
     provider = _provider(backend, get, problems)
     broadcasts = _broadcasts(get, problems, telegram_http["telegram_max_rate"])
+    encryption_keys = _encryption_keys(backend, get("ENCRYPTION_KEY"), problems)
 
     if problems:
         raise SettingsError(problems)
@@ -188,7 +192,40 @@ def _parse(values: Mapping[str, str]) -> Settings:
         **serving,
         **provider,
         **broadcasts,
+        encryption_keys=encryption_keys,
     )
+
+
+ENCRYPTION_KEY_HINT = (
+    "generate one with: python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'"
+)
+
+
+def missing_encryption_key(backend: str) -> str:
+    return (
+        f"ENCRYPTION_KEY is missing: BACKEND={backend} keeps subscribers' session tokens and "
+        f"CPF/CNPJ encrypted in the bot's database; {ENCRYPTION_KEY_HINT}."
+    )
+
+
+def _encryption_keys(backend: str, raw: str | None, problems: list[str]) -> tuple[str, ...]:
+    """ENCRYPTION_KEY: Fernet keys separated by commas (the first encrypts, all decrypt);
+    required except on the sandbox. Problems never repeat a key."""
+    from cryptography.fernet import Fernet
+
+    keys = tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+    if not keys and backend in BACKENDS and backend != "sandbox":
+        problems.append(missing_encryption_key(backend))
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:  # binascii.Error is one too
+            problems.append(
+                f"ENCRYPTION_KEY: key {number} of {len(keys)} is not a Fernet key (32 bytes in "
+                f"URL-safe base64, 44 characters); {ENCRYPTION_KEY_HINT}."
+            )
+    return keys
 
 
 _PROVIDER_NEEDS = {

@@ -29,6 +29,7 @@ from tests.support.driver import texts as shown
 from tests.support.fake_backends import SECRET_TOKEN, CheckOnlyBackend, refusing, unreachable
 
 ROOT = Path(__file__).resolve().parents[1]
+ENCRYPTION_KEY = "Kk7F1Vx8b1rXxAq9mJm0c0dHq8y2V8xk3s5b9Q1f2Rw="  # production needs a Fernet key
 
 MIXED = [
     FeatureCheck(Feature.ACCOUNT, CheckState.OK),
@@ -61,6 +62,7 @@ def sgp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "BACKEND_URL": "https://sgp.provedor.example/",
         "BACKEND_TOKEN": SECRET_TOKEN,
         "BACKEND_APP": "minhacentral",
+        "ENCRYPTION_KEY": ENCRYPTION_KEY,
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -311,6 +313,7 @@ async def test_run_stops_before_taking_updates_when_credentials_are_refused(
         backend_url="https://sgp.provedor.example",
         backend_token=SECRET_TOKEN,
         backend_app="minhacentral",
+        encryption_keys=(ENCRYPTION_KEY,),
     )
     engine = create_engine(settings.database_url)
     await upgrade(engine)

@@ -42,6 +42,7 @@ from bot.conversations import common
 from bot.conversations.common import END, flow, leave, step, typed
 from bot.handlers import menu
 from bot.handlers.guards import Context
+from bot.logs import chat_ref
 from bot.services import sessions
 from bot.services.context import services
 from bot.ui import keyboards, texts
@@ -293,7 +294,9 @@ async def _submit(update: Update, context: Context, session: BackendSession) -> 
     forget(context, chat_id)
     leave(context)
     await found.login_guard.record_success(chat_id, session.document)
-    logger.info("subscriber %s changed the password from chat %s", session.subscriber_id, chat_id)
+    logger.info(
+        "subscriber %s changed the password from chat %s", session.subscriber_id, chat_ref(chat_id)
+    )
     others = _end_other_sessions(context, chat_id, session)
     text = password_texts.CHANGED
     if others:
@@ -308,7 +311,7 @@ async def _wrong_current(update: Update, context: Context, session: BackendSessi
     chat_id = _chat_id(update)
     _pending(context)[chat_id].pop("current", None)
     found = services(context)
-    logger.info("wrong current password on a password change in chat %s", chat_id)
+    logger.info("wrong current password on a password change in chat %s", chat_ref(chat_id))
     locked_until = await found.login_guard.record_failure(chat_id, session.document)
     if locked_until is None:
         await send(update, password_texts.WRONG_CURRENT, _keyboard())
@@ -319,7 +322,7 @@ async def _wrong_current(update: Update, context: Context, session: BackendSessi
     if ended is not None:
         with contextlib.suppress(BackendError):
             await found.backend.logout(ended)
-    logger.info("chat %s logged out: locked after wrong current passwords", chat_id)
+    logger.info("chat %s logged out: locked after wrong current passwords", chat_ref(chat_id))
     await send(update, texts.locked_out(locked_until), keyboards.login())
     return END
 
@@ -356,7 +359,9 @@ async def _tell_logged_out(context: Context, ended: list[tuple[int, BackendSessi
                 other_id, password_texts.LOGGED_OUT_ELSEWHERE, reply_markup=keyboards.login()
             )
         except TelegramError as error:
-            logger.warning("could not tell chat %s it was logged out: %s", other_id, error)
+            logger.warning(
+                "could not tell chat %s it was logged out: %s", chat_ref(other_id), error
+            )
 
 
 # --- ways out (each forgets the passwords) -------------------------------------------------------

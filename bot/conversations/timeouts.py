@@ -23,6 +23,7 @@ from telegram.ext import Application, ConversationHandler
 from telegram.ext._utils.types import ConversationKey
 
 from bot.handlers.guards import Context
+from bot.logs import chat_ref
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class TimedConversation(ConversationHandler[Any]):
             try:
                 await self._on_timeout(chat_context, chat_id, state)
             except Exception:  # one chat's failure must not stop the others' time-outs
-                logger.exception("Flow %s: time-out of chat %s failed", self.name, chat_id)
+                logger.exception(
+                    "Flow %s: time-out of chat %s failed", self.name, chat_ref(chat_id)
+                )
 
 
 def start_timers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -21,6 +21,7 @@ from backend_client.errors import BackendError
 from bot.conversations.common import END, enter, leave
 from bot.handlers.broadcast_jobs import service_of
 from bot.handlers.guards import Context
+from bot.logs import chat_ref
 from bot.services import sessions
 from bot.services.broadcasts import Report, StateError, displayed_text
 from bot.services.context import services
@@ -224,7 +225,8 @@ async def _act(update: Update, context: Context, action: str, done: str) -> None
     except StateError:
         await answer_query(update, t.CANNOT[action])
     else:
-        logger.info("staff %s: %s broadcast %s", user.id if user else "?", action, broadcast_id)
+        staff = chat_ref(user.id if user else None)
+        logger.info("staff %s: %s broadcast %s", staff, action, broadcast_id)
         await answer_query(update, done)
     await _show(update, context, broadcast_id)
 

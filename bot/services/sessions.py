@@ -1,7 +1,9 @@
 """The subscriber's login session of a chat, kept in (persisted) chat_data.
 
-Stored as plain JSON: the backend session (never the password) and the instant of the last
-interaction, which drives the idle timeout.
+Stored as JSON: the backend session (never the password) and the instant of the last
+interaction, which drives the idle timeout. The values under :data:`SECRET_KEYS` (the backend
+session with its token and the CPF/CNPJ, and the document typed at login) are kept encrypted in
+the database by bot.storage.persistence; in memory they are plain.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ SESSION_KEY = "session"
 LAST_SEEN_KEY = "last_seen"
 ACTIVE_FLOW_KEY = "active_flow"  # see bot.conversations.common
 FLOW_STATE_KEY = "flow_state"  # written by versions before 2026-11-28; dropped on leaving
+LOGIN_DOCUMENT_KEY = "login_document"  # bot.conversations.login.DOCUMENT_KEY, between the steps
+# Encrypted at rest (bot.storage.persistence): the session token and the document.
+SECRET_KEYS = frozenset({SESSION_KEY, LOGIN_DOCUMENT_KEY})
 
 
 def current(chat_data: dict[str, Any]) -> BackendSession | None:
@@ -33,6 +38,14 @@ def end(chat_data: dict[str, Any]) -> BackendSession | None:
     chat_data.pop(LAST_SEEN_KEY, None)
     chat_data.pop(ACTIVE_FLOW_KEY, None)
     return session
+
+
+def discard(chat_data: dict[str, Any]) -> None:
+    """End a login whose stored session cannot be read (its key is gone): log in again."""
+    chat_data.pop(SESSION_KEY, None)
+    chat_data.pop(LAST_SEEN_KEY, None)
+    chat_data.pop(ACTIVE_FLOW_KEY, None)
+    chat_data.pop(LOGIN_DOCUMENT_KEY, None)
 
 
 def is_idle(chat_data: dict[str, Any], now: datetime, timeout: timedelta) -> bool:

@@ -127,19 +127,27 @@ class OutboxEmail(Base):
 
 
 def create_engine(database_url: str) -> AsyncEngine:
+    # The statements' parameters hold session tokens, documents and chat ids: never in a log line
+    # nor in an error's text. SQLAlchemy's create_engine: "hide_parameters: Boolean, when set to
+    # True, SQL statement parameters will not be displayed in INFO logging nor will they be
+    # formatted into the string representation of StatementError objects."
+    hidden: dict[str, Any] = {"hide_parameters": True}
     if database_url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
         # One shared connection, or every session would see its own empty in-memory database.
         return create_async_engine(
-            database_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            database_url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            **hidden,
         )
     if database_url.startswith("sqlite"):
         # WAL lets readers run beside the writer; writers take turns in Sessions.begin (a
         # second writer would otherwise sleep in SQLite's busy handler, up to 100 ms a try).
-        engine = create_async_engine(database_url, pool_size=5, max_overflow=5)
+        engine = create_async_engine(database_url, pool_size=5, max_overflow=5, **hidden)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
     # A server may drop idle connections (restarts, proxies): check each one before use.
-    return create_async_engine(database_url, pool_pre_ping=True)
+    return create_async_engine(database_url, pool_pre_ping=True, **hidden)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -4,30 +4,106 @@ Only chat_data and conversation states are stored (the bot keeps nothing in user
 bot_data); everything put in them must be JSON-serialisable (plain dicts, lists, strings,
 numbers). Tuples used as conversation keys are stored as JSON lists and turned back into tuples
 on load.
+
+The secrets of a chat's login (bot.services.sessions.SECRET_KEYS: the backend session with its
+token and the CPF/CNPJ, the document typed at login) are stored sealed with Fernet
+(bot.storage.encryption), ``{"fernet": "…"}``, and opened on load. A value stored in clear by an
+older version, or sealed with a key that is no longer the first of ENCRYPTION_KEY, is written
+again sealed with the first key at start-up; one that no key opens ends that login (the chat is
+asked to log in again).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    NotSupportedError,
+    ProgrammingError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from bot.logs import chat_ref
+from bot.services import sessions
 from bot.storage.db import PersistenceEntry, session_factory
+from bot.storage.encryption import SecretBox, Unreadable
+
+logger = logging.getLogger(__name__)
 
 CHAT = "chat"
 CONVERSATION = "conversation:"
 _DROP = object()  # pending deletion of a row
 
 
+# A write the database refuses for a while (SQLite locked by another writer beyond its busy
+# timeout, a PostgreSQL lock_timeout, a connection lost) is tried again, waiting longer each time,
+# until it lands: PTB (22.8, Application.__update_persistence) forgets what it gave to a write
+# that failed, so a dropped write would lose that chat's state for good.
+RETRY_FIRST = 0.05  # seconds
+RETRY_MAX = 5.0
+
+
+def _lasting(error: Exception) -> bool:
+    """Errors that the same write would meet again (a bug, not the database's state).
+
+    asyncpg's errors other than constraint, syntax and access ones, a lock timeout included,
+    reach SQLAlchemy as plain DBAPIError (sqlalchemy/dialects/postgresql/asyncpg.py,
+    _asyncpg_error_translate), so those are retried too."""
+    if isinstance(error, OSError | TimeoutError):
+        return False
+    if not isinstance(error, DBAPIError):
+        return True  # e.g. a value JSON cannot encode (StatementError): no retry helps
+    if error.connection_invalidated:
+        return False
+    return isinstance(error, IntegrityError | ProgrammingError | DataError | NotSupportedError)
+
+
+async def _until_written(
+    write: Callable[[], Awaitable[None]],
+    entries: int,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    delay = RETRY_FIRST
+    tries = 0
+    while True:
+        try:
+            await write()
+            if tries:
+                logger.warning("saved %d entr(ies) of chat state after %d retries", entries, tries)
+            return
+        except Exception as error:
+            if _lasting(error):
+                raise
+            tries += 1
+            # Only the error's class: SQLAlchemy's message may quote the statement's parameters.
+            reason = type(getattr(error, "orig", None) or error).__name__
+            logger.warning(
+                "could not save %d entr(ies) of chat state (%s); retry %d in %.2f s",
+                entries,
+                reason,
+                tries,
+                delay,
+            )
+            await sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
+
 class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
-    def __init__(self, engine: AsyncEngine, update_interval: float = 5.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, update_interval: float = 5.0, box: SecretBox | None = None
+    ) -> None:
         super().__init__(
             # user_data=True though nothing is written: with False, PTB (22.8) never empties
             # its set of users to write, one entry more for every user ever seen.
@@ -41,6 +117,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         self._pending: dict[tuple[str, str], Any] = {}  # (kind, key) → data or _DROP
         self._batch: asyncio.Future[None] | None = None
         self._write_lock = asyncio.Lock()  # batches are written one after the other, in order
+        self._box = box  # None: secrets stored as they are (only tests build it so)
 
     # --- reading (once, at start-up) -------------------------------------------------------
     async def _load(self, kind: str) -> dict[str, Any]:
@@ -56,7 +133,42 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         return {}
 
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
-        return {int(key): data for key, data in (await self._load(CHAT)).items()}
+        loaded = {int(key): data for key, data in (await self._load(CHAT)).items()}
+        if self._box is None:
+            return loaded
+        stale = [chat_id for chat_id, data in loaded.items() if self._open(chat_id, data)]
+        # In clear, or sealed with an older key: sealed again now, in one batch.
+        await asyncio.gather(*(self.update_chat_data(c, loaded[c]) for c in stale))
+        if stale:
+            logger.info("sealed the secrets of %d chat(s) again with the first key", len(stale))
+        return loaded
+
+    def _open(self, chat_id: int, data: dict[str, Any]) -> bool:
+        """Open the sealed secrets of one chat's data in place; whether to write it again."""
+        assert self._box is not None
+        rewrite = False
+        for name in sessions.SECRET_KEYS & data.keys():
+            try:
+                data[name], stale = self._box.open(data[name])
+            except Unreadable:
+                logger.warning(
+                    "chat %s: its stored login opens with none of the ENCRYPTION_KEY keys; "
+                    "that login is ended",
+                    chat_ref(chat_id),
+                )
+                sessions.discard(data)
+                return True
+            rewrite = rewrite or stale
+        return rewrite
+
+    def _sealed(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self._box is None or not sessions.SECRET_KEYS & data.keys():
+            return data
+        box = self._box
+        return {
+            name: box.seal(value) if name in sessions.SECRET_KEYS else value
+            for name, value in data.items()
+        }
 
     async def get_bot_data(self) -> dict[str, Any]:
         return {}
@@ -90,7 +202,11 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         for (kind, key), data in pending.items():
             if data is _DROP:
                 drops.setdefault(kind, []).append(key)
-        async with self._write_lock, self._sessions.begin() as session:
+        async with self._write_lock:
+            await _until_written(lambda: self._save(upserts, drops), len(pending))
+
+    async def _save(self, upserts: list[dict[str, Any]], drops: dict[str, list[str]]) -> None:
+        async with self._sessions.begin() as session:
             if upserts:
                 insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
                 statement = insert(PersistenceEntry)
@@ -117,7 +233,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         return None  # the bot keeps nothing in user_data
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        await self._write(CHAT, str(chat_id), data)
+        await self._write(CHAT, str(chat_id), self._sealed(data))
 
     async def update_bot_data(self, data: dict[str, Any]) -> None:
         return None

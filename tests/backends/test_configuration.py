@@ -15,8 +15,12 @@ from tests.conftest import TOKEN
 SECRET = "s3cr3t-integration-token-value"
 
 
+ENCRYPTION_KEY = "Kk7F1Vx8b1rXxAq9mJm0c0dHq8y2V8xk3s5b9Q1f2Rw="  # a Fernet key
+
+
 def settings(**env: str) -> Settings:
-    return Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, **env}, env_file=None)
+    base = {"TELEGRAM_BOT_TOKEN": TOKEN, "ENCRYPTION_KEY": ENCRYPTION_KEY}
+    return Settings.from_env({**base, **env}, env_file=None)
 
 
 @pytest.mark.parametrize(
