@@ -14,11 +14,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.storage.db import LoginFailure, LoginScope, session_factory
 
@@ -45,36 +46,55 @@ class LoginFailureRepository:
         async with self._sessions.begin() as session:
             if self._dialect == "postgresql":
                 # https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+                # (SET LOCAL: for this transaction only)
                 await session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
-                insert = pg_insert
-            else:
-                # https://www.sqlite.org/pragma.html#pragma_busy_timeout (issued before the
-                # first write, so outside the transaction Python's sqlite3 opens at that write)
-                await session.execute(text(f"PRAGMA busy_timeout = {wait_ms}"))
-                insert = sqlite_insert
-            statement = insert(LoginScope).values(
-                [{"scope": scope, "touched_at": now} for scope in ordered]
-            )
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["scope"], set_={"touched_at": statement.excluded.touched_at}
+                return await self._reserve(session, pg_insert, ordered, scopes, now, since, allow)
+            # https://www.sqlite.org/pragma.html#pragma_busy_timeout: a setting of the
+            # connection, put back for whoever uses it next (issued before the first write, so
+            # outside the transaction Python's sqlite3 opens at that write).
+            previous = (await session.execute(text("PRAGMA busy_timeout"))).scalar()
+            await session.execute(text(f"PRAGMA busy_timeout = {wait_ms}"))
+            try:
+                return await self._reserve(
+                    session, sqlite_insert, ordered, scopes, now, since, allow
                 )
+            finally:
+                await session.execute(text(f"PRAGMA busy_timeout = {int(previous or 0)}"))
+
+    @staticmethod
+    async def _reserve(
+        session: AsyncSession,
+        insert: Any,
+        ordered: list[str],
+        scopes: list[str],
+        now: datetime,
+        since: datetime,
+        allow: Callable[[Found], bool],
+    ) -> tuple[str | None, Found]:
+        statement = insert(LoginScope).values(
+            [{"scope": scope, "touched_at": now} for scope in ordered]
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["scope"], set_={"touched_at": statement.excluded.touched_at}
             )
-            found: Found = {scope: [] for scope in scopes}
-            rows = await session.execute(
-                select(LoginFailure.scope, LoginFailure.failed_at)
-                .where(LoginFailure.scope.in_(ordered), LoginFailure.failed_at > since)
-                .order_by(LoginFailure.failed_at.desc())
-            )
-            for scope, failed_at in rows:
-                found[scope].append(failed_at)
-            if not allow(found):
-                return None, found
-            attempt = secrets.token_hex(16)
-            session.add_all(
-                LoginFailure(scope=scope, failed_at=now, attempt=attempt, pending=True)
-                for scope in ordered
-            )
+        )
+        found: Found = {scope: [] for scope in scopes}
+        rows = await session.execute(
+            select(LoginFailure.scope, LoginFailure.failed_at)
+            .where(LoginFailure.scope.in_(ordered), LoginFailure.failed_at > since)
+            .order_by(LoginFailure.failed_at.desc())
+        )
+        for scope, failed_at in rows:
+            found[scope].append(failed_at)
+        if not allow(found):
+            return None, found
+        attempt = secrets.token_hex(16)
+        session.add_all(
+            LoginFailure(scope=scope, failed_at=now, attempt=attempt, pending=True)
+            for scope in ordered
+        )
+        await session.flush()
         return attempt, found
 
     async def confirm_failure(self, attempt: str, at: datetime) -> None:
