@@ -54,7 +54,7 @@ from bot.handlers import (
 )
 from bot.services import mailer
 from bot.services.context import Services, install
-from bot.services.login_guard import LoginGuard
+from bot.services.login_guard import DOCUMENT_HASH_PURPOSE, LoginGuard
 from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
 from bot.services.pacing import PacedRateLimiter
 from bot.settings import Settings
@@ -138,6 +138,7 @@ def build_application(
     """The whole bot. Tests pass an offline ``request``, a shared ``engine`` and ``backend``."""
     logs.protect(settings)  # its token and secrets are redacted from every log line
     engine = engine or create_engine(settings.database_url)
+    box = box_for(settings)  # ENCRYPTION_KEY (the sandbox's own key without it)
     raw_backend = backend or create_backend(settings)
     guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout, metrics.backend_call)
 
@@ -155,9 +156,7 @@ def build_application(
         )
         # Written every second: small batches (a few ms each) instead of a pause of the whole
         # bot for a large one, and at most a second of conversation lost to a crash.
-        .persistence(
-            SqlPersistence(engine, update_interval=persistence_interval, box=box_for(settings))
-        )
+        .persistence(SqlPersistence(engine, update_interval=persistence_interval, box=box))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -191,7 +190,9 @@ def build_application(
         Services(
             settings=settings,
             backend=guarded,
-            login_guard=LoginGuard(LoginFailureRepository(engine), clock),
+            login_guard=LoginGuard(
+                LoginFailureRepository(engine), clock, box.derive(DOCUMENT_HASH_PURPOSE)
+            ),
             clock=clock,
             notifications=store,
             planner=NotificationPlanner(store, QuietHours.parse(settings.quiet_hours)),

@@ -7,6 +7,9 @@ many chats at once in one process, and two processes (two engines) sharing the d
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.services.login_guard import (
+    DOCUMENT_HASH_PURPOSE,
     LockedOut,
     LockoutUnavailable,
     LoginGuard,
@@ -46,6 +50,11 @@ def _checks(env: BotEnv, monkeypatch: pytest.MonkeyPatch, delay: float = 0.3) ->
 
     monkeypatch.setattr(env.backend, "login", login)
     return checked
+
+
+def _key(env: BotEnv) -> bytes:
+    """The documents' hash key of the running bot: another process has the same settings."""
+    return env.app.bot_data["services"].login_guard._key  # type: ignore[no-any-return]
 
 
 def _of(chat: ChatDriver, calls: list[Call]) -> list[Call]:
@@ -161,8 +170,8 @@ async def test_two_processes_sharing_the_database_reserve_five_checks_in_all(
     other_engine = create_engine(env.settings.database_url)
     try:
         guards = [
-            LoginGuard(LoginFailureRepository(env.engine), clock),
-            LoginGuard(LoginFailureRepository(other_engine), clock),
+            LoginGuard(LoginFailureRepository(env.engine), clock, _key(env)),
+            LoginGuard(LoginFailureRepository(other_engine), clock, _key(env)),
         ]
 
         async def try_once(index: int) -> bool:
@@ -188,7 +197,7 @@ async def test_a_right_password_after_five_reserved_checks_is_not_checked(
     chat = env.chat(84100)
     await chat.send("/start")
     assert "senha" in shown(await chat.send(PERSON.document))
-    other_process = LoginGuard(LoginFailureRepository(env.engine), clock)
+    other_process = LoginGuard(LoginFailureRepository(env.engine), clock, _key(env))
     for index in range(5):
         await other_process.reserve(84000 + index, PERSON.document)
     checked = _checks(env, monkeypatch, delay=0)
@@ -253,7 +262,7 @@ async def test_the_guard_raises_instead_of_granting_when_it_cannot_reserve(
     env: BotEnv, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(login_failures, "LOCK_WAIT", 0.2)
-    guard = LoginGuard(LoginFailureRepository(env.engine), clock)
+    guard = LoginGuard(LoginFailureRepository(env.engine), clock, _key(env))
     lock = _hold_write_lock(env.settings.database_url)
     await lock.__anext__()
     try:
@@ -261,3 +270,47 @@ async def test_the_guard_raises_instead_of_granting_when_it_cannot_reserve(
             await guard.reserve(85000, PERSON.document)
     finally:
         await lock.aclose()
+
+
+# --- documents hashed with a key (defect 4) ------------------------------------------------
+
+
+async def test_failure_rows_hold_no_plain_hash_of_the_document(
+    env: BotEnv, chat: ChatDriver
+) -> None:
+    """A plain SHA-256 of a CPF is reversed by trying the 10^9 candidates: the rows hold an
+    HMAC under a key derived from ENCRYPTION_KEY, and no form of the document."""
+    await chat.send("/start")
+    await chat.send(PERSON.document)
+    await chat.send("wrong-password")
+    async with env.engine.connect() as connection:
+        scopes = (await connection.execute(text("SELECT scope FROM login_failures"))).scalars()
+        scopes = list(scopes)
+    assert f"chat:{chat.user_id}" in scopes
+    (document_scope,) = [scope for scope in scopes if scope.startswith("doc:")]
+    digits = "".join(ch for ch in PERSON.document if ch.isalnum())
+    plain = hashlib.sha256(digits.encode()).hexdigest()
+    assert plain[:16] not in document_scope
+    assert digits not in document_scope
+    key = _key(env)
+    assert document_scope == "doc:" + hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
+    # Another key (another installation, or after a rotation) gives another hash.
+    other = LoginGuard(LoginFailureRepository(env.engine), env.clock, b"k" * 32)
+    assert await other.locked_until(chat.user_id + 1, PERSON.document) is None
+    with pytest.raises(ValueError):
+        LoginGuard(LoginFailureRepository(env.engine), env.clock, b"")
+
+
+def test_the_hash_key_comes_from_the_encryption_key_and_a_purpose() -> None:
+    from cryptography.fernet import Fernet
+
+    from bot.storage.encryption import SecretBox
+
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    box = SecretBox([first, second])
+    derived = box.derive(DOCUMENT_HASH_PURPOSE)
+    assert len(derived) == 32
+    assert derived == SecretBox([first]).derive(DOCUMENT_HASH_PURPOSE)  # the first key decides
+    assert derived != SecretBox([second, first]).derive(DOCUMENT_HASH_PURPOSE)
+    assert derived != box.derive("another purpose")
+    assert base64.urlsafe_b64decode(first) not in derived

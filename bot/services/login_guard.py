@@ -10,6 +10,7 @@ the lockout fails closed.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,11 +49,17 @@ class Attempt:
     found: dict[str, list[datetime]]  # the attempts seen when it was reserved
 
 
-def _scopes(chat_id: int, document: str | None) -> list[str]:
+# The key of the documents' hashes is derived from ENCRYPTION_KEY for this purpose only.
+DOCUMENT_HASH_PURPOSE = "login-failures/document"
+
+
+def _scopes(chat_id: int, document: str | None, key: bytes) -> list[str]:
     scopes = [f"chat:{chat_id}"]
     if document:
-        # Hashed so the table never lists which documents someone tried.
-        scopes.append("doc:" + hashlib.sha256(document.encode()).hexdigest()[:40])
+        # Keyed so the table never tells which documents someone tried: a plain hash of a CPF
+        # (11 digits, 2 of them check digits) is reversed by trying the 10^9 candidates.
+        digest = hmac.new(key, document.encode(), hashlib.sha256).hexdigest()
+        scopes.append("doc:" + digest)
     return scopes
 
 
@@ -77,9 +84,17 @@ class LoginGuard:
     only decides whether to ask for the password; the check itself is always reserved in the
     database (``reserve``), which is exact even when another process recorded failures since."""
 
-    def __init__(self, repository: LoginFailureRepository, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        repository: LoginFailureRepository,
+        clock: Callable[[], datetime],
+        document_key: bytes,
+    ) -> None:
+        if len(document_key) < 16:
+            raise ValueError("the documents' hash key is too short")
         self._repository = repository
         self._clock = clock
+        self._key = document_key
         self._clean: dict[str, None] = {}  # oldest first
 
     def _all_clean(self, scopes: list[str]) -> bool:
@@ -99,7 +114,7 @@ class LoginGuard:
         """When the lock of this chat (or of this document, from any chat) ends, if locked.
 
         Raises LockoutUnavailable when the database cannot say."""
-        scopes = _scopes(chat_id, document)
+        scopes = _scopes(chat_id, document, self._key)
         if self._all_clean(scopes):
             return None
         now = self._clock()
@@ -117,7 +132,7 @@ class LoginGuard:
         failed or in flight as a lock takes; LockoutUnavailable when the database cannot record
         it (the check must not be made)."""
         now = self._clock()
-        scopes = _scopes(chat_id, document)
+        scopes = _scopes(chat_id, document, self._key)
         self._forget_clean(scopes)
 
         def allow(found: dict[str, list[datetime]]) -> bool:
@@ -170,13 +185,13 @@ class LoginGuard:
     async def record_failure(self, chat_id: int, document: str) -> datetime | None:
         """Record a wrong attempt; returns the end of the lock it caused, if any."""
         now = self._clock()
-        scopes = _scopes(chat_id, document)
+        scopes = _scopes(chat_id, document, self._key)
         self._forget_clean(scopes)
         await self._repository.add(scopes, now)
         await self._repository.purge_older_than(now - WINDOW - LOCKOUT)
         return await self.locked_until(chat_id, document)
 
     async def record_success(self, chat_id: int, document: str) -> None:
-        scopes = _scopes(chat_id, document)
+        scopes = _scopes(chat_id, document, self._key)
         if not self._all_clean(scopes):
             await self._repository.clear(scopes)

@@ -13,6 +13,9 @@ file beside its own database (``minha-central-sandbox.key`` beside ``minha-centr
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -41,7 +44,15 @@ class SecretBox:
         if not keys:
             raise ValueError("at least one key is needed")
         self._primary = Fernet(keys[0])
+        self._first = keys[0]
         self._any = MultiFernet([Fernet(key) for key in keys])
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for another use (e.g. HMAC of documents), derived from the first key:
+        HMAC-SHA256(key, "minha-central:" + purpose). The label keeps it apart from Fernet's own
+        use of the key and from other purposes; changing the first key changes it too."""
+        raw = base64.urlsafe_b64decode(self._first)  # Fernet keys: 32 bytes, URL-safe base64
+        return hmac.new(raw, b"minha-central:" + purpose.encode(), hashlib.sha256).digest()
 
     def seal(self, value: Any) -> dict[str, str]:
         token = self._primary.encrypt(json.dumps(value, separators=(",", ":")).encode())
