@@ -154,23 +154,25 @@ async def test_the_cnpj_cannot_be_the_password(env: BotEnv, chat: ChatDriver) ->
     assert "contém o seu CPF/CNPJ" in shown(calls)
 
 
-async def test_a_wrong_current_password_keeps_the_new_one_and_counts_toward_lockout(
+async def test_a_wrong_current_password_is_refused_at_once_and_counts_toward_lockout(
     env: BotEnv, chat: ChatDriver
 ) -> None:
     await login(chat)
     await chat.tap("Alterar Senha")
-    await chat.send("wrong-password1")
-    await chat.send(NEW_PASSWORD)
-    calls = await chat.send(NEW_PASSWORD)
+    calls = await chat.send("wrong-password1")
     _deleted_first(calls)
     assert "A senha atual não confere" in shown(calls)
+    assert chat.user_id not in _pending(env)  # nothing held, no new password asked
     scope = f"chat:{chat.user_id}"
     failures = await env.app.bot_data["services"].login_guard._repository.since(
         [scope], env.clock.now.replace(year=2000)
     )
     assert len(failures[scope]) == 1
-    calls = await chat.send(PERSON.password)  # only the current password is typed again
+    calls = await chat.send(PERSON.password)
     _deleted_first(calls)
+    assert "nova senha" in shown(calls)
+    await chat.send(NEW_PASSWORD)
+    calls = await chat.send(NEW_PASSWORD)
     assert "Sua senha foi alterada" in shown(calls)
     assert await _backend_accepts(env, NEW_PASSWORD)
 
@@ -180,10 +182,7 @@ async def test_five_wrong_current_passwords_lock_and_log_this_chat_out(
 ) -> None:
     await login(chat)
     await chat.tap("Alterar Senha")
-    await chat.send("wrong-password1")
-    await chat.send(NEW_PASSWORD)
-    await chat.send(NEW_PASSWORD)
-    for attempt in range(2, 5):
+    for attempt in range(1, 5):
         calls = await chat.send(f"wrong-password{attempt}")
         assert "não confere" in shown(calls)
     calls = await chat.send("wrong-password5")
@@ -329,7 +328,10 @@ async def test_every_way_out_forgets_the_password(
     assert chat.user_id not in _pending(env)
     assert not env.app.job_queue.get_jobs_by_name(f"{FORGET_JOB}{chat.user_id}")
     calls = await chat.send(NEW_PASSWORD)  # no longer read as a password…
-    assert "deleteMessage" not in methods(calls)
+    assert "nova senha" not in shown(calls) and chat.user_id not in _pending(env)
+    # …but deleted all the same: a password typed just after leaving stays out of the chat.
+    assert "Apaguei a sua última mensagem" in shown(calls)
+    _deleted_first(calls)
 
 
 async def test_leaving_for_another_menu_item_forgets_the_password(
@@ -343,8 +345,9 @@ async def test_leaving_for_another_menu_item_forgets_the_password(
     assert chat.user_id in _pending(env)  # help does not leave the flow
     await chat.press("menu:contacts", menu_message)
     assert chat.user_id not in _pending(env)
-    calls = await chat.send(NEW_PASSWORD)  # no longer read as a password
-    assert "deleteMessage" not in methods(calls)
+    calls = await chat.send(NEW_PASSWORD)  # no longer read as a password, yet deleted
+    assert "nova senha" not in shown(calls) and chat.user_id not in _pending(env)
+    _deleted_first(calls)
 
 
 async def test_the_idle_timer_forgets_the_password(env: BotEnv, chat: ChatDriver) -> None:

@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -25,6 +24,7 @@ from backend_client.formats.documents import mask_document, normalize_document
 from bot.conversations import notifications
 from bot.conversations.common import InFlow, enter, leave, typed
 from bot.conversations.timeouts import TimedConversation
+from bot.handlers import stray_passwords
 from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
 from bot.services import sessions
@@ -32,6 +32,7 @@ from bot.services.context import services
 from bot.services.login_guard import LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
+from bot.ui.texts import password as password_texts
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ async def _ask_document(update: Update, context: Context) -> int:
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
     enter(context, FLOW)
+    stray_passwords.mark(context)  # a password is often typed here, before the CPF/CNPJ
     await send(update, texts.ASK_DOCUMENT)
     return ASK_DOCUMENT
 
@@ -70,7 +72,10 @@ async def receive_document(update: Update, context: Context) -> int:
     assert context.chat_data is not None and update.effective_chat is not None
     document = normalize_document(update.message.text)
     if document is None:
-        await send(update, texts.INVALID_DOCUMENT)
+        text = texts.INVALID_DOCUMENT
+        if stray_passwords.was_deleted(context):
+            text = f"{password_texts.STRAY_DELETED}\n\n{text}"
+        await send(update, text)
         return ASK_DOCUMENT
     try:
         locked_until = await services(context).login_guard.locked_until(
@@ -82,9 +87,11 @@ async def receive_document(update: Update, context: Context) -> int:
         return ASK_DOCUMENT
     if locked_until is not None:
         leave(context)
+        stray_passwords.mark(context)
         await send(update, texts.locked_out(locked_until))
         return END
     context.chat_data[DOCUMENT_KEY] = document
+    stray_passwords.mark(context)
     await send(update, texts.ASK_PASSWORD)
     return ASK_PASSWORD
 
@@ -94,11 +101,9 @@ async def receive_password(update: Update, context: Context) -> int:
     assert message is not None and message.text is not None
     assert context.chat_data is not None and update.effective_chat is not None
     password = message.text
-    try:
-        await message.delete()
-    except TelegramError as error:
-        logger.warning("could not delete a password message: %s", error)
-        await send(update, texts.PASSWORD_NOT_DELETED)
+    await stray_passwords.delete_password_message(update, context)
+    # Refused, locked or asked again, the next minutes may bring the password once more.
+    stray_passwords.mark(context)
 
     found = services(context)
     chat_id = update.effective_chat.id
@@ -149,6 +154,7 @@ async def receive_password(update: Update, context: Context) -> int:
 
     await found.login_guard.succeeded(attempt)
     context.chat_data.pop(DOCUMENT_KEY, None)
+    stray_passwords.clear(context)
     sessions.begin(context.chat_data, backend_session, found.clock())
     logger.info("subscriber %s logged in from chat %s", backend_session.subscriber_id, chat_id)
     await send(update, texts.logged_in(backend_session.name))
@@ -188,6 +194,8 @@ async def timed_out(context: Context, chat_id: int, state: object) -> None:
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    """The flow; also installs the early handler that deletes stray passwords."""
+    stray_passwords.install(application)
     settings = application.bot_data["services"].settings
     not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return TimedConversation(

@@ -7,13 +7,17 @@ States:
     RETRY            → the backend was down: 🔁 Tentar de novo repeats without retyping
 
 Every message of these states is deleted as soon as it is read (the user is told if Telegram
-refused). The passwords are never put in ``chat_data`` (persisted): until the flow ends they are
-held in memory only, in ``bot_data["pending_passwords"]`` (never persisted) keyed by chat id, and
-forgotten on every way out: success, lockout, cancel, /menu, /start, /sair, an error, and a timer
-of the flow's idle time-out (which also covers a flow abandoned for another menu item).
+refused); one typed after leaving the flow is deleted too (bot.handlers.stray_passwords). The
+passwords are never put in ``chat_data`` (persisted): until the flow ends they are held in memory
+only, in ``bot_data["pending_passwords"]`` (never persisted) keyed by chat id, and forgotten on
+every way out: success, lockout, cancel, /menu, /start, /sair, an error, and a timer of the flow's
+idle time-out (which also covers a flow abandoned for another menu item).
 
-A wrong current password counts toward the login lockout; when it locks, this chat is logged out.
-After a change, every other chat logged in as the same subscriber is logged out and told why.
+The current password is checked first, by a login to the provider's system with it (a check the
+lockout reserves like any login), before the new one is asked for: a wrong one is refused at once
+and no new password is ever held while the current one is awaited. A wrong current password
+counts toward the login lockout; when it locks, this chat is logged out. After a change, every
+other chat logged in as the same subscriber is logged out and told why.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -40,11 +45,12 @@ from backend_client.errors import BackendError, InvalidCredentials, Rejected, Un
 from backend_client.models import BackendSession
 from bot.conversations import common
 from bot.conversations.common import END, flow, leave, step, typed
-from bot.handlers import menu
+from bot.handlers import menu, stray_passwords
 from bot.handlers.guards import Context
 from bot.logs import chat_ref
 from bot.services import sessions
 from bot.services.context import services
+from bot.services.login_guard import DATABASE_ERRORS, LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
 from bot.ui.formatting import esc
 from bot.ui.keyboards import button
@@ -136,27 +142,17 @@ async def forget_if_left(update: Update, context: Context) -> None:
 
 
 # --- reading a password --------------------------------------------------------------------------
-async def _delete(update: Update) -> None:
-    """Delete the message just read; if Telegram refuses, ask the user to delete it."""
-    message = update.message
-    if message is None:
-        return
-    try:
-        await message.delete()
-    except TelegramError as error:
-        logger.warning("could not delete a password message: %s", error)
-        await send(update, texts.PASSWORD_NOT_DELETED)
-
-
 def _password_step(
     handler: Callable[[Update, Context, BackendSession], Awaitable[int]],
 ) -> Callable[[Update, Context], Awaitable[Any]]:
-    """A step reading a password: the message is deleted first, whatever happens next."""
+    """A step reading a password: the message is deleted first, whatever happens next (and a
+    password typed in the next minutes, after leaving the flow, will be deleted too)."""
     stepped = step(FLOW)(handler)
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: Context) -> Any:
-        await _delete(update)
+        await stray_passwords.delete_password_message(update, context)
+        stray_passwords.mark(context)
         return await stepped(update, context)
 
     return wrapper
@@ -200,23 +196,46 @@ async def _restart(update: Update) -> int:
 @step(FLOW)
 async def start(update: Update, context: Context, session: BackendSession) -> int:
     forget(context, _chat_id(update))
+    stray_passwords.mark(context)
     await show(update, password_texts.ASK_CURRENT, _keyboard())
     return ASK_CURRENT
 
 
 @_password_step
 async def receive_current(update: Update, context: Context, session: BackendSession) -> int:
-    entry = _hold(context, _chat_id(update), current=_typed_password(update))
-    if "new" not in entry:
-        await send(update, password_texts.ASK_NEW, _keyboard())
-        return ASK_NEW
-    # Again after a wrong current password: the confirmed new one was kept.
-    problems = password_problems(entry["current"], entry["new"], session.document)
-    if problems:
-        entry.pop("new")
-        await send(update, password_texts.weak(problems), _keyboard())
-        return ASK_NEW
-    return await _submit(update, context, session)
+    """Check the current password (a login with it) before asking for the new one."""
+    chat_id = _chat_id(update)
+    forget(context, chat_id)  # nothing is held while the current password is unchecked
+    current = _typed_password(update)
+    found = services(context)
+    try:
+        attempt = await found.login_guard.reserve(chat_id, session.document)
+    except LockedOut as locked:
+        leave(context)
+        await send(update, texts.locked_out(locked.until), keyboards.back_to_menu())
+        return END
+    except LockoutUnavailable:
+        logger.warning("password change: the lockout cannot record the attempt; not checked")
+        await send(update, password_texts.check_failed(texts.LOGIN_CHECK_UNAVAILABLE), _keyboard())
+        return ASK_CURRENT
+    try:
+        checked = await found.backend.login(session.document, current)
+    except InvalidCredentials:
+        return await _wrong_current(update, context, await found.login_guard.failed(attempt))
+    except Unavailable as error:
+        await found.login_guard.release(attempt)
+        logger.warning("password change: the current password not checked: %s", error)
+        await send(update, password_texts.check_failed(texts.BACKEND_UNAVAILABLE), _keyboard())
+        return ASK_CURRENT
+    except BaseException:
+        await found.login_guard.release(attempt)
+        raise
+    await found.login_guard.succeeded(attempt)
+    with contextlib.suppress(BackendError):
+        await found.backend.logout(checked)  # the check's own session is not needed
+    _hold(context, chat_id, current=current)
+    await send(update, password_texts.ASK_NEW, _keyboard())
+    return ASK_NEW
 
 
 @_password_step
@@ -268,15 +287,17 @@ async def _submit(update: Update, context: Context, session: BackendSession) -> 
     entry = _pending(context)[chat_id]
     found = services(context)
     try:
-        locked_until = await found.login_guard.locked_until(chat_id, session.document)
-        if locked_until is not None:
-            forget(context, chat_id)
-            leave(context)
-            await send(update, texts.locked_out(locked_until), keyboards.back_to_menu())
-            return END
+        # The current password was checked (a reserved attempt) before the new one was asked.
         await found.backend.change_password(session, entry["current"], entry["new"])
     except InvalidCredentials:
-        return await _wrong_current(update, context, session)
+        # Changed elsewhere meanwhile: both are dropped, the current one is asked again.
+        forget(context, chat_id)
+        try:
+            locked_until = await found.login_guard.record_failure(chat_id, session.document)
+        except DATABASE_ERRORS:  # the lockout's database: the refusal stands all the same
+            logger.warning("password change: a wrong current password could not be recorded")
+            locked_until = None
+        return await _wrong_current(update, context, locked_until)
     except Rejected as error:
         entry.pop("new", None)
         await send(update, password_texts.rejected(esc(error.reason)), _keyboard())
@@ -293,7 +314,7 @@ async def _submit(update: Update, context: Context, session: BackendSession) -> 
 
     forget(context, chat_id)
     leave(context)
-    await found.login_guard.record_success(chat_id, session.document)
+    stray_passwords.clear(context)
     logger.info(
         "subscriber %s changed the password from chat %s", session.subscriber_id, chat_ref(chat_id)
     )
@@ -306,13 +327,12 @@ async def _submit(update: Update, context: Context, session: BackendSession) -> 
     return END
 
 
-async def _wrong_current(update: Update, context: Context, session: BackendSession) -> int:
-    """Counts toward the login lockout; a lock logs this chat out."""
+async def _wrong_current(update: Update, context: Context, locked_until: datetime | None) -> int:
+    """Counted toward the login lockout already; a lock logs this chat out."""
     chat_id = _chat_id(update)
-    _pending(context)[chat_id].pop("current", None)
+    forget(context, chat_id)
     found = services(context)
     logger.info("wrong current password on a password change in chat %s", chat_ref(chat_id))
-    locked_until = await found.login_guard.record_failure(chat_id, session.document)
     if locked_until is None:
         await send(update, password_texts.WRONG_CURRENT, _keyboard())
         return ASK_CURRENT

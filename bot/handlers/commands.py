@@ -5,10 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.handlers import stray_passwords
 from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
+from bot.ui.texts import password as password_texts
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -26,10 +28,12 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 async def free_text(update: Update, context: Context) -> None:
+    # Deleted already when it may be a password (bot.handlers.stray_passwords): say why.
+    deleted = f"{password_texts.STRAY_DELETED}\n\n" if stray_passwords.was_deleted(context) else ""
     if current_session(context) is None:
-        await send(update, texts.NOT_LOGGED_IN, keyboards.login())
+        await send(update, deleted + texts.NOT_LOGGED_IN, keyboards.login())
         return
-    await send(update, texts.NOT_UNDERSTOOD, keyboards.main_menu())
+    await send(update, deleted + texts.NOT_UNDERSTOOD, keyboards.main_menu())
 
 
 async def stale_button(update: Update, context: Context) -> None:

@@ -24,10 +24,14 @@ ASK_CURRENT_RESTORED = (
 ASK_NEW = f"Agora envie a <b>nova senha</b>.\n\n{RULES}"
 ASK_CONFIRMATION = "Para confirmar, envie a <b>nova senha</b> mais uma vez."
 MISMATCH = "⚠️ As duas senhas não conferem. Envie a <b>nova senha</b> de novo."
-WRONG_CURRENT = (
-    "⚠️ A senha atual não confere. A nova senha que você escolheu continua guardada até o fim "
-    "desta etapa: envie só a <b>senha atual</b> de novo."
-)
+WRONG_CURRENT = "⚠️ A senha atual não confere. Envie a sua <b>senha atual</b> de novo."
+
+
+def check_failed(reason: str) -> str:
+    """The current password could not be checked now (``reason``: why, already a text)."""
+    return f"{reason}\n\n{ASK_CURRENT_AGAIN}"
+
+
 CHANGED = (
     "✅ Pronto! Sua senha foi alterada. Use a nova senha na próxima vez que entrar, "
     "aqui ou na Central do Assinante."
@@ -38,6 +42,8 @@ SAVE_FAILED = (
     "as senhas outra vez."
 )
 CANCELLED = "Tudo bem, a senha não foi alterada."
+# A text sent where a password was asked for lately, outside a step that reads it: deleted.
+STRAY_DELETED = "🔒 Apaguei a sua última mensagem, pois ela podia conter uma senha."
 
 BUTTON_RETRY = "🔁 Tentar de novo"
 BUTTON_CANCEL = "✖️ Cancelar"
