@@ -7,8 +7,9 @@ password step, at the CPF/CNPJ prompt. So, for a few minutes after the bot asked
 that is neither a valid CPF/CNPJ nor a command is deleted as soon as it arrives, before any other
 handler runs (handler group ``GROUP``); the handler that then takes it can say why
 (``was_deleted``). The marker is an instant in ``chat_data`` (nothing secret; persisted, so a
-restart keeps it); a successful login or password change removes it, and with another flow
-active (the user moved on) it is not applied.
+restart keeps it): the flow's idle time-out (FLOW_IDLE_MINUTES, after which the step that asked
+no longer reads the answer) plus ``WINDOW``. A successful login or password change removes it,
+and with another flow active (the user moved on) it is not applied.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bot.ui.screens import send
 
 logger = logging.getLogger(__name__)
 
-WINDOW = timedelta(minutes=5)
+WINDOW = timedelta(minutes=5)  # beyond the flow's idle time-out
 MARK_KEY = "password_window_until"  # chat_data: ISO instant until which stray texts are deleted
 # Before every other handler (the guards use groups -4 to -1, the features group 0).
 GROUP = -10
@@ -42,7 +43,9 @@ _DELETED = "password_message_deleted"  # set on the update's CallbackContext (on
 def mark(context: Context) -> None:
     """Credentials were asked for, or a login refused or locked: watch the next minutes."""
     if context.chat_data is not None:
-        context.chat_data[MARK_KEY] = (services(context).clock() + WINDOW).isoformat()
+        found = services(context)
+        until = found.clock() + found.settings.flow_idle_timeout + WINDOW
+        context.chat_data[MARK_KEY] = until.isoformat()
 
 
 def clear(context: Context) -> None:
