@@ -238,7 +238,17 @@ async def schedule(application: Any) -> None:
         )
     else:
         logger.info("this backend offers no notification feed; only pushed events are sent")
-    queue.run_repeating(_deliver_job, interval=DELIVERY_INTERVAL, first=0, name="notify-deliver")
+    # At once after a (re)start, whatever the time between post_init and the job queue's start:
+    # a run_repeating job whose ``first`` has passed when the scheduler starts waits one whole
+    # interval (APScheduler 3 IntervalTrigger.get_next_fire_time rounds up to the next interval),
+    # and a one-off job later than ``misfire_grace_time`` (1 s by default) is skipped;
+    # ``None`` runs it "no matter how late it is" (APScheduler BaseScheduler.add_job).
+    queue.run_once(
+        _deliver_job, 0, name="notify-deliver-now", job_kwargs={"misfire_grace_time": None}
+    )
+    queue.run_repeating(
+        _deliver_job, interval=DELIVERY_INTERVAL, first=DELIVERY_INTERVAL, name="notify-deliver"
+    )
 
 
 DELIVERY_INTERVAL = 20.0
