@@ -786,7 +786,10 @@ class _Run:
         broadcast = await store.get(broadcast.id) or broadcast
         message = Message.of(broadcast, broadcast.paid)
         await store.settle_sending(broadcast.id)
-        journal = self.journal = Journal(store)
+        # The journal records the sending time with the recipients (it survives a crash).
+        journal = self.journal = Journal(
+            store, broadcast_id=broadcast.id, take_time=self._take_time
+        )
         journal.start()
         control = self.control = asyncio.create_task(
             self._control(), name=f"broadcast-{broadcast.id}-control"
@@ -984,11 +987,17 @@ class _Run:
             if status != db.RUNNING:
                 self.stop(status or "deleted")
 
-    async def _flush_time(self) -> None:
+    def _take_time(self) -> tuple[float, int, float]:
+        """Sending time, flood waits and flood seconds since they were last taken: each moment
+        is counted once, by the journal's next commit or by the periodic flush."""
         now = time.monotonic()
         active, self._last_tick = now - self._last_tick, now
         waits, seconds = self._flood_waits, self._flood_seconds
         self._flood_waits, self._flood_seconds = 0, 0.0
+        return active, waits, seconds
+
+    async def _flush_time(self) -> None:
+        active, waits, seconds = self._take_time()
         await self.service.store.add_time(
             self.broadcast.id, active=active, flood_waits=waits, flood_seconds=seconds
         )

@@ -10,6 +10,8 @@ Nobody receives a broadcast twice, and a crash loses nobody, because of three ru
 Outcomes are written through :class:`Journal`, which commits what many concurrent senders
 report in one transaction (group commit): each caller still waits for its own row to be
 committed, but a broadcast at 1000 messages/s costs tens of commits per second, not thousands.
+The sending time (``active_seconds``) goes into the same commits, so a crash loses at most the
+time since the last recorded message, and the time the bot was down is never counted.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -504,11 +506,26 @@ class Journal:
 
     ``sending()`` must complete before the message goes out; ``record()`` before the sender
     takes the next recipient. Whatever arrives while a commit runs goes in the next one.
+
+    With ``broadcast_id`` and ``take_time`` (the sending time, flood waits and flood seconds
+    accrued since it was last taken, as :meth:`BroadcastStore.add_time` adds them), every commit
+    also adds that time to the broadcast: the time is then recorded as far as the recipients
+    are, and a crash (SIGKILL: nothing more is written) loses only the moments since the last
+    recorded message instead of everything since the last periodic flush.
     """
 
-    def __init__(self, store: BroadcastStore, max_batch: int = 2000) -> None:
+    def __init__(
+        self,
+        store: BroadcastStore,
+        max_batch: int = 2000,
+        *,
+        broadcast_id: int | None = None,
+        take_time: Callable[[], tuple[float, int, float]] | None = None,
+    ) -> None:
         self._sessions = store._sessions
         self._max_batch = max_batch
+        self._broadcast_id = broadcast_id
+        self._take_time = take_time
         self._queue: list[tuple[str, Any, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -605,5 +622,17 @@ class Journal:
                         sent_at=bindparam("new_sent_at", type_=UTCDateTime()),
                     ),
                     outcomes,
+                )
+            if self._broadcast_id is not None and self._take_time is not None:
+                active, waits, seconds = self._take_time()
+                broadcasts = BroadcastRow.__table__
+                await connection.execute(
+                    update(broadcasts)
+                    .where(broadcasts.c.id == self._broadcast_id)
+                    .values(
+                        active_seconds=broadcasts.c.active_seconds + active,
+                        flood_waits=broadcasts.c.flood_waits + waits,
+                        flood_seconds=broadcasts.c.flood_seconds + seconds,
+                    )
                 )
         self.commits += 1
