@@ -27,6 +27,7 @@ from bot.conversations.timeouts import TimedConversation
 from bot.handlers import stray_passwords
 from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
+from bot.logs import chat_ref
 from bot.services import sessions
 from bot.services.context import services
 from bot.services.login_guard import LockedOut, LockoutUnavailable
@@ -129,7 +130,7 @@ async def receive_password(update: Update, context: Context) -> int:
     try:
         backend_session = await found.backend.login(document, password)
     except InvalidCredentials:
-        logger.info("login failed for %s in chat %s", mask_document(document), chat_id)
+        logger.info("login failed for %s in chat %s", mask_document(document), chat_ref(chat_id))
         locked_until = await found.login_guard.failed(attempt)
         if locked_until is not None:
             context.chat_data.pop(DOCUMENT_KEY, None)
@@ -156,7 +157,9 @@ async def receive_password(update: Update, context: Context) -> int:
     context.chat_data.pop(DOCUMENT_KEY, None)
     stray_passwords.clear(context)
     sessions.begin(context.chat_data, backend_session, found.clock())
-    logger.info("subscriber %s logged in from chat %s", backend_session.subscriber_id, chat_id)
+    logger.info(
+        "subscriber %s logged in from chat %s", backend_session.subscriber_id, chat_ref(chat_id)
+    )
     await send(update, texts.logged_in(backend_session.name))
     if not await notifications.offer_after_login(update, context, backend_session):
         await show_menu(update, context, new_message=True)

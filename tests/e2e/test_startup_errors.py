@@ -75,6 +75,7 @@ async def test_integration_credentials_the_provider_refuses(
         BACKEND_URL="https://sgp.provedor.example",
         BACKEND_TOKEN=SECRET_TOKEN,
         BACKEND_APP="minhacentral",
+        ENCRYPTION_KEY="Kk7F1Vx8b1rXxAq9mJm0c0dHq8y2V8xk3s5b9Q1f2Rw=",  # production needs one
         PYTHONPATH=str(ROOT),
     )
     code, stderr = await _run(process, "-c", RUN_REFUSED)
