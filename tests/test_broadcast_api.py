@@ -81,7 +81,7 @@ MALFORMED: list[tuple[Any, str]] = [
     ({"audience": {"all": True}}, "text"),
     ({"text": "", "audience": {"all": True}}, "text"),
     ({"text": "<b>sem fechar", "audience": {"all": True}}, "text"),
-    ({"text": "a & b", "audience": {"all": True}}, "text"),
+    ({"text": "a <br> b", "audience": {"all": True}}, "text"),
     ({"text": "x" * 4097, "audience": {"all": True}}, "text"),
     ({"text": "Oi"}, "audience"),
     ({"text": "Oi", "audience": {}}, "audience"),
@@ -316,7 +316,7 @@ def test_the_command_line(
     assert main(["broadcast", "cancel", "1"]) == 4
     assert "cannot cancel" in capsys.readouterr().err
     assert main(["broadcast", "show", "9"]) == 1
-    assert main(["broadcast", "create", "--text", "a & b", "--all"]) == 2
+    assert main(["broadcast", "create", "--text", "a <br> b", "--all"]) == 2
     assert "text: invalid HTML" in capsys.readouterr().err
     assert main(["broadcast", "create", "--text", "Oi"]) == 2
     assert "audience" in capsys.readouterr().err

@@ -75,10 +75,12 @@ async def test_compose_preview_confirm_and_send_now(env: BotEnv, admin: ChatDriv
     assert "Novo aviso" in shown(calls)
 
     # Invalid HTML is refused before anything else, and the step waits for the fix.
-    calls = await admin.send("<b>Manutenção</b> hoje & amanhã")
-    assert "erro de formatação HTML" in shown(calls) and "reserved" in shown(calls)
+    # Telegram's own words (tdlib's parse_html).
+    calls = await admin.send("<b>Manutenção</b> hoje<br>amanhã")
+    assert "erro de formatação HTML" in shown(calls)
+    assert 'Unsupported start tag "br" at byte offset' in shown(calls)
     calls = await admin.send("<b>Manutenção <i>hoje</b></i>")
-    assert "Unexpected end tag" in shown(calls)
+    assert 'expected "&lt;/i&gt;", found "&lt;/b&gt;"' in calls[-1].params["text"]
     calls = await admin.send(TEXT)
     assert "Quer anexar" in shown(calls)
 

@@ -20,19 +20,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
+from bot import telegram_html
+from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT
+
 CALLBACK_ANSWER_LIMIT = 200
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on the public Bot API
-ALLOWED_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-     "code", "pre", "blockquote", "tg-emoji"}
-)  # fmt: skip
-_BARE_AMPERSAND = re.compile(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
-_PARSE_ERROR = "Bad Request: can't parse entities: "
+_PARSE_ERROR = telegram_html.ERROR_PREFIX
 # Parameters that arrive JSON-encoded when the bot posts a form (as PTB does).
 _JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "allowed_updates", "link_preview_options", "scope", "entities",
@@ -63,38 +58,13 @@ class BotApiError(Exception):
         return body
 
 
-class _TelegramHtml(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            raise BotApiError(f'{_PARSE_ERROR}Unsupported start tag "{tag}"')
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open[-1] != tag:
-            raise BotApiError(f'{_PARSE_ERROR}Unexpected end tag "{tag}"')
-        self.open.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
 def html_to_text(markup: str) -> str:
-    """The text Telegram displays for an HTML-formatted message, or Telegram's parse error."""
-    if _BARE_AMPERSAND.search(markup):
-        raise BotApiError(f"{_PARSE_ERROR}character '&' is reserved")
-    parser = _TelegramHtml()
-    parser.feed(markup)
-    parser.close()
-    if parser.open:
-        raise BotApiError(
-            f'{_PARSE_ERROR}Can\'t find end tag corresponding to start tag "{parser.open[-1]}"'
-        )
-    return "".join(parser.text)
+    """The text Telegram displays for an HTML-formatted message (untrimmed), or Telegram's parse
+    error — the rules are tdlib's, in ``bot.telegram_html`` (shared with the broadcast composer)."""
+    try:
+        return telegram_html.parse(markup)
+    except telegram_html.HtmlError as error:
+        raise BotApiError(f"{_PARSE_ERROR}{error}") from None
 
 
 @dataclass

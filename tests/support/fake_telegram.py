@@ -10,23 +10,18 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
+from bot import telegram_html
+
 BOT_ID = 7000000001
-ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji",
-}  # fmt: skip
 PARSE_ERROR = "Bad Request: can't parse entities: "
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files (cloud Bot API)
-_BARE_AMPERSAND = re.compile(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 
 
 class TelegramRejection(Exception):
@@ -36,38 +31,13 @@ class TelegramRejection(Exception):
         self.code = code
 
 
-class _TelegramHTML(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            raise TelegramRejection(f'{PARSE_ERROR}Unsupported start tag "{tag}"')
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open[-1] != tag:
-            raise TelegramRejection(f'{PARSE_ERROR}Unexpected end tag "{tag}"')
-        self.open.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
 def parse_html(text: str) -> str:
-    """The plain text Telegram would display, or TelegramRejection like Telegram's."""
-    if _BARE_AMPERSAND.search(text):
-        raise TelegramRejection("Bad Request: can't parse entities: character '&' is reserved")
-    parser = _TelegramHTML()
-    parser.feed(text)
-    parser.close()
-    if parser.open:
-        raise TelegramRejection(
-            f"{PARSE_ERROR}can't find end tag corresponding to start tag {parser.open[-1]!r}"
-        )
-    return "".join(parser.text)
+    """The plain text Telegram would display, or TelegramRejection like Telegram's (the rules are
+    tdlib's, in ``bot.telegram_html``, shared with the composer and the local Bot API)."""
+    try:
+        return telegram_html.parse(text)
+    except telegram_html.HtmlError as error:
+        raise TelegramRejection(f"{PARSE_ERROR}{error}") from None
 
 
 @dataclass
