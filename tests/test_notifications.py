@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from telegram import Bot
+from telegram.error import TimedOut
 
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.pix import is_valid_brcode
@@ -376,3 +377,43 @@ NOTE_PAYLOAD = {
     "issued_on": "2026-12-01",
     "amount": "99.90",
 }
+
+
+class FailingBot:
+    """The bot's send_message, failing once with ``error`` at call number ``at``."""
+
+    def __init__(self, bot: Bot, at: int, error: Exception) -> None:
+        self.bot, self.at, self.error, self.calls = bot, at, error, 0
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls == self.at:
+            raise self.error
+        return await self.bot.send_message(chat_id, text, **kwargs)
+
+
+async def test_a_reminder_cut_by_network_trouble_gets_only_its_missing_messages(
+    world: World,
+) -> None:
+    await poll_and_plan(world.detector, world.planner, world.clock())
+    # The linha digitável did not leave (the connection pool was full): the PIX waits too.
+    pool_full = TimedOut("Pool timeout: ... Request was *not* sent to Telegram.")
+    bot = FailingBot(world.bot, at=2, error=pool_full)
+    report = await deliver_due(bot, world.store, world.clock)  # type: ignore[arg-type]
+    assert report.deferred == 1 and len(world.received()) == 1
+    world.clock.advance(minutes=3)  # the back-off
+    assert (await deliver_due(world.bot, world.store, world.clock)).sent == 1
+    texts = world.received()
+    assert len(texts) == 3 and "vence em 3 dias" in texts[0]
+    assert is_valid_linha_digitavel(texts[1]) and is_valid_brcode(texts[2])
+
+
+async def test_a_timeout_that_may_have_delivered_is_uncertain_not_repeated(world: World) -> None:
+    await poll_and_plan(world.detector, world.planner, world.clock())
+    bot = FailingBot(world.bot, at=2, error=TimedOut("Timed out waiting for the answer"))
+    report = await deliver_due(bot, world.store, world.clock)  # type: ignore[arg-type]
+    assert report.uncertain == 1
+    world.clock.advance(hours=1)
+    assert (await deliver_due(world.bot, world.store, world.clock)).sent == 0
+    assert len(world.received()) == 1
+    assert await world.store.count_by_status() == {"uncertain": 1}
