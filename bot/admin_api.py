@@ -10,7 +10,6 @@ all. A malformed body gets 400 with the field named (``{"error": â€¦, "field": â
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -19,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from backend_client.errors import BackendError
+from bot import parsing
 from bot.services.broadcasts import (
     MEDIA_KINDS,
     Audience,
@@ -202,12 +202,9 @@ def _statuses() -> list[str]:
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.read())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("body", "not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body", "expected a JSON object")
-    return body
+        return parsing.json_object(await request.read())
+    except parsing.JsonError as error:
+        raise BadRequest("body", str(error)) from None
 
 
 def _media(value: Any) -> tuple[str | None, str | None, str | None]:
@@ -244,13 +241,14 @@ def _int_query(request: web.Request, name: str, default: int, low: int, high: in
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = parsing.ascii_int(raw, min=low, max=high)
+    if value is None:
         raise BadRequest(name, f"expected a whole number from {low} to {high}")
-    return int(raw)
+    return value
 
 
 def _broadcast_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 12:
+    value = parsing.ascii_int(request.match_info["id"], max_digits=12)
+    if value is None:
         raise BadRequest("id", "expected a broadcast number")
-    return int(raw)
+    return value

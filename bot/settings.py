@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.parsing import ascii_int, ascii_number
+
 BACKENDS = ("sandbox", "http", "sgp", "ixc")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+TOKEN_PATTERN = re.compile(r"^[0-9]{5,}:[A-Za-z0-9_-]{30,}$")
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./minha-central.db"
 DEFAULT_SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./minha-central-sandbox.db"
@@ -261,7 +263,7 @@ def _provider(
             )
         url = url.rstrip("/")
     user = given["BACKEND_USER"]
-    if backend == "ixc" and user is not None and not user.isdigit():
+    if backend == "ixc" and user is not None and ascii_int(user) is None:
         problems.append(f"BACKEND_USER must be the numeric id of the IXC user, got {user!r}.")
     return {
         "backend_url": url,
@@ -305,8 +307,9 @@ def _broadcasts(
         item = raw.strip()
         if not item:
             continue
-        if item.isdigit() and int(item) > 0:
-            admins.append(int(item))
+        admin = ascii_int(item, min=1)
+        if admin is not None:
+            admins.append(admin)
         else:
             problems.append(
                 "ADMIN_TELEGRAM_IDS must be numeric Telegram user ids separated by commas "
@@ -327,10 +330,7 @@ def _broadcasts(
     raw_rate = get("BROADCAST_RATE")
     rate = 25.0
     if raw_rate is not None:
-        try:
-            rate = float(raw_rate)
-        except ValueError:
-            rate = -1
+        rate = ascii_number(raw_rate) or -1
         if not 0 < rate <= ceiling:
             hint = "" if paid else " (up to 1000 with PAID_BROADCAST=true)"
             problems.append(
@@ -362,11 +362,12 @@ def _notifications(get: Callable[[str], str | None], problems: list[str]) -> dic
         problems.append(poll)
         poll = 300
     raw_days = get("NOTIFY_DAYS_BEFORE_DUE") or "3"
-    if not raw_days.isdigit() or not 1 <= int(raw_days) <= 15:
+    days = ascii_int(raw_days, min=1, max=15)
+    if days is None:
         problems.append(
             f"NOTIFY_DAYS_BEFORE_DUE must be a whole number from 1 to 15, got {raw_days!r}."
         )
-        raw_days = "3"
+        days = 3
     quiet = (get("QUIET_HOURS") or "21:00-08:00").replace(" ", "")
     if not _QUIET_HOURS.match(quiet):
         problems.append(f"QUIET_HOURS must look like 21:00-08:00 (start-end, 24 h), got {quiet!r}.")
@@ -375,7 +376,7 @@ def _notifications(get: Callable[[str], str | None], problems: list[str]) -> dic
         problems.append("BACKEND_EVENTS_SECRET must have at least 16 characters.")
     return {
         "notify_poll_seconds": float(poll),
-        "notify_days_before_due": int(raw_days),
+        "notify_days_before_due": days,
         "quiet_hours": quiet,
         "backend_events_secret": secret,
     }
@@ -406,9 +407,8 @@ def _serving(get: Callable[[str], str | None], problems: list[str]) -> dict[str,
     raw_port = get("HTTP_PORT")
     port: int | None = None
     if raw_port is not None:
-        if raw_port.isdigit() and 1 <= int(raw_port) <= 65535:
-            port = int(raw_port)
-        else:
+        port = ascii_int(raw_port, min=1, max=65535)
+        if port is None:
             problems.append(f"HTTP_PORT must be a port number (1-65535), got {raw_port!r}.")
     drop = (get("DROP_PENDING_UPDATES") or "false").lower()
     if drop not in _TRUE + _FALSE:
@@ -437,8 +437,9 @@ def _telegram_http(get: Callable[[str], str | None], problems: list[str]) -> dic
     raw_concurrency = get("CONCURRENT_UPDATES")
     concurrency = DEFAULT_CONCURRENT_UPDATES
     if raw_concurrency is not None:
-        if raw_concurrency.isdigit() and int(raw_concurrency) >= 1:
-            concurrency = int(raw_concurrency)
+        given_concurrency = ascii_int(raw_concurrency, min=1)
+        if given_concurrency is not None:
+            concurrency = given_concurrency
         else:
             problems.append(
                 "CONCURRENT_UPDATES must be a whole number of at least 1 (how many chats are "
@@ -460,10 +461,8 @@ def _telegram_http(get: Callable[[str], str | None], problems: list[str]) -> dic
     raw_rate = get("TELEGRAM_MAX_RATE")
     max_rate = 30.0
     if raw_rate is not None:
-        try:
-            max_rate = float(raw_rate)
-        except ValueError:
-            max_rate = -1
+        given_rate = ascii_number(raw_rate)
+        max_rate = -1 if given_rate is None else given_rate
         if max_rate < 0:
             problems.append(
                 "TELEGRAM_MAX_RATE must be a number of messages per second (0 turns the limiter "
@@ -490,8 +489,9 @@ def _smtp(
     raw_port = get("SMTP_PORT")
     port = DEFAULT_SMTP_PORT
     if raw_port is not None:
-        if raw_port.isdigit() and 1 <= int(raw_port) <= 65535:
-            port = int(raw_port)
+        given_port = ascii_int(raw_port, min=1, max=65535)
+        if given_port is not None:
+            port = given_port
         else:
             problems.append(f"SMTP_PORT must be a port number (1-65535), got {raw_port!r}.")
     raw_starttls = (get("SMTP_STARTTLS") or "true").lower()
@@ -539,9 +539,8 @@ def _positive_number(raw: str | None, default: float, name: str) -> float | str:
     """The number, or a problem description naming the variable."""
     if raw is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
+    value = ascii_number(raw)
+    if value is None:
         return f"{name} must be a number, got {raw!r}."
     if value <= 0:
         return f"{name} must be greater than zero, got {raw!r}."

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ from backend_client.provider import (
     TicketEvent,
     TicketEventKind,
 )
-from bot import metrics
+from bot import metrics, parsing
 from bot.services.notifications import (
     Notice,
     enabling_notice,
@@ -140,11 +139,25 @@ def _webhook_handler(
         if not hmac.compare_digest(given.encode(), secret.encode()):
             logger.warning("webhook call with a wrong or missing secret token; dropped")
             return web.Response(status=403)
+        # The secret token matched, so the sender is Telegram or someone who holds the secret.
+        # Telegram only ever posts a JSON-serialized Update, which PTB parses (unknown fields go
+        # to api_kwargs). A body that is not one never becomes one, so it gets 400 — the answer
+        # PTB's own webhook server gives (telegram/ext/_utils/webhookhandler.py: any exception
+        # from Update.de_json -> HTTPError 400 "Update could not be processed"). Were Telegram
+        # the sender, a non-2xx makes it "repeat the request and give up after a reasonable
+        # amount of attempts" (Bot API, setWebhook): a bounded retry, never a lost real update.
         try:
-            payload = await request.json()
+            payload = parsing.json_object(await request.read())
+        except parsing.JsonError as error:
+            return web.json_response({"error": str(error)}, status=400)
+        update_id = payload.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            return web.json_response({"error": "not a Telegram Update: no update_id"}, status=400)
+        try:
             update = Update.de_json(payload, application.bot)
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
-            return web.Response(status=400, text="malformed update")
+        except Exception:  # PTB raises AttributeError, TypeError, KeyError… on a malformed one
+            logger.warning("webhook body is not a valid Telegram Update; answered 400")
+            return web.json_response({"error": "not a valid Telegram Update"}, status=400)
         await application.update_queue.put(update)
         return web.Response(status=200)
 
@@ -158,15 +171,14 @@ def _events_handler(
         body = await request.read()
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
         signature = request.headers.get(SIGNATURE_HEADER, "")
-        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= MAX_CLOCK_SKEW
+        seconds = parsing.ascii_int(timestamp, max_digits=12)
+        fresh = seconds is not None and abs(time.time() - seconds) <= MAX_CLOCK_SKEW
         expected = sign(secret, timestamp, body)
         if not fresh or not hmac.compare_digest(signature.encode(), expected.encode()):
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
-            notices = parse_events(json.loads(body))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "body is not JSON"}, status=400)
-        except EventError as error:
+            notices = parse_events(parsing.json_body(body))
+        except (parsing.JsonError, EventError) as error:
             return web.json_response({"error": str(error)}, status=400)
         added = await on_events(notices)
         return web.json_response({"accepted": len(notices), "enqueued": added}, status=202)
