@@ -317,3 +317,10 @@ def test_the_sandbox_generates_its_key_beside_its_database(tmp_path: Path) -> No
     assert box_for(settings).open(first.seal("x")) == ("x", False)  # the same key again
     with pytest.raises(SettingsError, match="ENCRYPTION_KEY is missing"):
         box_for(replace(settings, backend="sgp"))
+
+
+def test_a_staff_member_who_creates_a_broadcast_is_logged_hashed() -> None:
+    from bot.services.broadcasts import _author_ref
+
+    assert _author_ref("telegram:123456789") == "telegram:" + logs.chat_ref(123456789)
+    assert _author_ref("api") == "api" and _author_ref("cli") == "cli"

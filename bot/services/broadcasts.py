@@ -47,6 +47,7 @@ from backend_client.provider import (
 )
 from bot import metrics
 from bot.localapi.core import CAPTION_LIMIT, TEXT_LIMIT, BotApiError, html_to_text
+from bot.logs import chat_ref
 from bot.storage import broadcasts as db
 from bot.storage.broadcasts import Broadcast, BroadcastStore, Counts, Journal, Outcome, Recipient
 from bot.storage.notifications import NotificationStore
@@ -85,6 +86,13 @@ class StateError(Exception):
 
 
 # --- content ------------------------------------------------------------------------------------
+def _author_ref(created_by: str) -> str:
+    """Who created a broadcast, for logs: "api", "cli" or a staff member's hashed id."""
+    if created_by.startswith("telegram:"):
+        return "telegram:" + chat_ref(created_by.removeprefix("telegram:"))
+    return created_by
+
+
 def displayed_text(markup: str) -> str:
     """What subscribers will read (Telegram's HTML rules), or InvalidInput naming the problem."""
     try:
@@ -599,7 +607,7 @@ class BroadcastService:
         logger.info(
             "broadcast %s created by %s for %s, at %s",
             broadcast.id,
-            created_by,
+            _author_ref(created_by),
             audience.to_json(),
             send_at.isoformat(),
         )
@@ -924,7 +932,9 @@ class _Run:
             self.service.links.links_changed(chat_id, new_id)
             if not moved_link:
                 return Outcome(recipient.id, db.FAILED, "migrated_duplicate", str(outcome)), chat_id
-            logger.info("chat %s migrated to %s; sending there", chat_id, new_id)
+            logger.info(
+                "chat %s migrated to %s; sending there", chat_ref(chat_id), chat_ref(new_id)
+            )
             return await self._attempt(recipient, new_id, message, moved=True)
         return outcome, chat_id
 
@@ -964,7 +974,7 @@ class _Run:
             return Outcome(rid, db.UNCERTAIN, "timeout", str(error))
         except Exception as error:  # a bug or an unknown answer: recorded, never resent
             logger.exception(
-                "broadcast %s: unexpected error for chat %s", self.broadcast.id, chat_id
+                "broadcast %s: unexpected error for chat %s", self.broadcast.id, chat_ref(chat_id)
             )
             return Outcome(rid, db.FAILED, "unexpected", repr(error))
         return Outcome(rid, db.SENT, sent_at=service.clock())
