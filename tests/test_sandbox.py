@@ -644,3 +644,18 @@ async def test_the_sandbox_also_runs_on_postgresql(postgres: ThrowawayDatabase |
     finally:
         await sandbox.close()
     await postgres.reset()
+
+
+def test_a_failed_sandbox_query_never_carries_its_values() -> None:
+    """The sandbox provider's engine hides SQL parameters, so an error logged with its message
+    never shows a document or a password hash."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import Engine
+
+    from backend_client.sandbox.backend import _make_engine
+
+    engine = _make_engine("sqlite+aiosqlite:///:memory:")
+    assert isinstance(engine, Engine)
+    with engine.connect() as connection, pytest.raises(Exception) as raised:
+        connection.execute(text("select * from nope where doc = :doc"), {"doc": "31845672062"})
+    assert "31845672062" not in str(raised.value)

@@ -138,11 +138,13 @@ def _operation(
 
 def _make_engine(database_url: str) -> Engine | AsyncEngine:
     """SQLite: a synchronous engine, queried inline (see ``inline``); else an async one."""
+    # hide_parameters: an error never carries the rows' values (documents, password hashes) into
+    # a log line (SQLAlchemy: create_engine(hide_parameters=True)).
     if not runs_inline(database_url):
-        return create_async_engine(database_url)
+        return create_async_engine(database_url, hide_parameters=True)
     # Inline, a wait for another process's write lock would hold up the whole bot: give up
     # after a second (the operation fails as Unavailable) instead of SQLite's default five.
-    options: dict[str, Any] = {"connect_args": {"timeout": 1.0}}
+    options: dict[str, Any] = {"connect_args": {"timeout": 1.0}, "hide_parameters": True}
     if make_url(database_url).database in (None, "", ":memory:"):
         options["poolclass"] = StaticPool  # one shared connection keeps the in-memory data
     engine = create_engine(sync_url(database_url), **options)
