@@ -35,6 +35,7 @@ from bot.conversations.common import END, flow, forget, typed
 from bot.handlers.admin import admin_step, plan_names
 from bot.handlers.broadcast_jobs import deliver, service_of
 from bot.handlers.guards import Context
+from bot.parsing import ascii_int
 from bot.services.broadcasts import (
     Audience,
     Draft,
@@ -115,7 +116,8 @@ def _parts(update: Update) -> list[str]:
 
 def _index(raw: str, size: int) -> int | None:
     """A list index from callback data (untrusted): None when it is not one."""
-    return int(raw) if raw.isdigit() and int(raw) < size else None
+    index = ascii_int(raw, max_digits=5)
+    return index if index is not None and index < size else None
 
 
 def _done(context: Context) -> int:
@@ -335,7 +337,7 @@ async def cities(update: Update, context: Context) -> int:
     places = _audience_data(_data(context))["places"]
     chosen = {city for city, _ in places}
     names = [city for city, _ in options.places]
-    page = paging.clamp(int(parts[-1]) if parts[-1].isdigit() else 0, len(names), PICK_PAGE)
+    page = paging.clamp(paging.page_number(parts[-1]), len(names), PICK_PAGE)
     start_at = page * PICK_PAGE
     buttons = [
         button(t.check(city, city in chosen), f"{PREFIX}:city:{start_at + i}")
@@ -405,7 +407,7 @@ async def hoods_page(update: Update, context: Context) -> int:
     found = await _city_from(update, context, parts[2])
     if isinstance(found, int):
         return found
-    page = int(parts[-1]) if parts[-1].isdigit() else 0
+    page = paging.page_number(parts[-1])
     return await _city_screen(update, context, *found, page)
 
 
@@ -452,7 +454,7 @@ async def plans(update: Update, context: Context) -> int:
     if not options:
         return AUDIENCE if options is False else await _audience_screen(update, context)
     audience = _audience_data(_data(context))
-    page = int(parts[-1]) if parts[1] == "plans" and parts[-1].isdigit() else 0
+    page = paging.page_number(parts[-1]) if parts[1] == "plans" else 0
     if parts[1] == "plan":
         index = _index(parts[-1], len(options.plans))
         if index is None:
@@ -706,13 +708,13 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         _buttons("all", everyone),
         _buttons("clear", clear),
         _buttons("continue", continue_),
-        _buttons(r"cities:page:\d{1,4}", cities),
-        _buttons(r"city:\d{1,4}", city),
-        _buttons(r"hoods:\d{1,4}:page:\d{1,4}", hoods_page),
-        _buttons(r"wholecity:\d{1,4}", whole_city),
-        _buttons(r"hood:\d{1,4}:\d{1,4}", hood),
-        _buttons(r"plans:page:\d{1,4}", plans),
-        _buttons(r"plan:\d{1,4}", plans),
+        _buttons(r"cities:page:[0-9]{1,4}", cities),
+        _buttons(r"city:[0-9]{1,4}", city),
+        _buttons(r"hoods:[0-9]{1,4}:page:[0-9]{1,4}", hoods_page),
+        _buttons(r"wholecity:[0-9]{1,4}", whole_city),
+        _buttons(r"hood:[0-9]{1,4}:[0-9]{1,4}", hood),
+        _buttons(r"plans:page:[0-9]{1,4}", plans),
+        _buttons(r"plan:[0-9]{1,4}", plans),
         _buttons("statuses", statuses),
         _buttons(r"status:\w{1,20}", statuses),
         _buttons(r"ids:\w{1,20}", ask_ids),

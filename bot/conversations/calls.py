@@ -340,7 +340,7 @@ async def change_page(update: Update, context: Context, session: BackendSession)
     if not {"line", "type", "period"} <= chosen.keys():
         return await _resume(update, context, session)
     raw = argument(update)
-    page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    page = paging.page_number(raw)
     return await _statement(update, context, session, page)
 
 

@@ -241,7 +241,7 @@ async def change_page(update: Update, context: Context, session: BackendSession)
     if "period" not in chosen:
         return await _period_picker(update, context)
     raw = argument(update)
-    page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    page = paging.page_number(raw)
     return await _statement(update, context, session, page)
 
 

@@ -590,7 +590,7 @@ async def start(update: Update, context: Context, session: BackendSession) -> in
 @step(FLOW)
 async def change_page(update: Update, context: Context, session: BackendSession) -> int:
     raw = _argument(update, "page", PREFIX)
-    page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    page = paging.page_number(raw)
     return await _show_list(update, context, session, page)
 
 

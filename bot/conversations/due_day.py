@@ -37,6 +37,7 @@ from backend_client.models import (
 )
 from bot.conversations.common import END, flow, leave, step
 from bot.handlers.guards import Context
+from bot.parsing import ascii_int
 from bot.services import mailer
 from bot.services.context import services
 from bot.ui import texts
@@ -203,7 +204,7 @@ async def choose_day(update: Update, context: Context, session: BackendSession) 
     if "contract" not in data:
         return await _begin(update, context, session)
     argument = _argument(update)
-    new_day = int(argument) if argument.isdigit() else None
+    new_day = ascii_int(argument, max_digits=2)
     if new_day not in data["days"]:  # forged, or a day no longer offered
         return await _ask_day(update, data, t.DAY_UNAVAILABLE)
     data["day"] = new_day

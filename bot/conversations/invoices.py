@@ -308,7 +308,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         on("period", all_open, f":{ALL}"),
         on("period", PERIOD.choose, r":\w{1,20}"),
         on("periods", PERIOD.pick),
-        on("page", change_page, r":\d{1,4}"),
+        on("page", change_page, r":[0-9]{1,4}"),
         on("list", back_to_list),
     ]
     return flow(

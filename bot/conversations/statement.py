@@ -97,7 +97,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     buttons = [
         on("period", PERIOD.choose, r":\w{1,20}"),
         on("periods", PERIOD.pick),
-        on("page", change_page, r":\d{1,4}"),
+        on("page", change_page, r":[0-9]{1,4}"),
     ]
     return flow(
         FLOW,

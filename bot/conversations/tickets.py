@@ -167,8 +167,7 @@ def _callback_arg(update: Update, action: str) -> str:
 
 def _page_number(value: str) -> int:
     """A page from callback data; anything odd (forged) becomes 0 and is clamped later."""
-    value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 6 else 0
+    return paging.page_number(value)
 
 
 # --- keyboards -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from bot.conversations.common import END, enter, leave
 from bot.handlers.broadcast_jobs import service_of
 from bot.handlers.guards import Context
 from bot.logs import chat_ref
+from bot.parsing import ascii_int
 from bot.services import sessions
 from bot.services.broadcasts import Report, StateError, displayed_text
 from bot.services.context import services
@@ -87,7 +88,8 @@ def _number(update: Update) -> int:
     """The numeric argument of the pressed button (untrusted: -1 when it is not a number)."""
     assert update.callback_query is not None
     raw = (update.callback_query.data or "").rsplit(":", 1)[-1]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else -1
+    number = ascii_int(raw, max_digits=11)
+    return -1 if number is None else number
 
 
 async def plan_names(context: Context) -> dict[str, str]:
@@ -234,10 +236,10 @@ async def _act(update: Update, context: Context, action: str, done: str) -> None
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("avisos", list_command),
-        CallbackQueryHandler(list_page, pattern=rf"^{PREFIX}:page:\d{{1,6}}$"),
-        CallbackQueryHandler(show_broadcast, pattern=rf"^{PREFIX}:show:\d{{1,11}}$"),
-        CallbackQueryHandler(pause, pattern=rf"^{PREFIX}:pause:\d{{1,11}}$"),
-        CallbackQueryHandler(resume, pattern=rf"^{PREFIX}:resume:\d{{1,11}}$"),
-        CallbackQueryHandler(ask_cancel, pattern=rf"^{PREFIX}:cancel:\d{{1,11}}$"),
-        CallbackQueryHandler(cancel, pattern=rf"^{PREFIX}:cancelyes:\d{{1,11}}$"),
+        CallbackQueryHandler(list_page, pattern=rf"^{PREFIX}:page:[0-9]{{1,6}}$"),
+        CallbackQueryHandler(show_broadcast, pattern=rf"^{PREFIX}:show:[0-9]{{1,11}}$"),
+        CallbackQueryHandler(pause, pattern=rf"^{PREFIX}:pause:[0-9]{{1,11}}$"),
+        CallbackQueryHandler(resume, pattern=rf"^{PREFIX}:resume:[0-9]{{1,11}}$"),
+        CallbackQueryHandler(ask_cancel, pattern=rf"^{PREFIX}:cancel:[0-9]{{1,11}}$"),
+        CallbackQueryHandler(cancel, pattern=rf"^{PREFIX}:cancelyes:[0-9]{{1,11}}$"),
     ]

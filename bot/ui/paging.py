@@ -8,10 +8,17 @@ from typing import Generic, TypeVar
 
 from telegram import InlineKeyboardButton
 
+from bot.parsing import ascii_int
 from bot.ui.keyboards import button
 
 T = TypeVar("T")
 PAGE_SIZE = 10
+
+
+def page_number(raw: str) -> int:
+    """A page number from callback data (untrusted, any client can forge it): ASCII digits
+    ("²".isdigit() is true but int("²") fails), else 0; ``clamp`` brings it into range."""
+    return ascii_int(raw.strip(), max_digits=5) or 0
 
 
 def page_count(total: int, size: int = PAGE_SIZE) -> int:
