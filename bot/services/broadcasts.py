@@ -46,11 +46,12 @@ from backend_client.provider import (
     fold,
 )
 from bot import metrics
-from bot.localapi.core import CAPTION_LIMIT, TEXT_LIMIT, BotApiError, html_to_text
 from bot.logs import chat_ref
 from bot.storage import broadcasts as db
 from bot.storage.broadcasts import Broadcast, BroadcastStore, Counts, Journal, Outcome, Recipient
 from bot.storage.notifications import NotificationStore
+from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, HtmlError
+from bot.telegram_html import displayed as telegram_displayed
 from bot.ui.formatting import TIMEZONE
 
 logger = logging.getLogger(__name__)
@@ -94,11 +95,12 @@ def _author_ref(created_by: str) -> str:
 
 
 def displayed_text(markup: str) -> str:
-    """What subscribers will read (Telegram's HTML rules), or InvalidInput naming the problem."""
+    """What subscribers will read, or InvalidInput naming the problem in Telegram's words: the
+    rules are tdlib's (bot.telegram_html, shared with the local Bot API), so a bare '&' passes."""
     try:
-        return html_to_text(markup).strip()
-    except BotApiError as error:
-        description = error.description.split("can't parse entities: ", 1)[-1]
+        return telegram_displayed(markup)
+    except HtmlError as error:
+        description = str(error)
         raise InvalidInput(
             "text", f"invalid HTML: {description}", "html", problem=description
         ) from None
