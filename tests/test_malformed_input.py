@@ -211,3 +211,14 @@ def test_http_port_in_unicode_digits_stops_start_up_with_exit_2(tmp_path: Path) 
     assert result.returncode == 2, result.stderr
     assert "HTTP_PORT must be a port number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/admin/api/broadcasts", "/telegram/webhook", "/events/backend"])
+async def test_a_body_over_2_mb_is_413(
+    client: TestClient,  # type: ignore[type-arg]
+    path: str,
+) -> None:
+    body = b'{"text": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    headers = {**AUTH, TELEGRAM_SECRET_HEADER: WEBHOOK_SECRET, **_signed(body)}
+    response = await client.post(path, data=body, headers=headers)
+    assert response.status == 413
