@@ -76,6 +76,23 @@ async def test_json_and_form_requests(served: tuple[LocalBotApi, str]) -> None:
     assert sent[1]["result"]["reply_markup"] == markup
 
 
+async def test_odd_json_bodies_are_a_bad_request_not_a_crash(
+    served: tuple[LocalBotApi, str],
+) -> None:
+    _, url = served
+    deep = "[" * 200_000 + "]" * 200_000
+    async with aiohttp.ClientSession() as http:
+        for body in ("[]", "5", "{nope", deep):
+            response = await http.post(
+                f"{url}/bot{TOKEN}/sendMessage",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
+            answer = await response.json()
+            assert response.status == 400, body[:10]
+            assert answer["description"].startswith("Bad Request: can't parse JSON body")
+
+
 async def test_telegram_constraints(served: tuple[LocalBotApi, str], bot: Bot) -> None:
     api, _ = served
     await api.user(11).send("oi")

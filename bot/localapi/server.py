@@ -6,7 +6,6 @@ strings — and answers with Telegram's envelope, status codes and descriptions.
 
 from __future__ import annotations
 
-import json
 import logging
 import mimetypes
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.localapi.core import BotApiError, LocalBotApi, StoredFile
+from bot.parsing import JsonError, json_object
 
 logger = logging.getLogger(__name__)
 API_KEY = web.AppKey("api", LocalBotApi)
@@ -60,11 +60,9 @@ async def _read_parameters(
     content_type = request.content_type
     if content_type == "application/json":
         try:
-            body = await request.json()
-        except json.JSONDecodeError as error:
-            raise BotApiError("Bad Request: can't parse JSON body") from error
-        if not isinstance(body, dict):
-            raise BotApiError("Bad Request: the JSON body must be an object")
+            body = json_object(await request.read())
+        except JsonError as error:  # not JSON, not an object, or nested too deeply
+            raise BotApiError(f"Bad Request: can't parse JSON body: {error}") from error
         params.update(body)
     elif content_type == "multipart/form-data":
         reader = await request.multipart()
