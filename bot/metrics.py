@@ -30,7 +30,7 @@ BACKEND_SECONDS = Histogram(
 )
 NOTIFICATIONS = Counter(
     "minha_central_notifications_total",
-    "Notifications delivered, by outcome (sent, failed, blocked, deferred).",
+    "Notifications delivered, by outcome (sent, failed, blocked, deferred, uncertain).",
     ["outcome"],
     registry=REGISTRY,
 )

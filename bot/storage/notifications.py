@@ -314,9 +314,6 @@ class NotificationStore:
                 .values(**values)
             )
 
-    async def mark_sent(self, notification_id: int, now: datetime) -> None:
-        await self._set(notification_id, status=SENT, sent_at=now, error=None)
-
     async def mark_failed(self, notification_id: int, error: str) -> None:
         await self._set(notification_id, status=FAILED, error=error[:300])
 
