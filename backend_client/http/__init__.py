@@ -1,1 +1,1 @@
-"""HTTP plumbing shared by the adapters, and the adapter of our own REST contract (openapi.yaml)."""
+"""The adapter of our own REST contract (openapi.yaml); its HTTP kit is backend_client.kit."""

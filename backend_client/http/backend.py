@@ -15,8 +15,8 @@ from urllib.parse import quote
 from backend_client.errors import BackendError
 from backend_client.features import Feature, FeatureCheck, all_ok
 from backend_client.http.contract import ROUTES, error_from_envelope
-from backend_client.http.transport import HttpTransport
 from backend_client.http.wire import WireError, from_json, to_json
+from backend_client.kit.transport import HttpTransport
 from backend_client.models import (
     BackendSession,
     CallRecord,

@@ -52,9 +52,6 @@ from backend_client.formats.boleto import is_valid_linha_digitavel, parse_linha_
 from backend_client.formats.documents import format_document, strip_document
 from backend_client.formats.phones import brazilian_e164
 from backend_client.formats.pix import brcode_amount, is_valid_brcode
-from backend_client.http.shape import SAO_PAULO, Record, warn_once
-from backend_client.http.tokens import TokenSigner, derive_key
-from backend_client.http.transport import HttpTransport
 from backend_client.ixc.query import (
     REFUSED,
     SYSTEM,
@@ -63,6 +60,9 @@ from backend_client.ixc.query import (
     error_message,
     refusal,
 )
+from backend_client.kit.shape import SAO_PAULO, Record, warn_once
+from backend_client.kit.tokens import TokenSigner, derive_key
+from backend_client.kit.transport import HttpTransport
 from backend_client.models import (
     AccessLogin,
     Address,

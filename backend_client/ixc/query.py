@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend_client.errors import CredentialsRefused, NotPermitted, Unavailable
-from backend_client.http.shape import Record
-from backend_client.http.transport import HttpResponse, HttpTransport
+from backend_client.kit.shape import Record
+from backend_client.kit.transport import HttpResponse, HttpTransport
 from backend_client.provider import fold
 
 logger = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from aiohttp import web
 
 from backend_client.errors import BackendError, SessionExpired
 from backend_client.http.contract import ERROR_CODES, ROUTES, envelope_for, error_body
-from backend_client.http.tokens import TokenSigner
 from backend_client.http.wire import WireError, from_json, to_json
+from backend_client.kit.tokens import TokenSigner
 from backend_client.models import (
     BackendSession,
     DateRange,

@@ -59,9 +59,9 @@ from backend_client.formats.boleto import is_valid_linha_digitavel, parse_linha_
 from backend_client.formats.documents import strip_document
 from backend_client.formats.phones import brazilian_e164
 from backend_client.formats.pix import brcode_amount, is_valid_brcode
-from backend_client.http.shape import SAO_PAULO, Record, listing, warn_once
-from backend_client.http.transport import HttpResponse, HttpTransport
-from backend_client.http.vault import CredentialVault, VaultEntry
+from backend_client.kit.shape import SAO_PAULO, Record, listing, warn_once
+from backend_client.kit.transport import HttpResponse, HttpTransport
+from backend_client.kit.vault import CredentialVault, VaultEntry
 from backend_client.models import (
     AccessLogin,
     Address,

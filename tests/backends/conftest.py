@@ -15,8 +15,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from backend_client.http.backend import HttpBackend
-from backend_client.http.shape import forget_warnings
 from backend_client.ixc import IxcBackend
+from backend_client.kit.shape import forget_warnings
 from backend_client.models import DateRange
 from backend_client.sandbox import DEMO_ACCOUNTS, SandboxBackend
 from backend_client.sandbox.api import create_app

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestServer
 from backend_client import errors
 from backend_client.errors import CredentialsRefused, Unavailable
 from backend_client.http.backend import HttpBackend
-from backend_client.http.tokens import TokenSigner
+from backend_client.kit.tokens import TokenSigner
 from backend_client.models import BackendSession
 from backend_client.sandbox.api import create_app
 from tests.backends.conftest import FAST, MARIA, start_sandbox

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from backend_client.errors import SessionExpired, Unavailable
-from backend_client.http.shape import Record
-from backend_client.http.tokens import TokenSigner
-from backend_client.http.vault import CredentialVault
 from backend_client.http.wire import WireError, from_json, to_json
+from backend_client.kit.shape import Record
+from backend_client.kit.tokens import TokenSigner
+from backend_client.kit.vault import CredentialVault
 from backend_client.models import (
     AttachmentInfo,
     Document,
