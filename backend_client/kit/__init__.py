@@ -1,0 +1,1 @@
+"""HTTP kit shared by the adapters (sgp, ixc, http): transport, record shapes, vault, tokens."""
