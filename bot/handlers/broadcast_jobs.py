@@ -7,8 +7,8 @@
   ``bot_data["broadcasts"]``; :func:`start` (post_init) settles recipients a crash left mid-send
   and schedules the dispatch tick; :func:`stop` (before the application stops) lets the messages
   in flight finish and be recorded.
-- :class:`TelegramSender` sends one broadcast message and turns Telegram's errors into the
-  service's (``FloodWait``, ``Blocked``…), mirroring ``notification_jobs``' rules.
+- :class:`TelegramSender` sends one broadcast message; a Telegram error becomes the service's
+  ``Undelivered`` with :func:`bot.delivery.classify`'s outcome (the policy notifications follow).
 """
 
 from __future__ import annotations
@@ -20,29 +20,16 @@ from typing import Any
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram.error import TelegramError
 
+from bot.delivery import classify
 from bot.services.broadcasts import (
-    Blocked,
     BroadcastService,
-    ChatGone,
-    ChatMoved,
-    FloodWait,
-    MaybeSent,
     Message,
-    NotSent,
-    Refused,
+    Undelivered,
     default_concurrency,
 )
-from bot.services.pacing import PACED, PacedRateLimiter, TrafficPacer, retry_seconds
+from bot.services.pacing import PACED, PacedRateLimiter, TrafficPacer
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.notifications import NotificationStore
@@ -102,24 +89,9 @@ class TelegramSender:
             extra["rate_limit_args"] = PACED  # the broadcast took its slot already
         try:
             await deliver(self.bot, chat_id, message, **extra)
-        except RetryAfter as error:
-            raise FloodWait(retry_seconds(error)) from error
-        except Forbidden as error:
-            raise Blocked(str(error)) from error
-        except ChatMigrated as error:
-            raise ChatMoved(int(error.new_chat_id)) from error
-        except BadRequest as error:
-            if "chat not found" in str(error).lower():
-                raise ChatGone(str(error)) from error
-            raise Refused("rejected", str(error)) from error
-        except TimedOut as error:
-            if "not* sent" in str(error) or "not sent" in str(error).lower():
-                raise NotSent(str(error)) from error  # the HTTP pool was full
-            raise MaybeSent(str(error)) from error
-        except NetworkError as error:
-            raise NotSent(str(error)) from error
         except TelegramError as error:
-            raise Refused("telegram_error", str(error)) from error
+            # One reading of Telegram's errors for broadcasts and notifications: bot.delivery.
+            raise Undelivered(classify(error)) from error
 
 
 def install(

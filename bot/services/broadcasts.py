@@ -45,7 +45,7 @@ from backend_client.provider import (
     ProviderFeed,
     fold,
 )
-from bot import metrics
+from bot import delivery, metrics
 from bot.logs import chat_ref
 from bot.storage import broadcasts as db
 from bot.storage.broadcasts import Broadcast, BroadcastStore, Counts, Journal, Outcome, Recipient
@@ -353,44 +353,13 @@ class Message:
 
 
 # --- delivery ------------------------------------------------------------------------------------
-class DeliveryError(Exception):
-    """What a Sender raises when a message did not (certainly) arrive."""
+class Undelivered(Exception):
+    """What a Sender raises when a message did not (certainly) arrive: the one delivery policy's
+    reading of the error (``bot.delivery.classify``)."""
 
-
-class FloodWait(DeliveryError):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"flood wait {seconds:g} s")
-        self.seconds = seconds
-
-
-class Blocked(DeliveryError):
-    """The user blocked the bot."""
-
-
-class ChatGone(DeliveryError):
-    """The chat does not exist (any more)."""
-
-
-class ChatMoved(DeliveryError):
-    def __init__(self, new_chat_id: int) -> None:
-        super().__init__(f"migrated to {new_chat_id}")
-        self.new_chat_id = new_chat_id
-
-
-class Refused(DeliveryError):
-    """Telegram refused this message for this chat; ``reason`` groups the report."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-class NotSent(DeliveryError):
-    """A network error before the request went out: safe to try again."""
-
-
-class MaybeSent(DeliveryError):
-    """The request went out but no answer came: it may have arrived."""
+    def __init__(self, outcome: delivery.Outcome) -> None:
+        super().__init__(outcome.detail)
+        self.outcome = outcome
 
 
 class Sender(Protocol):
@@ -926,14 +895,16 @@ class _Run:
     ) -> tuple[Outcome, int]:
         """Send once (and once more to a migrated chat's new id); the outcome and the chat."""
         outcome = await self._try(recipient, chat_id, message)
-        if isinstance(outcome, ChatMoved):
+        if isinstance(outcome, delivery.Outcome):  # the chat moved
             new_id = outcome.new_chat_id
+            assert new_id is not None
             if moved:
-                return Outcome(recipient.id, db.FAILED, "migrated", str(outcome)), chat_id
+                return Outcome(recipient.id, db.FAILED, "migrated", outcome.detail), chat_id
             moved_link = await self.service.store.move_chat(chat_id, new_id, recipient.id)
             self.service.links.links_changed(chat_id, new_id)
             if not moved_link:
-                return Outcome(recipient.id, db.FAILED, "migrated_duplicate", str(outcome)), chat_id
+                detail = outcome.detail
+                return Outcome(recipient.id, db.FAILED, "migrated_duplicate", detail), chat_id
             logger.info(
                 "chat %s migrated to %s; sending there", chat_ref(chat_id), chat_ref(new_id)
             )
@@ -942,44 +913,47 @@ class _Run:
 
     async def _try(
         self, recipient: Recipient, chat_id: int, message: Message
-    ) -> Outcome | ChatMoved:
+    ) -> Outcome | delivery.Outcome:
+        """Send once; the recipient's outcome, or the delivery outcome when the chat moved."""
         service = self.service
         assert service.sender is not None
         rid = recipient.id
         try:
             await service.sender.send(chat_id, message)
-        except FloodWait as error:
-            service.pacer.hold(error.seconds)
-            self._flood_waits += 1
-            self._flood_seconds += error.seconds
-            self._later(error.seconds)
-            logger.warning(
-                "broadcast %s: Telegram asked to wait %.1f s; pausing",
-                self.broadcast.id,
-                error.seconds,
-            )
-            return Outcome(rid, db.PENDING, "flood_wait", str(error))
-        except Blocked as error:
-            return Outcome(rid, db.BLOCKED, "blocked", str(error))
-        except ChatGone as error:
-            return Outcome(rid, db.FAILED, "chat_not_found", str(error))
-        except ChatMoved as error:
-            return error
-        except Refused as error:
-            return Outcome(rid, db.FAILED, error.reason[:40], str(error))
-        except NotSent as error:
-            if recipient.attempts + 1 >= MAX_ATTEMPTS:
-                return Outcome(rid, db.FAILED, "network", str(error))
-            self._later(2.0 * 2**recipient.attempts)
-            return Outcome(rid, db.PENDING, "network", str(error))
-        except MaybeSent as error:
-            return Outcome(rid, db.UNCERTAIN, "timeout", str(error))
+        except Undelivered as error:
+            found = error.outcome
         except Exception as error:  # a bug or an unknown answer: recorded, never resent
             logger.exception(
                 "broadcast %s: unexpected error for chat %s", self.broadcast.id, chat_ref(chat_id)
             )
             return Outcome(rid, db.FAILED, "unexpected", repr(error))
-        return Outcome(rid, db.SENT, sent_at=service.clock())
+        else:
+            return Outcome(rid, db.SENT, sent_at=service.clock())
+        kind, detail = found.kind, found.detail
+        if kind is delivery.Kind.FLOOD_WAIT:
+            seconds = found.retry_after
+            service.pacer.hold(seconds)
+            self._flood_waits += 1
+            self._flood_seconds += seconds
+            self._later(seconds)
+            logger.warning(
+                "broadcast %s: Telegram asked to wait %.1f s; pausing", self.broadcast.id, seconds
+            )
+            return Outcome(rid, db.PENDING, "flood_wait", detail)
+        if kind is delivery.Kind.BLOCKED:
+            return Outcome(rid, db.BLOCKED, "blocked", detail)
+        if kind is delivery.Kind.CHAT_GONE:
+            return Outcome(rid, db.FAILED, "chat_not_found", detail)
+        if kind is delivery.Kind.MOVED:
+            return found
+        if kind is delivery.Kind.NOT_SENT:
+            if recipient.attempts + 1 >= MAX_ATTEMPTS:
+                return Outcome(rid, db.FAILED, "network", detail)
+            self._later(2.0 * 2**recipient.attempts)
+            return Outcome(rid, db.PENDING, "network", detail)
+        if kind is delivery.Kind.MAYBE_SENT:
+            return Outcome(rid, db.UNCERTAIN, "timeout", detail)
+        return Outcome(rid, db.FAILED, (found.reason or "rejected")[:40], detail)
 
     def _later(self, seconds: float) -> None:
         """The next pass (recipients to try again) starts no sooner than this."""
