@@ -1,5 +1,7 @@
-"""Telegram's HTML parse mode, as the Bot API applies it: the text subscribers will read, or the
-error Telegram gives.
+"""Telegram's rules for a message's text, as the Bot API applies them: the HTML parse mode, the
+text and caption limits, and the errors Telegram gives — the text subscribers will read, or the
+error. Production code: the composer, the senders (``bot.ui``) and the local Bot API
+(``bot.localapi``, which the tests' recorder runs on) all take Telegram's rules from here.
 
 A port of tdlib's ``parse_html`` and ``decode_html_entity`` (td/telegram/MessageEntity.cpp, tdlib/td
 at 022d602, July 2026; the Bot API server hands ``parse_mode=HTML`` texts to it and prefixes its
@@ -33,6 +35,12 @@ import string
 TEXT_LIMIT = 4096  # Bot API sendMessage: "1-4096 characters after entities parsing"
 CAPTION_LIMIT = 1024  # Bot API sendPhoto/sendDocument caption: "0-1024 characters"
 ERROR_PREFIX = "Bad Request: can't parse entities: "  # what the Bot API puts before tdlib's text
+# The Bot API's descriptions (tdlib's errors, first letter lowered, after "Bad Request: ") when the
+# text is empty or over the limit once parsed and trimmed (tdlib td/telegram/MessageContent.cpp,
+# get_input_message_text / get_input_caption).
+EMPTY_TEXT = "Bad Request: message text is empty"
+TEXT_TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
 
 TAGS = frozenset(
     {"a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji",
@@ -50,6 +58,14 @@ _INT64 = re.compile(r"-?[0-9]+", re.ASCII)
 
 class HtmlError(ValueError):
     """Telegram refuses the markup; ``str()`` is tdlib's own description."""
+
+
+class Refused(ValueError):
+    """The Bot API refuses a text or caption: ``description`` is its 400 answer's, word for word."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
 
 
 def _lower(text: str) -> str:
@@ -245,3 +261,29 @@ def displayed(markup: str) -> str:
     """What a chat shows for ``markup`` sent with ``parse_mode=HTML``: parsed, then trimmed as
     Telegram trims a message's surrounding white space. Raises HtmlError."""
     return parse(markup).strip()
+
+
+def html_to_text(markup: str) -> str:
+    """The text of ``markup`` after Telegram's HTML parsing (untrimmed), or HtmlError."""
+    return parse(markup)
+
+
+def message_text(raw: str | None, *, html: bool, caption: bool = False) -> str | None:
+    """What a chat shows for a ``text`` (or, with ``caption``, a caption) parameter: parsed when
+    ``html``, trimmed, within :data:`TEXT_LIMIT` or :data:`CAPTION_LIMIT` code points. ``None`` for
+    an empty caption (allowed); Refused with the Bot API's description otherwise."""
+    if raw is None or raw == "":
+        if caption:
+            return None
+        raise Refused(EMPTY_TEXT)
+    try:
+        text = (parse(raw) if html else raw).strip()
+    except HtmlError as error:
+        raise Refused(f"{ERROR_PREFIX}{error}") from None
+    if not text:
+        if caption:
+            return None
+        raise Refused(EMPTY_TEXT)
+    if len(text) > (CAPTION_LIMIT if caption else TEXT_LIMIT):
+        raise Refused(CAPTION_TOO_LONG if caption else TEXT_TOO_LONG)
+    return text

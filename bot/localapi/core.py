@@ -23,11 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import telegram_html
-from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT
 
 CALLBACK_ANSWER_LIMIT = 200
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on the public Bot API
-_PARSE_ERROR = telegram_html.ERROR_PREFIX
 # Parameters that arrive JSON-encoded when the bot posts a form (as PTB does).
 _JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "allowed_updates", "link_preview_options", "scope", "entities",
@@ -56,15 +54,6 @@ class BotApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
-
-
-def html_to_text(markup: str) -> str:
-    """The text Telegram displays for an HTML-formatted message (untrimmed), or Telegram's parse
-    error — the rules are tdlib's, in ``bot.telegram_html`` (shared with the broadcast composer)."""
-    try:
-        return telegram_html.parse(markup)
-    except telegram_html.HtmlError as error:
-        raise BotApiError(f"{_PARSE_ERROR}{error}") from None
 
 
 @dataclass
@@ -384,7 +373,7 @@ class LocalBotApi:
 
     async def _m_sendmessage(self, params: dict[str, Any], files: dict[str, StoredFile]) -> Any:
         chat = self._bot_chat(params)
-        text = _display_text(params, "text", TEXT_LIMIT, required=True)
+        text = _display_text(params, "text")
         markup = _checked_markup(params.get("reply_markup"))
         message = self._new_message(chat.id, self.bot_user, text=text, reply_markup=markup)
         await self._emit(BotEvent("sent", chat.id, message))
@@ -412,7 +401,7 @@ class LocalBotApi:
         if kind == "photo" and len(stored.content) > 10 * 1024 * 1024:
             raise BotApiError("Bad Request: PHOTO_INVALID_DIMENSIONS")
         self._register_file(stored)
-        caption = _display_text(params, "caption", CAPTION_LIMIT, required=False)
+        caption = _display_text(params, "caption")
         markup = _checked_markup(params.get("reply_markup"))
         message = self._new_message(chat.id, self.bot_user, caption=caption, reply_markup=markup)
         setattr(message, kind, stored)
@@ -425,7 +414,7 @@ class LocalBotApi:
             raise BotApiError("Bad Request: there is no text in the message to edit")
         if not message.from_bot:
             raise BotApiError("Bad Request: message can't be edited")
-        text = _display_text(params, "text", TEXT_LIMIT, required=True)
+        text = _display_text(params, "text")
         markup = _checked_markup(params.get("reply_markup"))
         if text == message.text and markup == message.reply_markup:
             raise BotApiError(
@@ -726,28 +715,19 @@ def _coerce(params: dict[str, Any]) -> dict[str, Any]:
     return coerced
 
 
-def _display_text(params: dict[str, Any], name: str, limit: int, *, required: bool) -> str | None:
+def _display_text(params: dict[str, Any], name: str) -> str | None:
+    """The ``text`` or ``caption`` parameter as the chat shows it, with Telegram's rules and errors
+    (``bot.telegram_html.message_text``)."""
     raw = params.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise BotApiError("Bad Request: message text is empty")
-        return None
     parse_mode = params.get("parse_mode")
-    if parse_mode == "HTML":
-        text = html_to_text(str(raw))
-    elif parse_mode in (None, ""):
-        text = str(raw)
-    else:
+    if raw not in (None, "") and parse_mode not in (None, "", "HTML"):
         raise BotApiError(f"Bad Request: unsupported parse_mode {parse_mode!r} in the local API")
-    text = text.strip()
-    if not text:
-        if required:
-            raise BotApiError("Bad Request: message text is empty")
-        return None
-    if len(text) > limit:
-        what = "message is too long" if name == "text" else "message caption is too long"
-        raise BotApiError(f"Bad Request: {what}")
-    return text
+    try:
+        return telegram_html.message_text(
+            None if raw is None else str(raw), html=parse_mode == "HTML", caption=name == "caption"
+        )
+    except telegram_html.Refused as refused:
+        raise BotApiError(refused.description) from None
 
 
 def _checked_markup(markup: Any) -> dict[str, Any] | None:

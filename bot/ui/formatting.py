@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,11 +14,11 @@ from babel.numbers import format_currency
 
 from backend_client.formats.documents import format_document
 from backend_client.formats.phones import brazilian_number
+from bot import telegram_html
 
 TIMEZONE = ZoneInfo("America/Sao_Paulo")
 PT_BR = Locale.parse("pt_BR")  # parsed once: Babel would parse the name at every call
-MESSAGE_LIMIT = 4096
-_TAG = re.compile(r"<[^>]+>")
+MESSAGE_LIMIT = telegram_html.TEXT_LIMIT  # Telegram's rules live in bot.telegram_html
 
 
 def esc(value: object) -> str:
@@ -75,8 +74,13 @@ def document(value: str) -> str:
 
 
 def plain_text(html_text: str) -> str:
-    """What Telegram displays for an HTML message (used to detect no-op edits)."""
-    return html.unescape(_TAG.sub("", html_text)).strip()
+    """What Telegram displays for an HTML message (used to detect no-op edits and empty parts),
+    by Telegram's own rules (``bot.telegram_html``: ``&nbsp;`` or a bare ``&`` stay literal).
+    Markup Telegram would refuse is returned trimmed as it is: sending it gets Telegram's error."""
+    try:
+        return telegram_html.displayed(html_text)
+    except telegram_html.HtmlError:
+        return html_text.strip()
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

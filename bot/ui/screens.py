@@ -12,7 +12,8 @@ from collections import OrderedDict
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.ui.formatting import MESSAGE_LIMIT, plain_text, split_message
+from bot.telegram_html import TEXT_LIMIT
+from bot.ui.formatting import plain_text, split_message
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ async def show(
     if query is not None:
         await answer_query(update)
         message = query.message
-        if isinstance(message, Message) and message.text is not None and len(text) <= MESSAGE_LIMIT:
+        if isinstance(message, Message) and message.text is not None and len(text) <= TEXT_LIMIT:
             if plain_text(text) == message.text.strip() and message.reply_markup == keyboard:
                 return message  # nothing would change: Telegram rejects such an edit
             try:

@@ -20,7 +20,7 @@ from telegram.request import BaseRequest, RequestData
 from bot import telegram_html
 
 BOT_ID = 7000000001
-PARSE_ERROR = "Bad Request: can't parse entities: "
+PARSE_ERROR = telegram_html.ERROR_PREFIX
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files (cloud Bot API)
 
 
@@ -256,7 +256,7 @@ class FakeTelegram(BaseRequest):
     def _send_file(
         self, params: dict[str, Any], kind: str, files: dict[str, Any]
     ) -> dict[str, Any]:
-        caption = self._checked_text(params, "caption", limit=1024, required=False)
+        caption = self._checked_text(params, "caption")
         markup = self._checked_markup(params)
         upload = files.get(kind)
         if upload is None and files:  # attached under another field name (attach://…)
@@ -282,20 +282,18 @@ class FakeTelegram(BaseRequest):
         return message
 
     # --- helpers --------------------------------------------------------------------------
-    def _checked_text(
-        self, params: dict[str, Any], name: str, limit: int = 4096, required: bool = True
-    ) -> str:
+    def _checked_text(self, params: dict[str, Any], name: str) -> str:
+        """The text or caption as the chat shows it, by Telegram's rules (bot.telegram_html)."""
         raw = params.get(name)
-        if raw is None or raw == "":
-            if required:
-                raise TelegramRejection("Bad Request: message text is empty")
-            return ""
-        text = parse_html(str(raw)) if params.get("parse_mode") == "HTML" else str(raw)
-        if not text.strip() and required:
-            raise TelegramRejection("Bad Request: message text is empty")
-        if len(text) > limit:
-            raise TelegramRejection("Bad Request: message is too long")
-        return text.strip()
+        try:
+            text = telegram_html.message_text(
+                None if raw is None else str(raw),
+                html=params.get("parse_mode") == "HTML",
+                caption=name == "caption",
+            )
+        except telegram_html.Refused as refused:
+            raise TelegramRejection(refused.description) from None
+        return text or ""
 
     def _checked_markup(self, params: dict[str, Any]) -> dict[str, Any] | None:
         markup = params.get("reply_markup")

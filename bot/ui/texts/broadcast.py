@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT
 from bot.ui.formatting import day_time, esc
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -73,7 +74,7 @@ ASK_TEXT = (
     "HTML do Telegram: &lt;b&gt;negrito&lt;/b&gt;, &lt;i&gt;itálico&lt;/i&gt;, "
     '&lt;u&gt;sublinhado&lt;/u&gt;, &lt;a href="https://…"&gt;link&lt;/a&gt;. Use &amp;amp; '
     "para escrever &amp;.\n\n"
-    "Até 4096 caracteres (1024 se for com imagem ou documento)."
+    f"Até {TEXT_LIMIT} caracteres ({CAPTION_LIMIT} se for com imagem ou documento)."
 )
 ASK_MEDIA = (
     "📎 Quer anexar uma <b>imagem</b> ou um <b>documento</b> (PDF, por exemplo)? Envie agora, "
