@@ -27,6 +27,8 @@ What SGP has no operation for raises NotSupported: due-day change, call records,
 contact, and changing the Central password (``cliente/servico/senha/edit`` changes the PPPoE
 *service* password, which would disconnect the subscriber's router, so it is deliberately not used).
 2ª via always sends ``nao_gerar_os=1``: without it every call opens a service record.
+
+This module makes the calls; turning SGP's records into models is :mod:`backend_client.sgp.mapping`.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from backend_client.errors import (
@@ -55,23 +56,18 @@ from backend_client.errors import (
     Unavailable,
 )
 from backend_client.features import CheckState, Feature, FeatureCheck
-from backend_client.formats.boleto import is_valid_linha_digitavel, parse_linha_digitavel
 from backend_client.formats.documents import strip_document
 from backend_client.formats.phones import brazilian_e164
-from backend_client.formats.pix import brcode_amount, is_valid_brcode
+from backend_client.formats.pix import brcode_amount
 from backend_client.kit.shape import SAO_PAULO, Record, listing, warn_once
 from backend_client.kit.transport import HttpResponse, HttpTransport
 from backend_client.kit.vault import CredentialVault, VaultEntry
 from backend_client.models import (
-    AccessLogin,
-    Address,
-    AttachmentInfo,
     BackendSession,
     CallRecord,
     ConnectionSession,
     Contact,
     ContactType,
-    Contract,
     ContractStatus,
     DateRange,
     Document,
@@ -84,115 +80,30 @@ from backend_client.models import (
     NewContact,
     NewTicket,
     PhoneLine,
-    Plan,
     Subscriber,
     TemporaryEnabling,
     TemporaryEnablingPolicy,
     TerminalType,
     Ticket,
-    TicketAuthor,
-    TicketMessage,
     TicketStatus,
     TicketSubject,
 )
-from backend_client.provider import fold
+from backend_client.sgp import mapping
+from backend_client.sgp.mapping import (
+    DEFAULT_CONTACT_TYPES,
+    EMAIL_TYPE,
+    INVOICE_STATUS_CODE,
+    LANDLINE_TYPE,
+    PROTOCOL_TICKET,
+    SYSTEM,
+)
 
 logger = logging.getLogger(__name__)
 
-SYSTEM = "SGP"
 PAGE_SIZE = 250
 MAX_PAGES = 20
-MAX_MONTHS = 36
 NO_DOCUMENT = "00000000000"  # what a probe asks URA about: answers {"contratos": []}
 
-# contratoStatus: 1 Ativo, 2 Inativo, 3 Cancelado, 4 Suspenso, 5 Inviabilidade técnica, 6 Novo,
-# 7 Ativo com velocidade reduzida (por débito: a promessa de pagamento também o libera).
-CONTRACT_STATUS: dict[Any, ContractStatus] = {
-    1: ContractStatus.ACTIVE,
-    2: ContractStatus.CANCELLED,
-    3: ContractStatus.CANCELLED,
-    4: ContractStatus.SUSPENDED,
-    5: ContractStatus.CANCELLED,
-    6: ContractStatus.ACTIVE,
-    7: ContractStatus.SUSPENDED,
-}
-CONTRACT_STATUS.update({str(code): status for code, status in list(CONTRACT_STATUS.items())})
-# The Central answers the status as display text ("Ativo", "Suspenso", "Ativo com velocidade
-# reduzida"…): read by its words, the more specific first.
-CONTRACT_STATUS_WORDS: tuple[tuple[str, ContractStatus], ...] = (
-    ("suspens", ContractStatus.SUSPENDED),
-    ("bloque", ContractStatus.SUSPENDED),
-    ("reduzid", ContractStatus.SUSPENDED),
-    ("cancel", ContractStatus.CANCELLED),
-    ("inativ", ContractStatus.CANCELLED),
-    ("inviab", ContractStatus.CANCELLED),
-    ("desativ", ContractStatus.CANCELLED),
-    ("encerr", ContractStatus.CANCELLED),
-    ("ativ", ContractStatus.ACTIVE),
-    ("novo", ContractStatus.ACTIVE),
-)
-
-# titulos: statusid 1 em aberto, 2 pago, 3 cancelado; "status" is its text ("Pago", "Gerado").
-INVOICE_STATUS: dict[Any, InvoiceStatus] = {
-    1: InvoiceStatus.OPEN,
-    2: InvoiceStatus.PAID,
-    3: InvoiceStatus.CANCELLED,
-    "1": InvoiceStatus.OPEN,
-    "2": InvoiceStatus.PAID,
-    "3": InvoiceStatus.CANCELLED,
-}
-INVOICE_STATUS_WORDS: tuple[tuple[str, InvoiceStatus], ...] = (
-    ("cancel", InvoiceStatus.CANCELLED),
-    ("pag", InvoiceStatus.PAID),
-    ("quitad", InvoiceStatus.PAID),
-    ("baixad", InvoiceStatus.PAID),
-    ("abert", InvoiceStatus.OPEN),
-    ("gerad", InvoiceStatus.OPEN),
-    ("vencid", InvoiceStatus.OPEN),
-    ("pendente", InvoiceStatus.OPEN),
-    ("emitid", InvoiceStatus.OPEN),
-)
-INVOICE_STATUS_CODE = {
-    InvoiceStatus.OPEN: "1",
-    InvoiceStatus.PAID: "2",
-    InvoiceStatus.CANCELLED: "3",
-}
-
-# os_status: 0 Aberta, 1 Encerrada, 2 Em execução, 3 Pendente.
-TICKET_STATUS: dict[Any, TicketStatus] = {
-    0: TicketStatus.OPEN,
-    1: TicketStatus.CLOSED,
-    2: TicketStatus.OPEN,
-    3: TicketStatus.PENDING,
-}
-TICKET_STATUS.update({str(code): status for code, status in list(TICKET_STATUS.items())})
-TICKET_STATUS_WORDS: tuple[tuple[str, TicketStatus], ...] = (
-    ("encerr", TicketStatus.CLOSED),
-    ("fechad", TicketStatus.CLOSED),
-    ("finaliz", TicketStatus.CLOSED),
-    ("conclu", TicketStatus.CLOSED),
-    ("resolvid", TicketStatus.CLOSED),
-    ("cancel", TicketStatus.CLOSED),
-    ("pendente", TicketStatus.PENDING),
-    ("aguard", TicketStatus.PENDING),
-    ("abert", TicketStatus.OPEN),
-    ("execu", TicketStatus.OPEN),
-    ("andamento", TicketStatus.OPEN),
-    ("agendad", TicketStatus.OPEN),
-)
-# A ticket without a service order (os_id "") is known by its protocol.
-PROTOCOL_TICKET = "oc-"
-
-# Contact categories offered by the bot -> SGP contato "tipo" of the mobile number.
-DEFAULT_CONTACT_TYPES: tuple[ContactType, ...] = (
-    ContactType("celular_pessoal", "Pessoal"),
-    ContactType("celular_comercial", "Comercial"),
-)
-LANDLINE_TYPE = "telefone_residencial"
-EMAIL_TYPE = "email"
-
-# Which plan of a contract names it, in order (a phone-only contract has no internet plan).
-PLAN_FIELDS = ("planointernet", "servico_plano", "planotelefonia|planovoip", "planotv")
 
 CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 NO_REPLY_REASON = (
@@ -200,7 +111,6 @@ NO_REPLY_REASON = (
 )
 NOT_SUSPENDED_REASON = "Este contrato não está suspenso."
 NOT_BLOCKED_REASON = "Este contrato não está bloqueado: não há o que liberar."
-_SPEED_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(giga|gb|g\b|mega|mb|m\b)", re.IGNORECASE)
 _PROTOCOL_RE = re.compile(r"protocolo\D{0,5}(\d{4,})", re.IGNORECASE)
 
 # Central endpoints a probe asks with the integration's token (no ids: nothing is changed) and
@@ -225,41 +135,6 @@ REFUSED = (
 
 def _sao_paulo_today() -> date:
     return datetime.now(SAO_PAULO).date()
-
-
-def _speed_mbps(plan_name: str) -> int:
-    """Download speed from a plan name like "Fibra 300 Mega" / "1 Giga" (0 when not stated)."""
-    match = _SPEED_RE.search(plan_name)
-    if match is None:
-        return 0
-    value = float(match.group(1).replace(",", "."))
-    return int(value * 1000) if match.group(2).lower().startswith("g") else int(value)
-
-
-def _months(period: DateRange, today: date) -> list[tuple[int, int]]:
-    """The (year, month) pairs of ``period`` up to today, the most recent MAX_MONTHS of them."""
-    last = min(period.end, today)
-    if last < period.start:
-        return []
-    months: list[tuple[int, int]] = []
-    year, month = last.year, last.month
-    while (year, month) >= (period.start.year, period.start.month) and len(months) < MAX_MONTHS:
-        months.append((year, month))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months[::-1]
-
-
-def _digits(text: str | None) -> str:
-    return re.sub(r"\D", "", text or "")
-
-
-def _by_words(text: str, words: Sequence[tuple[str, Any]]) -> Any:
-    folded = fold(text)
-    return next((value for word, value in words if word in folded), None)
-
-
-def _contract_id(record: Record) -> str:
-    return record.ident("contratoId|contrato")
 
 
 def _refused_credentials(response: HttpResponse) -> bool:
@@ -514,7 +389,7 @@ class SgpBackend:
 
     async def _contract(self, entry: VaultEntry, contract_id: str) -> Record:
         for contract in await self._contracts(entry):
-            if _contract_id(contract) == contract_id:
+            if mapping.contract_id_of(contract) == contract_id:
                 return contract
         raise NotFound(f"contract {contract_id}")
 
@@ -527,7 +402,7 @@ class SgpBackend:
             given = contract.opt_text("cpfCnpj")
             if given is not None and strip_document(given) != document:
                 continue
-            found[_contract_id(contract)] = contract
+            found[mapping.contract_id_of(contract)] = contract
         return found
 
     async def _ura_extras(self, entry: VaultEntry) -> dict[str, Record]:
@@ -539,70 +414,6 @@ class SgpBackend:
             # Messages of these errors name paths and settings, never values.
             warn_once(SYSTEM, "consultacliente", f"failed: {error}")
             return {}
-
-    @staticmethod
-    def _contract_status(record: Record) -> ContractStatus:
-        if not record._blank("contratoStatus"):
-            return record.choice("contratoStatus", CONTRACT_STATUS)
-        value = record.raw("status")
-        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-            return record.choice("status", CONTRACT_STATUS)
-        text = record.opt_text("contratoStatusDisplay|status")
-        if text is None:
-            raise record.fail("status", "is missing (and so is contratoStatus)")
-        status: ContractStatus | None = _by_words(text, CONTRACT_STATUS_WORDS)
-        if status is None:
-            warn_once(SYSTEM, f"{record.where}.status", "has a text the bot does not know")
-            return ContractStatus.ACTIVE
-        return status
-
-    @staticmethod
-    def _plan(record: Record, contract_id: str) -> Plan:
-        for field in PLAN_FIELDS:
-            name = record.shown(record.opt_text, field)
-            if name:
-                break
-        else:
-            field, name = PLAN_FIELDS[0], f"Contrato {contract_id}"
-        price_field = "|".join(f"{alternative}_valor" for alternative in field.split("|")).replace(
-            "servico_plano_valor", "servico_valor"
-        )
-        price = record.shown(record.opt_money, price_field)
-        return Plan(
-            id=record.shown(record.opt_ident, f"{field.split('|')[0]}_id|servico_plano_id") or name,
-            name=name,
-            download_mbps=_speed_mbps(name),
-            upload_mbps=record.shown(record.opt_integer, "servico_upload") or 0,
-            monthly_price=price if price else None,  # 0 means "not priced here", not free
-        )
-
-    @staticmethod
-    def _address(record: Record) -> Address:
-        nested = record.shown(record.opt_record, "endereco_instalacao")
-        source, prefix = (nested, "") if nested is not None else (record, "endereco_")
-
-        def part(name: str) -> str:
-            return source.shown(source.opt_text, prefix + name) or ""
-
-        return Address(
-            street=part("logradouro"),
-            number=part("numero"),
-            complement=part("complemento"),
-            neighbourhood=part("bairro"),
-            city=part("cidade"),
-            state=part("uf").upper(),
-            postal_code=_digits(part("cep")),
-        )
-
-    @staticmethod
-    def _due_day(record: Record) -> int:
-        """``cobVencimento`` (URA) or ``vencimento`` (Central): a day of the month, or a date."""
-        value = record.raw("cobVencimento|vencimento")
-        if isinstance(value, str) and len(value.strip()) >= 8:
-            day = record.shown(record.opt_day, "cobVencimento|vencimento")
-            return day.day if day else 0
-        day_of_month = record.shown(record.opt_integer, "cobVencimento|vencimento") or 0
-        return day_of_month if 1 <= day_of_month <= 31 else 0
 
     async def _access(self, entry: VaultEntry, contract_id: str) -> tuple[bool | None, str | None]:
         """Whether the contract's access is online (status 1) or offline (2), and its login.
@@ -625,7 +436,7 @@ class SgpBackend:
         records, extras = await asyncio.gather(self._contracts(entry), self._ura_extras(entry))
         if not records:
             raise SessionExpired()  # the subscriber no longer has contracts at this provider
-        ids = [_contract_id(record) for record in records]
+        ids = [mapping.contract_id_of(record) for record in records]
         access = await asyncio.gather(*(self._access(entry, cid) for cid in ids))
         merged: list[Record] = []
         contracts = []
@@ -634,33 +445,7 @@ class SgpBackend:
             data = {**extra.data, **record.data} if extra is not None else record.data
             view = Record(data, SYSTEM, record.where)
             merged.append(view)
-            login = access_login or view.shown(view.opt_text, "servico_login")
-            logins = (
-                (
-                    AccessLogin(
-                        id=contract_id,
-                        contract_id=contract_id,
-                        login=login,
-                        ip_address=view.shown(view.opt_text, "servico_ip"),
-                        online=bool(online),
-                    ),
-                )
-                if login
-                else ()
-            )
-            contracts.append(
-                Contract(
-                    id=contract_id,
-                    number=view.shown(view.opt_text, "contratoNumero") or contract_id,
-                    plan=self._plan(view, contract_id),
-                    status=self._contract_status(view),
-                    address=self._address(view),
-                    due_day=self._due_day(view),
-                    started_on=view.shown(view.opt_day, "contratoDataCadastro|data_cadastro")
-                    or date.min,
-                    logins=logins,
-                )
-            )
+            contracts.append(mapping.contract(view, contract_id, online, access_login))
         first = merged[0]
         emails = [e for r in merged for e in (r.shown(r.strings, "emails|email") or [])]
         phones = (
@@ -672,7 +457,7 @@ class SgpBackend:
             document=entry.document,
             email=emails[0] if emails else None,
             phones=tuple(dict.fromkeys(p for p in phones if p)),
-            address=self._address(first),
+            address=mapping.address(first),
             contracts=tuple(contracts),
         )
 
@@ -681,7 +466,7 @@ class SgpBackend:
         self, session: BackendSession, contract_id: str
     ) -> TemporaryEnablingPolicy:
         contract = await self._contract(self._entry(session), contract_id)
-        suspended = self._contract_status(contract) is ContractStatus.SUSPENDED
+        suspended = mapping.contract_status(contract) is ContractStatus.SUSPENDED
         return TemporaryEnablingPolicy(
             days=self._enabling_days,
             interval_days=self._enabling_interval,
@@ -747,52 +532,6 @@ class SgpBackend:
                 break
         return faturas
 
-    @staticmethod
-    def _invoice_status(fatura: Record) -> InvoiceStatus:
-        if not fatura._blank("statusid"):
-            return fatura.choice("statusid", INVOICE_STATUS)
-        text = fatura.opt_text("status")
-        status: InvoiceStatus | None = _by_words(text or "", INVOICE_STATUS_WORDS)
-        if status is None:
-            raise fatura.fail("statusid", "is missing and status is not a known text")
-        return status
-
-    def _invoice(self, fatura: Record, contract_id: str) -> Invoice:
-        status = self._invoice_status(fatura)
-        amount = fatura.money("valor")
-        due = fatura.day("vencimento|dataVencimento")
-        open_ = status is InvoiceStatus.OPEN
-        paid = status is InvoiceStatus.PAID
-        return Invoice(
-            id=fatura.ident("id"),
-            contract_id=contract_id,
-            reference=due.strftime("%m/%Y"),
-            issued_on=fatura.shown(fatura.opt_day, "data_documento|emissao|data_emissao") or due,
-            due_date=due,
-            amount=amount,
-            status=status,
-            paid_on=fatura.shown(fatura.opt_day, "data_pagamento|dataPagamento") if paid else None,
-            paid_amount=fatura.shown(fatura.opt_money, "valorpago|valor_pago") if paid else None,
-            linha_digitavel=self._linha(fatura, "linhadigitavel|linhaDigitavel") if open_ else None,
-            pix_code=self._pix(fatura, "codigopix|codigoPix") if open_ else None,
-        )
-
-    @staticmethod
-    def _linha(record: Record, key: str) -> str | None:
-        linha = _digits(record.opt_text(key)) or None
-        if linha is not None and not is_valid_linha_digitavel(linha):
-            warn_once(SYSTEM, f"{record.where}.{key.split('|')[0]}", "is not a valid boleto")
-            return None
-        return linha
-
-    @staticmethod
-    def _pix(record: Record, key: str) -> str | None:
-        code = record.opt_text(key)
-        if code is not None and not is_valid_brcode(code):
-            warn_once(SYSTEM, f"{record.where}.{key.split('|')[0]}", "is not a valid PIX code")
-            return None
-        return code
-
     async def _all_invoices(
         self,
         entry: VaultEntry,
@@ -810,7 +549,7 @@ class SgpBackend:
         seen: dict[str, tuple[Invoice, Record]] = {}
         for (contract_id, _), faturas in zip(calls, batches, strict=True):
             for fatura in faturas:
-                invoice = self._invoice(fatura, contract_id)
+                invoice = mapping.invoice(fatura, contract_id)
                 if statuses is None or invoice.status in statuses:
                     seen[invoice.id] = (invoice, fatura)
         return sorted(seen.values(), key=lambda pair: (pair[0].due_date, pair[0].id))
@@ -827,14 +566,14 @@ class SgpBackend:
             await self._contract(entry, contract_id)
             contract_ids = [contract_id]
         else:
-            contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
+            contract_ids = [mapping.contract_id_of(c) for c in await self._contracts(entry)]
         if statuses is not None and not statuses:
             return []
         pairs = await self._all_invoices(entry, statuses, contract_ids)
         return [inv for inv, _ in pairs if period is None or inv.due_date in period]
 
     async def _find_invoice(self, entry: VaultEntry, invoice_id: str) -> tuple[Invoice, Record]:
-        contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
+        contract_ids = [mapping.contract_id_of(c) for c in await self._contracts(entry)]
         for invoice, fatura in await self._all_invoices(entry, None, contract_ids):
             if invoice.id == invoice_id:
                 return invoice, fatura
@@ -851,34 +590,12 @@ class SgpBackend:
             nao_gerar_os=1,
         )
         for item in answer.opt_records("links|boletos"):
-            item_id = item.opt_ident("id|fatura|titulo")
-            if item_id is not None:
-                if item_id != invoice.id:
-                    continue
-            elif item.shown(item.opt_day, "vencimento_original") != invoice.due_date:
+            if not mapping.is_second_copy_of(item, invoice):
                 continue
-            charged = item.money("valor")
-            due = item.day("vencimento")
-            linha = self._linha(item, "linhadigitavel")
-            pix = self._pix(item, "codigopix")
             link = self._link(item.opt_text("link"))
-            if linha is not None and parse_linha_digitavel(linha, today=due)[2] != charged:
-                warn_once(SYSTEM, "fatura2via.links.linhadigitavel", "charges another amount")
-                linha = None
-            if pix is not None and brcode_amount(pix) not in (None, charged):
-                warn_once(SYSTEM, "fatura2via.links.codigopix", "charges another amount")
-                pix = None
-            if link is None or (linha is None and pix is None):
+            reissued = mapping.second_copy(item, invoice)
+            if link is None or reissued is None:
                 return None
-            reissued = dataclasses.replace(
-                invoice,
-                fine=item.shown(item.opt_money, "multa") or Decimal("0"),
-                interest=item.shown(item.opt_money, "juros") or Decimal("0"),
-                charged_amount=charged,
-                charged_due=due,
-                linha_digitavel=linha,
-                pix_code=pix,
-            )
             return reissued, link
         return None
 
@@ -901,7 +618,7 @@ class SgpBackend:
             source = (
                 Record.of(pix, SYSTEM, "pagamento/pix.pix") if isinstance(pix, Mapping) else answer
             )
-            code = self._pix(source, "codigopix|pix_copia_cola|pixCopiaECola|qrcode")
+            code = mapping.pix_code(source, "codigopix|pix_copia_cola|pixCopiaECola|qrcode")
             if code is not None and brcode_amount(code) in (None, invoice.amount):
                 invoice = dataclasses.replace(invoice, pix_code=code)
         return invoice
@@ -977,7 +694,7 @@ class SgpBackend:
         return listing(data, SYSTEM, kind, "notas|data|notasfiscais", strict=False)
 
     async def _notes(self, entry: VaultEntry) -> list[tuple[FiscalNote, Record]]:
-        contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
+        contract_ids = [mapping.contract_id_of(c) for c in await self._contracts(entry)]
         kinds = ("notafiscal", "nfse", "nfcom")
 
         async def of_contract(contract_id: str) -> list[tuple[FiscalNote, Record]]:
@@ -985,33 +702,13 @@ class SgpBackend:
                 *(self._note_list(entry, kind, contract_id) for kind in kinds)
             )
             return [
-                (self._note(kind, record, contract_id), record)
+                (mapping.fiscal_note(kind, record, contract_id), record)
                 for kind, records in zip(kinds, answers, strict=True)
                 for record in records
             ]
 
         batches = await asyncio.gather(*(of_contract(cid) for cid in contract_ids))
         return [pair for batch in batches for pair in batch]
-
-    @staticmethod
-    def _note(kind: str, record: Record, contract_id: str) -> FiscalNote:
-        number = record.ident("numero|numero_nf|nota")
-        key = record.opt_ident("id") or number
-        if kind == "nfcom":
-            model, note_id = "NFCom", f"nfcom-{number}"
-        elif kind == "nfse":
-            model, note_id = "NFS-e", f"nfse-{key}"
-        else:
-            model, note_id = f"NF {record.opt_text('modelo') or '21'}", f"nf-{key}"
-        return FiscalNote(
-            id=note_id,
-            number=number,
-            series=record.shown(record.opt_text, "serie") or "",
-            model=model,
-            issued_on=record.day("data_emissao|emissao|dataEmissao"),
-            amount=record.money("valor|valortotal|valor_total"),
-            contract_id=contract_id,
-        )
 
     async def list_fiscal_notes(
         self, session: BackendSession, period: DateRange
@@ -1063,29 +760,9 @@ class SgpBackend:
                     and all(isinstance(item, Mapping) for item in contract.raw(key))
                 ]
             for record in records:
-                contact = self._contact(record, name)
+                contact = mapping.contact(record, name, self._contact_types)
                 contacts.setdefault(contact.id, contact)
         return list(contacts.values())
-
-    def _contact(self, record: Record, default_name: str) -> Contact:
-        kind = fold(record.opt_text("tipo|tipoContato") or "").replace(" ", "_")
-        value = record.text("contato")
-        types = {t.id: t for t in self._contact_types}
-        contact_type = types.get(kind) or ContactType(
-            kind or "outro", kind.replace("_", " ").title() or "Outro"
-        )
-        is_email = "@" in value
-        is_landline = not is_email and ("telefone" in kind or "fixo" in kind)
-        number = None if is_email else (brazilian_e164(value) or _digits(value))
-        return Contact(
-            id=record.opt_ident("id") or f"{kind}-{_digits(value) or value}",
-            name=record.opt_text("nome") or default_name,
-            type=contact_type,
-            mobile=None if is_email or is_landline else number,
-            landline=number if is_landline else None,
-            email=value if is_email else None,
-            sms_opt_in=False,
-        )
 
     async def list_contact_types(self, session: BackendSession) -> list[ContactType]:
         self._entry(session)
@@ -1096,16 +773,16 @@ class SgpBackend:
         types = {t.id: t for t in self._contact_types}
         if contact.type_id not in types:
             raise NotFound(f"contact type {contact.type_id}")
-        if not _digits(contact.mobile):
+        if not mapping.digits(contact.mobile):
             raise Rejected("Informe o celular do contato.")
         contracts = await self._contracts(entry)
         if not contracts:
             raise SessionExpired()
-        contract_id = _contract_id(contracts[0])
+        contract_id = mapping.contract_id_of(contracts[0])
         # SGP keeps one value per contact: the mobile first, then the optional ones.
-        values = [(contact.type_id, _digits(contact.mobile))]
-        if contact.landline and _digits(contact.landline):
-            values.append((LANDLINE_TYPE, _digits(contact.landline)))
+        values = [(contact.type_id, mapping.digits(contact.mobile))]
+        if contact.landline and mapping.digits(contact.landline):
+            values.append((LANDLINE_TYPE, mapping.digits(contact.landline)))
         if contact.email:
             values.append((EMAIL_TYPE, contact.email.strip()))
         first_id: str | None = None
@@ -1127,8 +804,8 @@ class SgpBackend:
             id=first_id,
             name=" ".join(contact.name.split()),
             type=types[contact.type_id],
-            mobile=_digits(contact.mobile),
-            landline=_digits(contact.landline) or None,
+            mobile=mapping.digits(contact.mobile),
+            landline=mapping.digits(contact.landline) or None,
             email=(contact.email or "").strip() or None,
             sms_opt_in=contact.sms_opt_in,
         )
@@ -1173,7 +850,7 @@ class SgpBackend:
                 self._central_data(
                     "/api/central/extratouso/", entry, contrato=login_id, ano=year, mes=month
                 )
-                for year, month in _months(period, self._today())
+                for year, month in mapping.months(period, self._today())
             )
         )
         sessions: dict[str, ConnectionSession] = {}
@@ -1181,20 +858,9 @@ class SgpBackend:
             for record in listing(
                 data, SYSTEM, "extratouso", "acessos|extrato|list|dados|data", strict=False
             ):
-                started = record.instant("acctstarttime|inicio|data_inicio")
-                if started.astimezone(SAO_PAULO).date() not in period:
+                item = mapping.connection_session(record, period)
+                if item is None:
                     continue
-                item = ConnectionSession(
-                    id=record.opt_ident("radacctid|id") or started.isoformat(),
-                    login=record.shown(record.opt_text, "username|login") or "",
-                    started_at=started,
-                    ended_at=record.shown(record.opt_instant, "acctstoptime|fim|data_fim"),
-                    ip_address=record.shown(record.opt_text, "framedipaddress|ip") or "",
-                    download_bytes=record.shown(record.opt_integer, "acctoutputoctets|download")
-                    or 0,
-                    upload_bytes=record.shown(record.opt_integer, "acctinputoctets|upload") or 0,
-                    termination_cause=record.shown(record.opt_text, "acctterminatecause"),
-                )
                 sessions[item.id] = item
         return sorted(sessions.values(), key=lambda s: (s.started_at, s.id))
 
@@ -1234,15 +900,8 @@ class SgpBackend:
             return list(self._ticket_subjects)
         raise NotPermitted("list_ticket_subjects", path)
 
-    @staticmethod
-    def _ticket_id(record: Record) -> str:
-        service_order = record.opt_ident("os_id|os")
-        if service_order is not None:
-            return service_order
-        return PROTOCOL_TICKET + record.ident("oc_protocolo|protocolo")
-
     async def _chamados(self, entry: VaultEntry) -> list[tuple[Record, str]]:
-        contract_ids = [_contract_id(c) for c in await self._contracts(entry)]
+        contract_ids = [mapping.contract_id_of(c) for c in await self._contracts(entry)]
         answers = await asyncio.gather(
             *(
                 self._central_data("/api/central/chamado/list/", entry, contrato=cid)
@@ -1252,90 +911,14 @@ class SgpBackend:
         found: dict[str, tuple[Record, str]] = {}
         for contract_id, data in zip(contract_ids, answers, strict=True):
             for record in listing(data, SYSTEM, "chamado/list", "chamados|data", strict=False):
-                found.setdefault(self._ticket_id(record), (record, contract_id))
+                found.setdefault(mapping.ticket_id_of(record), (record, contract_id))
         return list(found.values())
-
-    @staticmethod
-    def _ticket_status(record: Record) -> TicketStatus:
-        for key in ("oc_status_descricao", "os_status_descricao", "status_descricao"):
-            text = record.opt_text(key)
-            status: TicketStatus | None = _by_words(text or "", TICKET_STATUS_WORDS)
-            if status is not None:
-                return status
-        for key in ("oc_status", "os_status"):
-            if not record._blank(key):
-                return record.choice(key, TICKET_STATUS)
-        raise record.fail("os_status", "is missing (and so is oc_status)")
-
-    def _ticket(self, record: Record, contract_id: str, *, full: bool) -> Ticket:
-        ticket_id = self._ticket_id(record)
-        opened = record.instant("oc_data_cadastro|data_cadastro|os_data_cadastro")
-        updated = record.shown(record.opt_instant, "data_alteracao|oc_data_encerramento") or opened
-        messages: list[TicketMessage] = []
-        if full:
-            files: dict[str | None, list[AttachmentInfo]] = {}
-            for anexo in record.opt_records("anexos"):
-                info = AttachmentInfo(
-                    id=anexo.ident("id"),
-                    filename=anexo.text("nome"),
-                    content_type=anexo.opt_text("tipo") or "application/octet-stream",
-                    size=anexo.shown(anexo.opt_integer, "tamanho") or 0,
-                )
-                files.setdefault(anexo.opt_ident("anotacao"), []).append(info)
-            messages.append(
-                TicketMessage(
-                    id=f"{ticket_id}-0",
-                    author=TicketAuthor.SUBSCRIBER,
-                    author_name=record.shown(record.opt_text, "contato|cliente") or "",
-                    sent_at=opened,
-                    text=record.opt_text("oc_conteudo|conteudo|os_conteudo") or "",
-                    attachments=tuple(files.get(None, ())),
-                )
-            )
-            for note in record.opt_records("anotacoes"):
-                note_id = note.ident("id")
-                from_subscriber = note.flag("cliente") if "cliente" in note else False
-                messages.append(
-                    TicketMessage(
-                        id=note_id,
-                        author=TicketAuthor.SUBSCRIBER
-                        if from_subscriber
-                        else TicketAuthor.PROVIDER,
-                        author_name=note.opt_text("usuario") or "",
-                        sent_at=note.instant("data"),
-                        text=note.text("anotacao"),
-                        attachments=tuple(files.get(note_id, ())),
-                    )
-                )
-            # What the technician wrote on the service order is the provider's answer.
-            service = record.opt_text("os_servicoprestado")
-            if service:
-                messages.append(
-                    TicketMessage(
-                        id=f"{ticket_id}-os",
-                        author=TicketAuthor.PROVIDER,
-                        author_name=record.shown(record.opt_text, "os_tecnico_responsavel") or "",
-                        sent_at=record.shown(record.opt_instant, "oc_data_encerramento") or updated,
-                        text=service,
-                    )
-                )
-            messages.sort(key=lambda m: m.sent_at)
-        return Ticket(
-            id=ticket_id,
-            protocol=record.opt_ident("oc_protocolo|protocolo") or ticket_id,
-            subject=record.shown(record.opt_text, "oc_tipo_descricao|oc_tipo") or "",
-            status=self._ticket_status(record),
-            opened_at=opened,
-            updated_at=updated,
-            contract_id=contract_id,
-            messages=tuple(messages),
-        )
 
     async def list_tickets(
         self, session: BackendSession, statuses: frozenset[TicketStatus] | None = None
     ) -> list[Ticket]:
         tickets = [
-            self._ticket(record, contract_id, full=False)
+            mapping.ticket(record, contract_id, full=False)
             for record, contract_id in await self._chamados(self._entry(session))
         ]
         if statuses is not None:
@@ -1344,8 +927,8 @@ class SgpBackend:
 
     async def _find_ticket(self, entry: VaultEntry, ticket_id: str) -> Ticket:
         for record, contract_id in await self._chamados(entry):
-            if self._ticket_id(record) == ticket_id:
-                return self._ticket(record, contract_id, full=True)
+            if mapping.ticket_id_of(record) == ticket_id:
+                return mapping.ticket(record, contract_id, full=True)
         raise NotFound(f"ticket {ticket_id}")
 
     async def get_ticket(self, session: BackendSession, ticket_id: str) -> Ticket:
@@ -1380,7 +963,7 @@ class SgpBackend:
         subjects = {s.id for s in await self.list_ticket_subjects(session)}
         if ticket.subject_id not in subjects:
             raise NotFound(f"ticket subject {ticket.subject_id}")
-        contracts = [_contract_id(c) for c in await self._contracts(entry)]
+        contracts = [mapping.contract_id_of(c) for c in await self._contracts(entry)]
         if ticket.contract_id is not None and ticket.contract_id not in contracts:
             raise NotFound(f"contract {ticket.contract_id}")
         if not contracts:
@@ -1406,7 +989,7 @@ class SgpBackend:
                 f"Já existe um atendimento aberto para este assunto{which}. Acompanhe-o em "
                 "Atendimentos."
             )
-        ticket_id = self._ticket_id(answer)
+        ticket_id = mapping.ticket_id_of(answer)
         if ticket.idempotency_key:
             self._opened[key] = ticket_id
             while len(self._opened) > 1000:
@@ -1444,7 +1027,7 @@ class SgpBackend:
     ) -> Document:
         entry = self._entry(session)
         for record, _ in await self._chamados(entry):
-            if self._ticket_id(record) != ticket_id:
+            if mapping.ticket_id_of(record) != ticket_id:
                 continue
             for anexo in record.opt_records("anexos"):
                 if anexo.ident("id") == attachment_id:
