@@ -23,7 +23,7 @@ from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
 from bot.handlers import notification_jobs
 from bot.handlers.notification_jobs import DeliveryLoop, DeliveryReport, deliver_due, poll_and_plan
-from bot.localapi.core import LocalBotApi
+from bot.localapi.core import BotApiError, LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
 from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
 from bot.storage.db import create_engine
@@ -417,3 +417,73 @@ async def test_a_timeout_that_may_have_delivered_is_uncertain_not_repeated(world
     assert (await deliver_due(world.bot, world.store, world.clock)).sent == 0
     assert len(world.received()) == 1
     assert await world.store.count_by_status() == {"uncertain": 1}
+
+
+async def test_a_notification_to_a_migrated_group_is_delivered_to_its_new_chat_id(
+    world: World,
+) -> None:
+    """A linked group became a supergroup: Telegram answers 400 with ``migrate_to_chat_id``
+    (python-telegram-bot raises ChatMigrated); the link and the outbox follow the new id and
+    the whole reminder goes there, once (bot.delivery: MOVED, as broadcasts do)."""
+    new_id = -100555001
+    world.api.user(new_id, chat_type="supergroup")
+    send = world.api._m_sendmessage
+
+    async def migrated(params: dict[str, Any], files: dict[str, Any]) -> Any:
+        if int(params["chat_id"]) == CHAT:
+            raise BotApiError(
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                400,
+                {"migrate_to_chat_id": new_id},
+            )
+        return await send(params, files)
+
+    world.api._m_sendmessage = migrated  # type: ignore[method-assign]
+    await poll_and_plan(world.detector, world.planner, world.clock())
+    report = await deliver_due(world.bot, world.store, world.clock)
+    assert (report.sent, report.failed, report.deferred) == (1, 0, 0)
+    texts = world.received(new_id)
+    assert len(texts) == 3 and "vence em 3 dias" in texts[0]
+    assert is_valid_linha_digitavel(texts[1]) and is_valid_brcode(texts[2])
+    assert world.received(CHAT) == []
+    assert await world.store.get_link(CHAT) is None
+    link = await world.store.get_link(new_id)
+    assert link is not None and link.active and link.subscriber_id == "s1"
+    # Nothing twice; the next reminder goes straight to the new id.
+    assert await world.run() == []
+    world.clock.now = at("2026-12-10")
+    await world.run()
+    assert len(world.received(new_id)) == 6 and "vence hoje" in world.received(new_id)[3]
+    assert await world.store.count_by_status() == {"sent": 2}
+
+
+async def test_after_a_migration_the_chats_other_notifications_follow_and_none_is_doubled(
+    world: World,
+) -> None:
+    """Two notifications due for a group that migrates: both reach the new id in the same
+    round; one already queued for the new id under the same key is sent there only once."""
+    new_id = -100555001
+    world.api.user(new_id, chat_type="supergroup")
+    send = world.api._m_sendmessage
+
+    async def migrated(params: dict[str, Any], files: dict[str, Any]) -> Any:
+        if int(params["chat_id"]) == CHAT:
+            raise BotApiError("Bad Request: group upgraded", 400, {"migrate_to_chat_id": new_id})
+        return await send(params, files)
+
+    world.api._m_sendmessage = migrated  # type: ignore[method-assign]
+    await poll_and_plan(world.detector, world.planner, world.clock())
+    (first,) = await world.store.due(world.clock())
+    now = world.clock()
+    await world.store.enqueue(
+        [
+            Outgoing("second", CHAT, first.kind, first.payload, now),
+            Outgoing("third", CHAT, first.kind, first.payload, now),
+            Outgoing("third", new_id, first.kind, first.payload, now),  # already queued there
+        ],
+        now,
+    )
+    report = await deliver_due(world.bot, world.store, world.clock)
+    assert (report.sent, report.failed) == (3, 0)
+    assert len(world.received(new_id)) == 9 and world.received(CHAT) == []
+    assert await world.store.count_by_status() == {"sent": 3, "failed": 1}

@@ -1,10 +1,17 @@
-"""Sending notifications: the polling job, the delivery job, and their Telegram error rules.
+"""Sending notifications: the polling job and the delivery job.
 
-- Forbidden (the user blocked the bot) or a vanished chat: the link is deactivated, nothing more
-  is sent there.
-- RetryAfter: this and the rest of the batch wait as long as Telegram asks.
-- Network trouble before the message went out: retried later with back-off (bounded).
-- A timeout after the request may have reached Telegram: ``uncertain``, never sent again.
+Telegram's errors are read by the one delivery policy (:func:`bot.delivery.classify`, which
+broadcasts follow too):
+
+- blocked (Forbidden) or a vanished chat: the link is deactivated, nothing more is sent there;
+- flood wait (RetryAfter): this and the rest of the batch wait as long as Telegram asks;
+- moved (a group became a supergroup): the link and the chat's notifications follow the new
+  chat id, and the message goes there;
+- not sent (network trouble before the message went out): retried later with back-off
+  (bounded);
+- maybe sent (a timeout after the request may have reached Telegram): ``uncertain``, never sent
+  again;
+- refused (any other 400 and the like): failed.
 
 Each message of a notification is one step: the row is ``sending`` only around that Bot API call
 and records the part as sent right after it, so a crash leaves at most that one message
@@ -23,10 +30,11 @@ from typing import Any
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import TelegramError
 
 from backend_client.errors import BackendError
 from bot import metrics
+from bot.delivery import Kind, Outcome, classify
 from bot.services.notifications import NotificationDetector, NotificationPlanner
 from bot.storage.notifications import Claimed, NotificationStore
 from bot.ui.texts import notifications as texts
@@ -64,19 +72,6 @@ class DeliveryReport:
     flood: bool = False  # Telegram asked to wait: the rest of the round waits
 
 
-def _retry_seconds(error: RetryAfter) -> float:
-    value: Any = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _maybe_sent(error: TimedOut) -> bool:
-    """A timeout may come after Telegram got the request — unless the request never left: our
-    transport and python-telegram-bot's httpx both say "Request was *not* sent" when the
-    connection pool was full (bot/transport.py ``_POOL_TIMEOUT_MESSAGE``; PTB
-    telegram/request/_httpxrequest.py ``do_request``). Same rule as broadcast_jobs."""
-    return "not* sent" not in str(error) and "not sent" not in str(error).lower()
-
-
 async def deliver_due(
     bot: Bot, store: NotificationStore, clock: Callable[[], datetime], batch: int = BATCH
 ) -> DeliveryReport:
@@ -84,8 +79,9 @@ async def deliver_due(
     report = DeliveryReport()
     now = clock()
     due = await store.due(now, batch)
+    moved: dict[int, int] = {}  # chats that migrated during this round: old id → new id
     for index, item in enumerate(due):
-        outcome, wait = await _deliver_one(bot, store, item, clock)
+        outcome, wait = await _deliver_one(bot, store, item, clock, moved)
         if outcome == "flood":
             # Telegram asked us to slow down: everything not yet tried waits too.
             wait_until = clock() + timedelta(seconds=wait)
@@ -99,48 +95,81 @@ async def deliver_due(
 
 
 async def _deliver_one(
-    bot: Bot, store: NotificationStore, item: Claimed, clock: Callable[[], datetime]
+    bot: Bot,
+    store: NotificationStore,
+    item: Claimed,
+    clock: Callable[[], datetime],
+    moved: dict[int, int] | None = None,
 ) -> tuple[str, float]:
     """Send the missing messages of one notification; the outcome and, for "flood", how long
-    to wait."""
-    link = await store.get_link(item.chat_id)
+    to wait. ``moved`` maps the chats that migrated in this round to their new ids (the store
+    moved their rows already)."""
+    moved = {} if moved is None else moved
+    chat_id = moved.get(item.chat_id, item.chat_id)
+    link = await store.get_link(chat_id)
     if link is None or not link.active:
         await store.mark_failed(item.id, "chat no longer linked")
         return "failed", 0
     messages = render(item.kind, item.payload)
+    followed = False  # a migration is followed once per notification
     for part in range(item.parts_sent, len(messages)):
         if not await store.start_part(item.id, part):
             return "skipped", 0
-        try:
-            await bot.send_message(item.chat_id, messages[part], parse_mode=ParseMode.HTML)
-        except Forbidden as error:
-            logger.info("a chat blocked the bot; unlinking it from notifications")
-            await store.deactivate(item.chat_id)
-            await store.mark_failed(item.id, f"blocked: {error}")
-            return "blocked", 0
-        except RetryAfter as error:
-            # Not sent (429); this part and the rest of the reminder wait.
-            wait = _retry_seconds(error)
-            await store.retry_later(item.id, clock() + timedelta(seconds=wait), "flood wait")
-            return "flood", wait
-        except BadRequest as error:
-            if "chat not found" in str(error).lower():
-                await store.deactivate(item.chat_id)
-            await store.mark_failed(item.id, f"rejected: {error}")
-            return "failed", 0
-        except TimedOut as error:
-            if _maybe_sent(error):
-                await store.mark_uncertain(item.id, f"timed out, may have been sent: {error}")
-                return "uncertain", 0
-            return await _network_trouble(store, item, clock, error)
-        except (NetworkError, TelegramError) as error:
-            return await _network_trouble(store, item, clock, error)
+        while True:
+            try:
+                await bot.send_message(chat_id, messages[part], parse_mode=ParseMode.HTML)
+            except TelegramError as error:
+                found = classify(error)
+                if found.kind is Kind.MOVED and not followed and found.new_chat_id is not None:
+                    # A group became a supergroup: the link and the outbox follow the new id,
+                    # and this message goes there (as broadcasts do).
+                    followed = True
+                    new_id = found.new_chat_id
+                    if not await store.move_chat(chat_id, new_id, item.id):
+                        return "failed", 0  # queued for the new chat already: sent from there
+                    logger.info("a linked chat migrated to a supergroup; sending there")
+                    moved[chat_id] = new_id
+                    chat_id = new_id
+                    continue
+                return await _settle(store, item, chat_id, found, clock)
+            break
         await store.part_sent(item.id, part, len(messages), clock())
     return "sent", 0
 
 
+async def _settle(
+    store: NotificationStore,
+    item: Claimed,
+    chat_id: int,
+    found: Outcome,
+    clock: Callable[[], datetime],
+) -> tuple[str, float]:
+    """What the delivery policy's outcome means for this notification (bot.delivery)."""
+    kind, detail = found.kind, found.detail
+    if kind is Kind.FLOOD_WAIT:
+        # Not sent (429); this part and the rest of the reminder wait.
+        wait = found.retry_after
+        await store.retry_later(item.id, clock() + timedelta(seconds=wait), "flood wait")
+        return "flood", wait
+    if kind is Kind.BLOCKED:
+        logger.info("a chat blocked the bot; unlinking it from notifications")
+        await store.deactivate(chat_id)
+        await store.mark_failed(item.id, f"blocked: {detail}")
+        return "blocked", 0
+    if kind is Kind.MAYBE_SENT:
+        await store.mark_uncertain(item.id, f"may have been sent: {detail}")
+        return "uncertain", 0
+    if kind is Kind.NOT_SENT:
+        return await _network_trouble(store, item, clock, detail)
+    if kind is Kind.CHAT_GONE:
+        await store.deactivate(chat_id)
+    # Refused, a vanished chat, or a chat that migrated twice in a row: never resent.
+    await store.mark_failed(item.id, f"rejected: {detail}")
+    return "failed", 0
+
+
 async def _network_trouble(
-    store: NotificationStore, item: Claimed, clock: Callable[[], datetime], error: Exception
+    store: NotificationStore, item: Claimed, clock: Callable[[], datetime], error: str
 ) -> tuple[str, float]:
     """The message did not go out: try it (and the parts after it) later, with back-off."""
     failures = item.attempts + 1

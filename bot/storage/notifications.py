@@ -220,6 +220,52 @@ class NotificationStore:
         finally:
             self.links_changed(chat_id)
 
+    async def move_chat(self, old_chat_id: int, new_chat_id: int, notification_id: int) -> bool:
+        """A group became a supergroup: its link and its notifications follow the new chat id
+        (as broadcasts' ``BroadcastStore.move_chat`` moves a link).
+
+        A notification already queued (or sent) for the new chat under the same key is not moved:
+        the old one, if still open, fails as a duplicate. False when that is the case of
+        ``notification_id`` (it must not be sent).
+        """
+        other = NotificationRow.__table__.alias("other")  # not correlated with the UPDATE's
+        try:
+            async with self._sessions.begin() as session:
+                if await session.get(ChatLinkRow, new_chat_id) is None:
+                    await session.execute(
+                        update(ChatLinkRow)
+                        .where(ChatLinkRow.chat_id == old_chat_id)
+                        .values(chat_id=new_chat_id)
+                    )
+                else:  # already linked under the new id: the old link is obsolete
+                    await session.execute(
+                        delete(ChatLinkRow).where(ChatLinkRow.chat_id == old_chat_id)
+                    )
+                there = select(other.c.key).where(other.c.chat_id == new_chat_id)
+                await session.execute(
+                    update(NotificationRow)
+                    .where(
+                        NotificationRow.chat_id == old_chat_id,
+                        NotificationRow.status.in_((PENDING, SENDING)),
+                        NotificationRow.key.in_(there),
+                    )
+                    .values(status=FAILED, error="migrated: already queued for the new chat id")
+                )
+                await session.execute(
+                    update(NotificationRow)
+                    .where(
+                        NotificationRow.chat_id == old_chat_id,
+                        NotificationRow.key.not_in(there),
+                    )
+                    .values(chat_id=new_chat_id)
+                )
+                moved = await session.scalar(
+                    select(NotificationRow.chat_id).where(NotificationRow.id == notification_id)
+                )
+                return moved == new_chat_id
+        finally:
+            self.links_changed(old_chat_id, new_chat_id)
+
     async def active_links(self) -> dict[str, list[ChatLink]]:
         """Active links grouped by subscriber."""
         grouped: dict[str, list[ChatLink]] = {}
