@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from telegram import Bot
+from telegram.error import TimedOut
 
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
@@ -597,3 +598,42 @@ async def test_media_goes_by_file_id_with_the_caption(world: World) -> None:
     assert len(sent) == 1 and sent[0].photo is not None
     assert sent[0].photo.file_id == stored.file_id
     assert sent[0].caption == "Nova cobertura no seu bairro"
+
+
+class TimingOutBot:
+    """The bot, whose send_message times out once for some chats (bot.delivery's TimedOut rule)."""
+
+    def __init__(self, bot: Bot, errors: dict[int, Exception]) -> None:
+        self.bot, self.errors = bot, errors
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+        error = self.errors.pop(chat_id, None)
+        if error is not None:
+            if "not* sent" not in str(error):
+                await self.bot.send_message(chat_id, text, **kwargs)  # it did arrive
+            raise error
+        return await self.bot.send_message(chat_id, text, **kwargs)
+
+
+async def test_a_timeout_that_may_have_delivered_is_uncertain_and_a_pool_timeout_is_retried(
+    world: World,
+) -> None:
+    """The rule notifications follow too: maybe sent → uncertain, never resent; the pool's
+    "Request was *not* sent" → sent again (once it gets through)."""
+    bot = TimingOutBot(
+        world.bot,
+        {
+            101: TimedOut("Timed out waiting for the answer to POST sendMessage"),
+            201: TimedOut("Pool timeout: ... Request was *not* sent to Telegram."),
+        },
+    )
+    await world.service.stop(grace=1)
+    world.service = world.new_service(sender=TelegramSender(bot))  # type: ignore[arg-type]
+    broadcast_id = await send_now(world, Audience(everyone=True))
+    report = await world.service.report(broadcast_id)
+    assert report is not None and report.broadcast.status == "done"
+    assert (report.sent, report.uncertain, report.failed) == (4, 1, 0)
+    recorded = {chat: status for chat, status, _ in await world.store.recipients(broadcast_id)}
+    assert recorded[101] == "uncertain" and recorded[201] == "sent"
+    assert world.received(101) == ["Aviso de teste"]  # once: never sent again
+    assert world.received(201) == ["Aviso de teste"]
