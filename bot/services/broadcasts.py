@@ -1,8 +1,9 @@
 """Provider broadcasts: content rules, audiences, scheduling, paced delivery and the report.
 
 Telegram-free: messages go out through a :class:`Sender` (``bot.handlers.broadcast_jobs`` has the
-Telegram one) at the pace of a :class:`Pacer` (``bot.services.pacing`` — shared with the bot's
-replies, see that module for how subscribers chatting meanwhile are not starved). The chat
+Telegram one, which raises :class:`Undelivered` with ``bot.delivery``'s outcome) at the pace
+of a :class:`Pacer` (``bot.services.pacing`` — shared with the bot's replies, see that module
+for how subscribers chatting meanwhile are not starved). The chat
 flow (``/aviso``), the admin API and the command line all go through :class:`BroadcastService`.
 
 Life of a broadcast: ``scheduled`` → (its time comes) ``running`` → ``done``; ``paused`` and back
