@@ -17,6 +17,8 @@ optional: without ``cidade``/``uf`` addresses have no city or UF, without ``vd_c
 whose contract has no price has none, without ``su_oss_assunto`` the subjects come from
 ``ticket_subjects`` (the provider's configuration). Each is logged once as a WARNING naming it.
 ``check_features`` probes each table with a one-row listing.
+
+This module makes the calls; turning IXC's rows into models is :mod:`backend_client.ixc.mapping`.
 """
 
 from __future__ import annotations
@@ -48,10 +50,9 @@ from backend_client.errors import (
     Unavailable,
 )
 from backend_client.features import CheckState, Feature, FeatureCheck
-from backend_client.formats.boleto import is_valid_linha_digitavel, parse_linha_digitavel
 from backend_client.formats.documents import format_document, strip_document
 from backend_client.formats.phones import brazilian_e164
-from backend_client.formats.pix import brcode_amount, is_valid_brcode
+from backend_client.ixc import mapping
 from backend_client.ixc.query import (
     REFUSED,
     SYSTEM,
@@ -64,15 +65,12 @@ from backend_client.kit.shape import SAO_PAULO, Record, warn_once
 from backend_client.kit.tokens import TokenSigner, derive_key
 from backend_client.kit.transport import HttpTransport
 from backend_client.models import (
-    AccessLogin,
     Address,
     BackendSession,
     CallRecord,
     ConnectionSession,
     Contact,
     ContactType,
-    Contract,
-    ContractStatus,
     DateRange,
     Document,
     DueDayChangeRequest,
@@ -84,67 +82,18 @@ from backend_client.models import (
     NewContact,
     NewTicket,
     PhoneLine,
-    Plan,
     Subscriber,
     TemporaryEnabling,
     TemporaryEnablingPolicy,
     TerminalType,
     Ticket,
-    TicketAuthor,
-    TicketMessage,
     TicketStatus,
     TicketSubject,
 )
-from backend_client.provider import fold
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# fn_areceber.status: A aberto, R recebido, P parcial, C cancelado.
-INVOICE_STATUS = {
-    "A": InvoiceStatus.OPEN,
-    "P": InvoiceStatus.OPEN,
-    "R": InvoiceStatus.PAID,
-    "C": InvoiceStatus.CANCELLED,
-}
-INVOICE_CODES = {
-    InvoiceStatus.OPEN: ("A", "P"),
-    InvoiceStatus.PAID: ("R",),
-    InvoiceStatus.CANCELLED: ("C",),
-}
-# cliente_contrato.status: A ativo, P pré-contrato, N negativado, I inativo, D desistiu.
-CONTRACT_STATUS = {"A": True, "P": True, "N": True, "I": False, "D": False, "": True}
-# cliente_contrato.status_internet: A ativo, D desativado, CM/CA bloqueio manual/automático,
-# CE, FA financeiro em atraso, AA aguardando assinatura.
-INTERNET_STATUS = {
-    "A": ContractStatus.ACTIVE,
-    "AA": ContractStatus.ACTIVE,
-    "D": ContractStatus.CANCELLED,
-    "CM": ContractStatus.SUSPENDED,
-    "CA": ContractStatus.SUSPENDED,
-    "CE": ContractStatus.SUSPENDED,
-    "FA": ContractStatus.SUSPENDED,
-    "": ContractStatus.ACTIVE,
-}
-TERMINAL_TYPES = (
-    TerminalType("local", "Local fixo"),
-    TerminalType("mobile", "Móvel"),
-    TerminalType("ddd", "Longa distância (DDD)"),
-    TerminalType("ddi", "Internacional (DDI)"),
-    TerminalType("0800", "0800"),
-    TerminalType("outro", "Outras"),
-)
-# cdr.tp_chamada: the values are not public; installations show words such as "DDD MÓVEL" or
-# "LOCAL FIXO". Read by folded words, in this order (so "DDD MÓVEL" is a mobile call).
-CALL_WORDS: tuple[tuple[frozenset[str], str], ...] = (
-    (frozenset({"MOVEL", "CELULAR", "VC", "VC1", "VC2", "VC3"}), "mobile"),
-    (frozenset({"DDI", "LDI", "INTERNACIONAL"}), "ddi"),
-    (frozenset({"DDD", "LDN", "INTERURBANO", "INTERURBANA"}), "ddd"),
-    (frozenset({"0800"}), "0800"),
-    (frozenset({"LOCAL", "FIXO", "LF"}), "local"),
-)
-CALL_LETTERS = {"L": "local", "M": "mobile", "D": "ddd", "I": "ddi"}  # one-letter codes
-PHONE_FIELDS = ("telefone_celular", "whatsapp", "fone", "telefone_comercial")
 # The tables each menu item reads; check_features probes each with a one-row listing.
 FEATURE_TABLES: dict[Feature, tuple[str, ...]] = {
     Feature.ACCOUNT: ("cliente", "cliente_contrato", "radusuarios"),
@@ -183,34 +132,6 @@ _SESSION_PURPOSE = "minha-central ixc session v1"
 
 def _sao_paulo_today() -> date:
     return datetime.now(SAO_PAULO).date()
-
-
-def _digits(text: str | None) -> str:
-    return re.sub(r"\D", "", text or "")
-
-
-def _folded_words(text: str) -> list[str]:
-    return re.findall(r"[A-Z0-9]+", fold(text).upper())
-
-
-def call_kind(tp_chamada: str | None) -> str:
-    """The terminal type of a ``cdr.tp_chamada`` ("DDD MÓVEL" → mobile, "LOCAL FIXO" → local)."""
-    words = set(_folded_words(tp_chamada or ""))
-    for vocabulary, kind in CALL_WORDS:
-        if words & vocabulary:
-            return kind
-    return CALL_LETTERS.get((tp_chamada or "").strip().upper(), "outro")
-
-
-def area_code(e164: str | None) -> str | None:
-    """The DDD of a Brazilian E.164 number (``5519…`` → ``19``)."""
-    if e164 and e164.startswith("55") and len(e164) in (12, 13):
-        return e164[2:4]
-    return None
-
-
-def _day_text(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 class IxcBackend:
@@ -473,15 +394,7 @@ class IxcBackend:
         if fallback is not None and not record.opt_text("endereco"):
             return fallback
         city, uf = await self._place(record.opt_ident("cidade"))
-        return Address(
-            street=record.opt_text("endereco") or "",
-            number=record.opt_text("numero") or "",
-            complement=record.opt_text("complemento") or "",
-            neighbourhood=record.opt_text("bairro") or "",
-            city=city,
-            state=uf,
-            postal_code=_digits(record.opt_text("cep")),
-        )
+        return mapping.address(record, city, uf)
 
     async def _contracts(self, owner: str) -> list[Record]:
         return await self._ixc.list("cliente_contrato", "id_cliente", owner)
@@ -491,15 +404,6 @@ class IxcBackend:
         if contract is None or contract.ident("id_cliente") != owner:
             raise NotFound(f"contract {contract_id}")
         return contract
-
-    def _status(self, contract: Record) -> tuple[ContractStatus, date | None]:
-        if not contract.choice("status", CONTRACT_STATUS):
-            return ContractStatus.CANCELLED, None
-        if (contract.opt_text("desbloqueio_confianca_ativo") or "N").upper() == "S":
-            last = contract.opt_day("dt_ult_des_bloq_conf")
-            until = last + timedelta(days=self._enabling_days) if last else None
-            return ContractStatus.TEMPORARILY_ENABLED, until
-        return contract.choice("status_internet", INTERNET_STATUS), None
 
     async def _plan_prices(self, contracts: list[Record]) -> dict[str, Decimal | None]:
         """Each contract's monthly price: ``cliente_contrato.valor_unitario`` when above zero (it
@@ -560,41 +464,12 @@ class IxcBackend:
         result = []
         for contract in contracts:
             contract_id = contract.ident("id")
-            status, until = self._status(contract)
-            name = contract.opt_text("contrato") or f"Contrato {contract_id}"
-            plan = Plan(
-                id=contract.opt_ident("id_vd_contrato") or contract_id,
-                name=name,
-                download_mbps=_speed(name),
-                upload_mbps=0,
-                monthly_price=prices.get(contract_id),
-            )
-            result.append(
-                Contract(
-                    id=contract_id,
-                    number=contract_id,
-                    plan=plan,
-                    status=status,
-                    address=await self._address(contract, address),
-                    due_day=due_days.get(contract_id, 0),
-                    started_on=contract.opt_day("data_ativacao")
-                    or contract.opt_day("data")
-                    or date.min,
-                    logins=tuple(
-                        AccessLogin(
-                            id=login.ident("id"),
-                            contract_id=contract_id,
-                            login=login.text("login"),
-                            ip_address=login.opt_text("ip"),
-                            online=(login.opt_text("online") or "N").upper() in ("S", "SS"),
-                        )
-                        for login in logins
-                        if login.opt_ident("id_contrato") == contract_id
-                    ),
-                    temporarily_enabled_until=until,
-                )
-            )
-        phones = _phones(cliente)
+            status = mapping.contract_status(contract, self._enabling_days)
+            plan = mapping.plan(contract, contract_id, prices.get(contract_id))
+            place = await self._address(contract, address)
+            due_day = due_days.get(contract_id, 0)
+            result.append(mapping.contract(contract, plan, status, place, due_day, logins))
+        phones = mapping.phones(cliente)
         return Subscriber(
             id=owner,
             name=cliente.text("razao"),
@@ -607,28 +482,8 @@ class IxcBackend:
 
     # --- temporary enabling ---------------------------------------------------------------------
     def _policy(self, contract: Record) -> TemporaryEnablingPolicy:
-        status, until = self._status(contract)
-        last = contract.opt_day("dt_ult_des_bloq_conf")
-        today = self._today()
-        reason: str | None = None
-        if status is ContractStatus.TEMPORARILY_ENABLED:
-            reason = "A habilitação provisória deste contrato já está em vigor" + (
-                f" até {_day_text(until)}." if until else "."
-            )
-        elif status is not ContractStatus.SUSPENDED:
-            reason = "Este contrato não está suspenso."
-        elif last is not None and (today - last).days < self._enabling_interval:
-            again = last + timedelta(days=self._enabling_interval)
-            reason = (
-                f"A habilitação provisória foi usada em {_day_text(last)}; você poderá pedir "
-                f"de novo a partir de {_day_text(again)}."
-            )
-        return TemporaryEnablingPolicy(
-            days=self._enabling_days,
-            interval_days=self._enabling_interval,
-            eligible=reason is None,
-            reason=reason,
-            last_used_on=last,
+        return mapping.enabling_policy(
+            contract, self._today(), self._enabling_days, self._enabling_interval
         )
 
     async def get_temporary_enabling_policy(
@@ -656,27 +511,6 @@ class IxcBackend:
         )
 
     # --- invoices -------------------------------------------------------------------------------
-    def _invoice(self, row: Record) -> Invoice:
-        status = row.choice("status", INVOICE_STATUS)
-        due = row.day("data_vencimento")
-        open_ = status is InvoiceStatus.OPEN
-        paid = status is InvoiceStatus.PAID
-        return Invoice(
-            id=row.ident("id"),
-            contract_id=row.opt_ident("id_contrato") or "",
-            reference=due.strftime("%m/%Y"),
-            issued_on=row.opt_day("data_emissao") or due,
-            due_date=due,
-            amount=row.money("valor"),
-            status=status,
-            paid_on=row.opt_day("pagamento_data") if paid else None,
-            paid_amount=row.opt_money("valor_recebido") if paid else None,
-            # Multa and juros only where fn_areceber gives them (valor_multas, valor_juros).
-            fine=(row.shown(row.opt_money, "valor_multas") if open_ else None) or Decimal("0"),
-            interest=(row.shown(row.opt_money, "valor_juros") if open_ else None) or Decimal("0"),
-            linha_digitavel=_linha(row, "linha_digitavel") if open_ else None,
-        )
-
     async def _invoice_row(self, owner: str, invoice_id: str) -> Record:
         row = await self._ixc.one("fn_areceber", invoice_id)
         if row is None or row.ident("id_cliente") != owner:
@@ -708,7 +542,7 @@ class IxcBackend:
             filters=filters,
             sortname="fn_areceber.data_vencimento",
         )
-        invoices = [self._invoice(row) for row in rows if row.ident("id_cliente") == owner]
+        invoices = [mapping.invoice(row) for row in rows if row.ident("id_cliente") == owner]
         invoices = [
             inv
             for inv in invoices
@@ -722,7 +556,7 @@ class IxcBackend:
         """An open invoice with its PIX; an overdue one as IXC's updated 2ª via (its amount, due
         date and linha digitável together) when IXC reissues it. A PIX is shown only when it
         charges what the screen says is charged."""
-        invoice = self._invoice(await self._invoice_row(self._owner(session), invoice_id))
+        invoice = mapping.invoice(await self._invoice_row(self._owner(session), invoice_id))
         if invoice.status is not InvoiceStatus.OPEN:
             return invoice
         if invoice.is_overdue(self._today()):
@@ -759,55 +593,13 @@ class IxcBackend:
         today on and its linha charges its amount; otherwise the invoice stays as it is."""
         body = {**SECOND_COPY, "boletos": invoice.id, "tipo_boleto": "dados"}
         data = await self._optional_answer("get_boleto", body)
-        if isinstance(data, list):
-            data = data[0] if len(data) == 1 else None
-        if not isinstance(data, dict):
-            if data is not None:
-                warn_once(SYSTEM, "get_boleto.dados", "is not one object")
-            return invoice
-        item = Record(data, SYSTEM, "get_boleto.dados")
-        due = item.shown(item.opt_day, "data_vencimento")
-        charged = item.shown(item.opt_money, "valor_boleto|valor")
-        linha = _linha(item, "linha_digitavel")
-        if due is None or charged is None or linha is None or due < self._today():
-            return invoice  # not reissued: the original boleto (the bank adds multa and juros)
-        if parse_linha_digitavel(linha, today=due)[2] not in (charged, Decimal("0.00")):
-            warn_once(SYSTEM, "get_boleto.dados.linha_digitavel", "charges another amount")
-            return invoice
-        return dataclasses.replace(
-            invoice, charged_amount=charged, charged_due=due, linha_digitavel=linha
-        )
+        return mapping.second_copy(data, invoice, self._today())
 
     async def _pix(self, invoice: Invoice) -> str | None:
         """``get_pix {id_areceber}`` → ``pix.dadosPix{pixCopiaECola, status, valor.original}``
         (public integrations), when it charges ``invoice.updated_amount``."""
         data = await self._optional_answer("get_pix", {"id_areceber": invoice.id})
-        if not isinstance(data, dict):
-            return None
-        answer = Record(data, SYSTEM, "get_pix")
-        pix = answer.shown(answer.opt_record, "pix")
-        details = pix.shown(pix.opt_record, "dadosPix") if pix is not None else None
-        if details is None:
-            warn_once(SYSTEM, "get_pix.pix.dadosPix", "is missing")
-            return None
-        code = details.shown(details.opt_text, "pixCopiaECola")
-        if code is None or not is_valid_brcode(code):
-            warn_once(SYSTEM, "get_pix.pix.dadosPix.pixCopiaECola", "is not a valid PIX code")
-            return None
-        state = details.shown(details.opt_text, "status")
-        if state is not None and state.upper() != "ATIVA":
-            return None  # paid (CONCLUIDA) or withdrawn (REMOVIDA_…): nothing to pay with it
-        value = details.shown(details.opt_record, "valor")
-        label = value.shown(value.opt_money, "original") if value is not None else None
-        in_code = brcode_amount(code)
-        charged = invoice.updated_amount
-        if label is None and in_code is None:
-            warn_once(SYSTEM, "get_pix.pix.dadosPix.valor.original", "is missing")
-            return None
-        if (label is not None and label != charged) or in_code not in (None, charged):
-            warn_once(SYSTEM, "get_pix.pix", "charges another amount than the invoice shows")
-            return None
-        return code
+        return mapping.pix_code(data, invoice)
 
     async def _pdf(self, table: str, body: dict[str, Any], what: str, missing: str) -> bytes:
         """A PDF IXC answers as base64 text; an empty answer is ``missing`` (Rejected)."""
@@ -842,7 +634,7 @@ class IxcBackend:
     async def get_boleto_pdf(self, session: BackendSession, invoice_id: str) -> Document:
         """The boleto PDF with the same flags as the 2ª via shown (juro, multa, atualiza_boleto):
         for an overdue invoice, the updated one."""
-        invoice = self._invoice(await self._invoice_row(self._owner(session), invoice_id))
+        invoice = mapping.invoice(await self._invoice_row(self._owner(session), invoice_id))
         if invoice.status is InvoiceStatus.PAID:
             raise Rejected("Esta fatura já está paga; não há boleto para pagar.")
         if invoice.status is InvoiceStatus.CANCELLED:
@@ -871,18 +663,6 @@ class IxcBackend:
         ]
 
     # --- fiscal notes ---------------------------------------------------------------------------
-    @staticmethod
-    def _note(row: Record) -> FiscalNote:
-        return FiscalNote(
-            id=row.ident("id"),
-            number=row.opt_ident("numero_nf") or row.ident("id"),
-            series=row.opt_text("serie") or "",
-            model=row.opt_text("modelo") or "NF",
-            issued_on=row.day("data_emissao"),
-            amount=row.money("valor_total"),
-            contract_id=row.opt_ident("id_contrato"),
-        )
-
     async def list_fiscal_notes(
         self, session: BackendSession, period: DateRange
     ) -> list[FiscalNote]:
@@ -896,7 +676,7 @@ class IxcBackend:
                 Filter("vd_saida.data_emissao", "<=", period.end.isoformat()),
             ],
         )
-        notes = [self._note(r) for r in rows if r.ident("id_cliente") == owner]
+        notes = [mapping.fiscal_note(r) for r in rows if r.ident("id_cliente") == owner]
         return sorted(
             (n for n in notes if n.issued_on in period), key=lambda n: (n.issued_on, n.id)
         )
@@ -906,7 +686,7 @@ class IxcBackend:
         row = await self._ixc.one("vd_saida", note_id)
         if row is None or row.ident("id_cliente") != owner:
             raise NotFound(f"fiscal note {note_id}")
-        note = self._note(row)
+        note = mapping.fiscal_note(row)
         content = await self._pdf(
             "imprimir_nota", {"id": note_id, "base64": "S"}, "fiscal note", NO_NOTE_PDF
         )
@@ -939,16 +719,19 @@ class IxcBackend:
     # --- call records (cdr) ---------------------------------------------------------------------
     async def _subscriber_area(self, owner: str) -> str | None:
         """The DDD of the subscriber's first phone, for numbers stored without one."""
-        return next((a for a in map(area_code, _phones(await self._cliente(owner))) if a), None)
+        return next(
+            (a for a in map(mapping.area_code, mapping.phones(await self._cliente(owner))) if a),
+            None,
+        )
 
     async def _line_number(self, row: Record, owner: str, area: list[str | None]) -> str:
         """The line's own number (``cdr.src``) as E.164 digits; ``area`` caches the subscriber's
         DDD, asked only for a number stored without one."""
         raw = row.shown(row.opt_text, "src") or ""
         number = brazilian_e164(raw)
-        if number is None and len(_digits(raw)) in (8, 9):
+        if number is None and len(mapping.digits(raw)) in (8, 9):
             number = brazilian_e164(raw, await self._area(owner, area))
-        return number or _digits(raw)
+        return number or mapping.digits(raw)
 
     async def _area(self, owner: str, area: list[str | None]) -> str | None:
         if not area:
@@ -974,7 +757,7 @@ class IxcBackend:
 
     async def list_terminal_types(self, session: BackendSession) -> list[TerminalType]:
         self._owner(session)
-        return list(TERMINAL_TYPES)
+        return list(mapping.TERMINAL_TYPES)
 
     async def list_call_records(
         self,
@@ -984,7 +767,9 @@ class IxcBackend:
         terminal_type_id: str | None = None,
     ) -> list[CallRecord]:
         owner = self._owner(session)
-        if terminal_type_id is not None and terminal_type_id not in {t.id for t in TERMINAL_TYPES}:
+        if terminal_type_id is not None and terminal_type_id not in {
+            t.id for t in mapping.TERMINAL_TYPES
+        }:
             raise NotFound(f"terminal type {terminal_type_id}")
         try:
             await self._contract(owner, line_id)
@@ -1006,20 +791,22 @@ class IxcBackend:
             started = row.instant("calldate")
             if started.astimezone(SAO_PAULO).date() not in period:
                 continue
-            kind = call_kind(row.shown(row.opt_text, "tp_chamada"))
+            kind = mapping.call_kind(row.shown(row.opt_text, "tp_chamada"))
             if terminal_type_id is not None and kind != terminal_type_id:
                 continue
             # A number dialled without its DDD is in the line's own area.
             line = await self._line_number(row, owner, area)
             dialled = row.shown(row.opt_text, "dst") or ""
-            called = brazilian_e164(dialled, area_code(line) or await self._area(owner, area))
+            called = brazilian_e164(
+                dialled, mapping.area_code(line) or await self._area(owner, area)
+            )
             records.append(
                 CallRecord(
                     id=row.ident("id"),
                     line_id=line_id,
                     terminal_type_id=kind,
                     started_at=started,
-                    called_number=called or _digits(dialled),
+                    called_number=called or mapping.digits(dialled),
                     duration_seconds=row.opt_integer("billsec") or row.opt_integer("duration") or 0,
                     cost=row.opt_money("valor_user") or row.opt_money("custo") or Decimal("0.00"),
                 )
@@ -1047,23 +834,9 @@ class IxcBackend:
         )
         sessions = []
         for row in rows:
-            if row.opt_text("username") not in (None, username):
-                continue
-            started = row.instant("acctstarttime")
-            if started.astimezone(SAO_PAULO).date() not in period:
-                continue
-            sessions.append(
-                ConnectionSession(
-                    id=row.ident("radacctid"),
-                    login=username,
-                    started_at=started,
-                    ended_at=row.opt_instant("acctstoptime"),
-                    ip_address=row.opt_text("framedipaddress") or "",
-                    download_bytes=row.opt_integer("acctoutputoctets") or 0,
-                    upload_bytes=row.opt_integer("acctinputoctets") or 0,
-                    termination_cause=row.opt_text("acctterminatecause"),
-                )
-            )
+            found = mapping.connection_session(row, username, period)
+            if found is not None:
+                sessions.append(found)
         return sorted(sessions, key=lambda s: (s.started_at, s.id))
 
     # --- due day (no IXC endpoint) --------------------------------------------------------------
@@ -1104,33 +877,6 @@ class IxcBackend:
             raise NotPermitted("", "su_oss_assunto")
         return []
 
-    @staticmethod
-    def _ticket_status(row: Record) -> TicketStatus:
-        if (row.opt_text("status") or "").upper() == "F":
-            return TicketStatus.CLOSED
-        su_status = (row.opt_text("su_status") or "N").upper()
-        if su_status in ("S", "C"):
-            return TicketStatus.CLOSED
-        if su_status == "P":
-            return TicketStatus.PENDING
-        return TicketStatus.OPEN
-
-    def _ticket(
-        self, row: Record, subjects: dict[str, str], messages: tuple[TicketMessage, ...] = ()
-    ) -> Ticket:
-        opened = row.instant("data_criacao")
-        subject_id = row.opt_ident("id_assunto")
-        return Ticket(
-            id=row.ident("id"),
-            protocol=row.opt_ident("protocolo") or row.ident("id"),
-            subject=subjects.get(subject_id or "", "") or row.opt_text("titulo") or "",
-            status=self._ticket_status(row),
-            opened_at=opened,
-            updated_at=row.opt_instant("data_ultima_alteracao") or opened,
-            contract_id=row.opt_ident("id_contrato"),
-            messages=messages,
-        )
-
     async def _subjects(self) -> dict[str, str]:
         """Subject names by id for showing tickets (configured ones, then IXC's own)."""
         names = {subject.id: subject.name for subject in self._ticket_subjects}
@@ -1147,7 +893,7 @@ class IxcBackend:
         rows, subjects = await asyncio.gather(
             self._ixc.list("su_ticket", "id_cliente", owner), self._subjects()
         )
-        tickets = [self._ticket(r, subjects) for r in rows if r.ident("id_cliente") == owner]
+        tickets = [mapping.ticket(r, subjects) for r in rows if r.ident("id_cliente") == owner]
         if statuses is not None:
             tickets = [t for t in tickets if t.status in statuses]
         return sorted(tickets, key=lambda t: (t.opened_at, t.id), reverse=True)
@@ -1164,32 +910,8 @@ class IxcBackend:
             self._subjects(),
             self._ixc.list("su_mensagens", "id_ticket", ticket_id, sortname="su_mensagens.data"),
         )
-        first = TicketMessage(
-            id=f"{ticket_id}-0",
-            author=TicketAuthor.SUBSCRIBER,
-            author_name=name,
-            sent_at=row.instant("data_criacao"),
-            text=row.opt_text("menssagem") or "",  # sic: IXC spells the field with "ss"
-        )
-        messages = [first]
-        for message in rows:
-            if message.ident("id_ticket") != ticket_id:
-                continue
-            if (message.opt_text("visibilidade_mensagens") or "PU").upper() == "PR":
-                continue  # private notes of the provider's staff
-            operator = message.opt_ident("operador")
-            from_subscriber = operator is None
-            messages.append(
-                TicketMessage(
-                    id=message.ident("id"),
-                    author=TicketAuthor.SUBSCRIBER if from_subscriber else TicketAuthor.PROVIDER,
-                    author_name=name if from_subscriber else (message.opt_text("titulo") or ""),
-                    sent_at=message.instant("data"),
-                    text=message.text("mensagem"),
-                )
-            )
-        messages.sort(key=lambda m: m.sent_at)
-        return self._ticket(row, subjects, tuple(messages))
+        messages = mapping.ticket_messages(row, rows, ticket_id, name)
+        return mapping.ticket(row, subjects, messages)
 
     async def get_ticket(self, session: BackendSession, ticket_id: str) -> Ticket:
         return await self._full_ticket(self._owner(session), ticket_id, session.name)
@@ -1256,7 +978,7 @@ class IxcBackend:
         if not text and not attachments:
             raise Rejected("Escreva uma mensagem ou envie um arquivo.")
         row = await self._ticket_row(owner, ticket_id)
-        if self._ticket_status(row) is TicketStatus.CLOSED:
+        if mapping.ticket_status(row) is TicketStatus.CLOSED:
             raise Rejected(CLOSED_TICKET_REASON)
         # Files first: if IXC refuses them, nothing was written and the text can go alone.
         await self._attach(ticket_id, attachments)
@@ -1326,40 +1048,6 @@ class IxcBackend:
         raise NotSupported("get_ticket_attachment")
 
 
-def _linha(record: Record, key: str) -> str | None:
-    """A linha digitável (47 digits, checked), or None (one warning when it is not valid)."""
-    linha = _digits(record.shown(record.opt_text, key)) or None
-    if linha is not None and not is_valid_linha_digitavel(linha):
-        warn_once(SYSTEM, f"{record.where}.{key}", "is not a valid linha digitável")
-        return None
-    return linha
-
-
 def _reason(error: Unavailable) -> str:
     """What failed, without the system's name (the message never holds a value)."""
     return str(error).removeprefix(f"{SYSTEM}: ")
-
-
-def _phones(cliente: Record) -> list[str]:
-    """The subscriber's phones as E.164 digits; one stored without its DDD takes the DDD of the
-    others. What is no phone number is left out (one warning per field)."""
-    stored = {field: cliente.shown(cliente.opt_text, field) for field in PHONE_FIELDS}
-    found = {field: brazilian_e164(raw) for field, raw in stored.items() if raw}
-    area = next((a for a in map(area_code, found.values()) if a), None)
-    phones = []
-    for field, number in found.items():
-        if number is None and area is not None:
-            number = brazilian_e164(stored[field] or "", area)
-        if number is None:
-            warn_once(SYSTEM, f"cliente.{field}", "is not a phone number")
-        else:
-            phones.append(number)
-    return phones
-
-
-def _speed(plan_name: str) -> int:
-    match = re.search(r"(\d+)\s*(giga|gb|g\b|mega|mb|m\b)", plan_name, re.IGNORECASE)
-    if match is None:
-        return 0
-    value = int(match.group(1))
-    return value * 1000 if match.group(2).lower().startswith("g") else value

@@ -19,7 +19,6 @@ from backend_client.errors import (
 from backend_client.features import CheckState, Feature, FeatureCheck
 from backend_client.formats.pix import brcode_amount
 from backend_client.ixc import IxcBackend
-from backend_client.ixc.backend import call_kind
 from backend_client.models import Document, NewTicket
 from backend_client.resilience import GuardedBackend
 from tests.backends.conftest import EVERYTHING, JOAO, MARIA, TODAY, start_ixc
@@ -375,28 +374,6 @@ async def test_a_plan_without_any_price_has_none(ixc: Pair) -> None:
     standin.row("vd_contratos", "12")["valor_contrato"] = "0.00"
     person = await backend.get_subscriber(await backend.login(MARIA.document, MARIA.password))
     assert {c.id: c.plan.monthly_price for c in person.contracts}["4101"] is None
-
-
-@pytest.mark.parametrize(
-    ("tp_chamada", "kind"),
-    [
-        ("DDD MÓVEL", "mobile"),
-        ("LOCAL MOVEL", "mobile"),
-        ("VC2", "mobile"),
-        ("Celular", "mobile"),
-        ("LOCAL FIXO", "local"),
-        ("DDD FIXO", "ddd"),
-        ("LDN", "ddd"),
-        ("Interurbano", "ddd"),
-        ("DDI", "ddi"),
-        ("INTERNACIONAL", "ddi"),
-        ("0800", "0800"),
-        ("SERVIÇO ESPECIAL", "outro"),
-        ("", "outro"),
-    ],
-)
-def test_call_kinds_by_folded_words(tp_chamada: str, kind: str) -> None:
-    assert call_kind(tp_chamada) == kind
 
 
 async def test_call_records_numbers_as_e164_and_kinds(ixc: Pair) -> None:
