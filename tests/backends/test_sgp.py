@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import backend_client.sgp.backend as sgp_module
+import backend_client.sgp.invoices as sgp_invoices
 from backend_client.errors import (
     CredentialsRefused,
     NotFound,
@@ -195,7 +196,7 @@ async def test_invalid_codes_from_the_provider_are_not_shown(sgp: Pair) -> None:
 
 async def test_titulos_are_paged(sgp: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     standin, backend = sgp
-    monkeypatch.setattr(sgp_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(sgp_invoices, "PAGE_SIZE", 2)
     session = await backend.login(MARIA.document, MARIA.password)
     invoices = await backend.list_invoices(session, contract_id="1101")
     assert len(invoices) == 6
