@@ -18,26 +18,18 @@ whose contract has no price has none, without ``su_oss_assunto`` the subjects co
 ``ticket_subjects`` (the provider's configuration). Each is logged once as a WARNING naming it.
 ``check_features`` probes each table with a one-row listing.
 
-This module makes the calls; turning IXC's rows into models is :mod:`backend_client.ixc.mapping`.
+This module and its parts make the calls (``base``: settings, optional tables and sessions,
+``invoices``: invoices and fiscal notes, ``tickets``); turning IXC's rows into models is
+``ixc/mapping.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import dataclasses
 import hmac
-import json
-import logging
 import re
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
-
-import aiohttp
 
 from backend_client.errors import (
     CredentialsRefused,
@@ -46,24 +38,21 @@ from backend_client.errors import (
     NotPermitted,
     NotSupported,
     Rejected,
-    SessionExpired,
     Unavailable,
 )
 from backend_client.features import CheckState, Feature, FeatureCheck
 from backend_client.formats.documents import format_document, strip_document
 from backend_client.formats.phones import brazilian_e164
 from backend_client.ixc import mapping
+from backend_client.ixc.base import OPTIONAL_USES
+from backend_client.ixc.invoices import IxcInvoices
 from backend_client.ixc.query import (
     REFUSED,
     SYSTEM,
     Filter,
-    IxcClient,
-    error_message,
-    refusal,
 )
-from backend_client.kit.shape import SAO_PAULO, Record, warn_once
-from backend_client.kit.tokens import TokenSigner, derive_key
-from backend_client.kit.transport import HttpTransport
+from backend_client.ixc.tickets import IxcTickets
+from backend_client.kit.shape import SAO_PAULO, Record
 from backend_client.models import (
     Address,
     BackendSession,
@@ -72,27 +61,15 @@ from backend_client.models import (
     Contact,
     ContactType,
     DateRange,
-    Document,
     DueDayChangeRequest,
     DueDayOptions,
-    FinancialEntry,
-    FiscalNote,
-    Invoice,
-    InvoiceStatus,
     NewContact,
-    NewTicket,
     PhoneLine,
     Subscriber,
     TemporaryEnabling,
     TemporaryEnablingPolicy,
     TerminalType,
-    Ticket,
-    TicketStatus,
-    TicketSubject,
 )
-
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # The tables each menu item reads; check_features probes each with a one-row listing.
 FEATURE_TABLES: dict[Feature, tuple[str, ...]] = {
@@ -107,126 +84,15 @@ FEATURE_TABLES: dict[Feature, tuple[str, ...]] = {
     Feature.NEW_TICKET: ("su_ticket",),
     Feature.TICKET_ATTACHMENTS: ("su_ticket_arquivos",),
 }
-# Tables read when the webservice user may (lookups): the item works without them, as said here.
-OPTIONAL_USES: dict[str, tuple[Feature, str]] = {
-    "cidade": (Feature.ACCOUNT, "without city names"),
-    "uf": (Feature.ACCOUNT, "without states (UF)"),
-    "vd_contratos": (Feature.ACCOUNT, "without the price of plans whose contract has none"),
-    "fn_areceber": (Feature.ACCOUNT, "without due days"),
-    "su_oss_assunto": (Feature.NEW_TICKET, "with the configured ticket subjects"),
-    "su_ticket_arquivos": (Feature.TICKET_ATTACHMENTS, "without checking which files went"),
-}
 OPTIONAL_TABLES = frozenset(OPTIONAL_USES)
 # radacct has no "id" column (public integrations: generated schemas of IXC's tables).
 PROBE_FIELDS = {"radacct": "radacctid"}
-RELEARN_SECONDS = 15 * 60  # a refused table is asked again after this (an admin may grant it)
 ENABLING_OUTCOMES = {"sucesso": True, "success": True, "erro": False, "error": False}
-# get_boleto flags of the updated 2ª via (public integrations): the PDF and the data agree.
-SECOND_COPY = {"juro": "S", "multa": "S", "atualiza_boleto": "S"}
-NO_BOLETO = "O boleto desta fatura não está disponível agora. Fale com o provedor."
-NO_NOTE_PDF = "O PDF desta nota fiscal não está disponível agora. Fale com o provedor."
-CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 _PROTOCOL_RE = re.compile(r"protocolo\D{0,5}(\d{4,})", re.IGNORECASE)
-_SESSION_PURPOSE = "minha-central ixc session v1"
 
 
-def _sao_paulo_today() -> date:
-    return datetime.now(SAO_PAULO).date()
-
-
-class IxcBackend:
+class IxcBackend(IxcInvoices, IxcTickets):
     """Subscriber operations against an IXC Provedor installation (``base_url`` = its root)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        user: str,
-        token: str,
-        *,
-        timeout: float = 10.0,
-        read_retries: int = 2,
-        backoff: float = 0.25,
-        pool_size: int = 10,
-        password_field: str = "senha",
-        enabling_days: int = 3,
-        enabling_interval_days: int = 30,
-        session_secret: str | None = None,
-        session_max_age_seconds: float = 30 * 24 * 3600,
-        today: Callable[[], date] | None = None,
-        ticket_subjects: Sequence[TicketSubject] = (),
-    ) -> None:
-        root = re.sub(r"/webservice/v1/?$", "", base_url.rstrip("/"))
-        basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
-        self._transport = HttpTransport(
-            root,
-            system=SYSTEM,
-            timeout=timeout,
-            read_retries=read_retries,
-            backoff=backoff,
-            pool_size=pool_size,
-            headers={
-                "Accept": "application/json",
-                "Authorization": "Basic " + basic,
-            },
-            secrets=[token, basic],
-        )
-        self._ixc = IxcClient(self._transport)
-        self._password_field = password_field
-        self._enabling_days = enabling_days
-        self._enabling_interval = enabling_interval_days
-        self._signer = TokenSigner(
-            derive_key(session_secret or token, _SESSION_PURPOSE), session_max_age_seconds
-        )
-        self._revoked: set[str] = set()
-        self._today = today or _sao_paulo_today
-        self._places: dict[str, tuple[str, str]] = {}  # cidade id -> (name, UF)
-        # Subjects the provider configured, for a webservice user that may not read su_oss_assunto.
-        self._ticket_subjects = tuple(ticket_subjects)
-        self._refused: dict[str, float] = {}  # optional table -> when it was refused (monotonic)
-        self._warned: set[str] = set()
-
-    def __repr__(self) -> str:
-        return f"IxcBackend({self._transport.base_url!r})"
-
-    async def _optional(
-        self, table: str, fetch: Callable[[], Awaitable[T]], what: str | None = None
-    ) -> T | None:
-        """``fetch()`` reading a lookup ``table`` the bot can do without: None when the webservice
-        user may not read it (one WARNING naming the table; not asked again for a while)."""
-        refused_at = self._refused.get(table)
-        if refused_at is not None and time.monotonic() - refused_at < RELEARN_SECONDS:
-            return None
-        try:
-            result = await fetch()
-        except NotPermitted:
-            self._refused[table] = time.monotonic()
-            if table not in self._warned:
-                self._warned.add(table)
-                feature, consequence = OPTIONAL_USES[table]
-                logger.warning(
-                    "IXC: the webservice user may not read %s: %s %s",
-                    table,
-                    feature.value,
-                    what or consequence,
-                )
-            return None
-        self._refused.pop(table, None)
-        return result
-
-    # --- sessions -------------------------------------------------------------------------------
-    def _owner(self, session: BackendSession) -> str:
-        if session.token in self._revoked:
-            raise SessionExpired()
-        claims = self._signer.verify(session.token)
-        if claims.get("sub") != session.subscriber_id:
-            raise SessionExpired()
-        return session.subscriber_id
-
-    async def _cliente(self, owner: str) -> Record:
-        cliente = await self._ixc.one("cliente", owner)
-        if cliente is None:
-            raise SessionExpired()
-        return cliente
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -396,15 +262,6 @@ class IxcBackend:
         city, uf = await self._place(record.opt_ident("cidade"))
         return mapping.address(record, city, uf)
 
-    async def _contracts(self, owner: str) -> list[Record]:
-        return await self._ixc.list("cliente_contrato", "id_cliente", owner)
-
-    async def _contract(self, owner: str, contract_id: str) -> Record:
-        contract = await self._ixc.one("cliente_contrato", contract_id)
-        if contract is None or contract.ident("id_cliente") != owner:
-            raise NotFound(f"contract {contract_id}")
-        return contract
-
     async def _plan_prices(self, contracts: list[Record]) -> dict[str, Decimal | None]:
         """Each contract's monthly price: ``cliente_contrato.valor_unitario`` when above zero (it
         may be null), else the plan's ``vd_contratos.valor_contrato`` through ``id_vd_contrato``
@@ -508,192 +365,6 @@ class IxcBackend:
             contract_id=contract_id,
             enabled_until=self._today() + timedelta(days=self._enabling_days),
             protocol=found.group(1) if found else "",
-        )
-
-    # --- invoices -------------------------------------------------------------------------------
-    async def _invoice_row(self, owner: str, invoice_id: str) -> Record:
-        row = await self._ixc.one("fn_areceber", invoice_id)
-        if row is None or row.ident("id_cliente") != owner:
-            raise NotFound(f"invoice {invoice_id}")
-        return row
-
-    async def list_invoices(
-        self,
-        session: BackendSession,
-        period: DateRange | None = None,
-        statuses: frozenset[InvoiceStatus] | None = None,
-        contract_id: str | None = None,
-    ) -> list[Invoice]:
-        owner = self._owner(session)
-        if contract_id is not None:
-            await self._contract(owner, contract_id)
-        if statuses is not None and not statuses:
-            return []
-        filters = []
-        if period is not None:
-            filters = [
-                Filter("fn_areceber.data_vencimento", ">=", period.start.isoformat()),
-                Filter("fn_areceber.data_vencimento", "<=", period.end.isoformat()),
-            ]
-        rows = await self._ixc.list(
-            "fn_areceber",
-            "id_cliente",
-            owner,
-            filters=filters,
-            sortname="fn_areceber.data_vencimento",
-        )
-        invoices = [mapping.invoice(row) for row in rows if row.ident("id_cliente") == owner]
-        invoices = [
-            inv
-            for inv in invoices
-            if (statuses is None or inv.status in statuses)
-            and (period is None or inv.due_date in period)
-            and (contract_id is None or inv.contract_id == contract_id)
-        ]
-        return sorted(invoices, key=lambda inv: (inv.due_date, inv.id))
-
-    async def get_invoice(self, session: BackendSession, invoice_id: str) -> Invoice:
-        """An open invoice with its PIX; an overdue one as IXC's updated 2ª via (its amount, due
-        date and linha digitável together) when IXC reissues it. A PIX is shown only when it
-        charges what the screen says is charged."""
-        invoice = mapping.invoice(await self._invoice_row(self._owner(session), invoice_id))
-        if invoice.status is not InvoiceStatus.OPEN:
-            return invoice
-        if invoice.is_overdue(self._today()):
-            invoice = await self._second_copy(invoice)
-        code = await self._pix(invoice)
-        return dataclasses.replace(invoice, pix_code=code) if code else invoice
-
-    async def _optional_answer(self, endpoint: str, body: dict[str, Any]) -> Any:
-        """The JSON answer of an action whose result the screen can do without: None (and one
-        warning naming the endpoint) when it is refused, fails or is empty."""
-        try:
-            response = await self._ixc.raw(endpoint, body)
-            if response.status != 200:
-                raise self._transport.unexpected(response)
-            if not response.body.strip():
-                return None  # IXC's answer about an invoice it does not know
-            data = self._transport.json(response)
-        except CredentialsRefused:
-            raise
-        except Unavailable as error:
-            warn_once(SYSTEM, endpoint, f"failed ({_reason(error)})")
-            return None
-        if refusal(data, endpoint) is not None:
-            warn_once(SYSTEM, endpoint, "is not permitted to the webservice user")
-            return None
-        if error_message(data) is not None:
-            return None  # e.g. no PIX for this invoice
-        return data
-
-    async def _second_copy(self, invoice: Invoice) -> Invoice:
-        """``get_boleto`` with ``tipo_boleto`` "dados" and juro/multa/atualiza_boleto "S": the
-        updated 2ª via (public integrations), an object or an array of one with
-        ``data_vencimento``, ``valor_boleto``, ``linha_digitavel``. Used when it is payable from
-        today on and its linha charges its amount; otherwise the invoice stays as it is."""
-        body = {**SECOND_COPY, "boletos": invoice.id, "tipo_boleto": "dados"}
-        data = await self._optional_answer("get_boleto", body)
-        return mapping.second_copy(data, invoice, self._today())
-
-    async def _pix(self, invoice: Invoice) -> str | None:
-        """``get_pix {id_areceber}`` → ``pix.dadosPix{pixCopiaECola, status, valor.original}``
-        (public integrations), when it charges ``invoice.updated_amount``."""
-        data = await self._optional_answer("get_pix", {"id_areceber": invoice.id})
-        return mapping.pix_code(data, invoice)
-
-    async def _pdf(self, table: str, body: dict[str, Any], what: str, missing: str) -> bytes:
-        """A PDF IXC answers as base64 text; an empty answer is ``missing`` (Rejected)."""
-        response = await self._ixc.raw(table, body)
-        if response.status != 200:
-            raise self._transport.unexpected(response)
-        text = response.body.strip()
-        if not text:
-            raise Rejected(missing)
-        if text.startswith((b"{", b'"', b"[")):
-            try:
-                data = json.loads(text)
-            except ValueError:
-                raise self._transport.malformed(response, f"the {what} is not base64") from None
-            refused = refusal(data, table)
-            if refused is not None:
-                raise refused
-            message = error_message(data)
-            if message is not None:
-                raise Rejected(message if message != "no message" else missing)
-            if not isinstance(data, str):
-                raise self._transport.malformed(response, f"the {what} is not base64")
-            text = data.encode("ascii", "ignore")
-        try:
-            content = base64.b64decode(text, validate=False)
-        except (binascii.Error, ValueError):
-            raise self._transport.malformed(response, f"the {what} is not base64") from None
-        if not content.startswith(b"%PDF-"):
-            raise self._transport.malformed(response, f"the {what} is not a PDF")
-        return content
-
-    async def get_boleto_pdf(self, session: BackendSession, invoice_id: str) -> Document:
-        """The boleto PDF with the same flags as the 2ª via shown (juro, multa, atualiza_boleto):
-        for an overdue invoice, the updated one."""
-        invoice = mapping.invoice(await self._invoice_row(self._owner(session), invoice_id))
-        if invoice.status is InvoiceStatus.PAID:
-            raise Rejected("Esta fatura já está paga; não há boleto para pagar.")
-        if invoice.status is InvoiceStatus.CANCELLED:
-            raise Rejected("Esta fatura foi cancelada; não há boleto para pagar.")
-        body = {**SECOND_COPY, "boletos": invoice_id, "tipo_boleto": "arquivo", "base64": "S"}
-        content = await self._pdf("get_boleto", body, "boleto", NO_BOLETO)
-        filename = f"boleto-{invoice.reference.replace('/', '-')}.pdf"
-        return Document(filename=filename, content_type="application/pdf", content=content)
-
-    async def list_financial_entries(
-        self, session: BackendSession, period: DateRange
-    ) -> list[FinancialEntry]:
-        open_or_paid = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
-        return [
-            FinancialEntry(
-                invoice_id=inv.id,
-                contract_id=inv.contract_id,
-                description=f"Fatura {inv.reference}",
-                due_date=inv.due_date,
-                amount=inv.amount,
-                status=inv.status,
-                paid_on=inv.paid_on,
-                paid_amount=inv.paid_amount,
-            )
-            for inv in await self.list_invoices(session, period, open_or_paid)
-        ]
-
-    # --- fiscal notes ---------------------------------------------------------------------------
-    async def list_fiscal_notes(
-        self, session: BackendSession, period: DateRange
-    ) -> list[FiscalNote]:
-        owner = self._owner(session)
-        rows = await self._ixc.list(
-            "vd_saida",
-            "id_cliente",
-            owner,
-            filters=[
-                Filter("vd_saida.data_emissao", ">=", period.start.isoformat()),
-                Filter("vd_saida.data_emissao", "<=", period.end.isoformat()),
-            ],
-        )
-        notes = [mapping.fiscal_note(r) for r in rows if r.ident("id_cliente") == owner]
-        return sorted(
-            (n for n in notes if n.issued_on in period), key=lambda n: (n.issued_on, n.id)
-        )
-
-    async def get_fiscal_note_pdf(self, session: BackendSession, note_id: str) -> Document:
-        owner = self._owner(session)
-        row = await self._ixc.one("vd_saida", note_id)
-        if row is None or row.ident("id_cliente") != owner:
-            raise NotFound(f"fiscal note {note_id}")
-        note = mapping.fiscal_note(row)
-        content = await self._pdf(
-            "imprimir_nota", {"id": note_id, "base64": "S"}, "fiscal note", NO_NOTE_PDF
-        )
-        return Document(
-            filename=f"nota-fiscal-{note.number}.pdf",
-            content_type="application/pdf",
-            content=content,
         )
 
     # --- contacts (not in IXC's webservice) -----------------------------------------------------
@@ -847,207 +518,3 @@ class IxcBackend:
         self, session: BackendSession, contract_id: str, new_day: int
     ) -> DueDayChangeRequest:
         raise NotSupported("request_due_day_change")
-
-    # --- tickets (su_ticket, su_mensagens) ------------------------------------------------------
-    async def _subject_rows(self) -> list[Record] | None:
-        """Active ``su_oss_assunto{id, assunto, ativo, mostra_hotsite}`` rows; None when the
-        webservice user may not read them."""
-        what = None if self._ticket_subjects else "without subjects: no new tickets"
-        return await self._optional(
-            "su_oss_assunto",
-            lambda: self._ixc.list("su_oss_assunto", "ativo", "S", sortname="su_oss_assunto.id"),
-            what,
-        )
-
-    async def list_ticket_subjects(self, session: BackendSession) -> list[TicketSubject]:
-        """The subjects IXC shows in the hotsite, else the ones the provider configured (for a
-        webservice user that may not read ``su_oss_assunto``); NotPermitted without either."""
-        self._owner(session)
-        rows = await self._subject_rows()
-        subjects = [
-            TicketSubject(id=row.ident("id"), name=row.text("assunto"))
-            for row in rows or []
-            if (row.shown(row.opt_text, "mostra_hotsite") or "S").upper() == "S"
-        ]
-        if subjects:
-            return subjects
-        if self._ticket_subjects:
-            return list(self._ticket_subjects)
-        if rows is None:
-            raise NotPermitted("", "su_oss_assunto")
-        return []
-
-    async def _subjects(self) -> dict[str, str]:
-        """Subject names by id for showing tickets (configured ones, then IXC's own)."""
-        names = {subject.id: subject.name for subject in self._ticket_subjects}
-        for row in await self._subject_rows() or []:
-            name = row.shown(row.opt_text, "assunto")
-            if name:
-                names[row.ident("id")] = name
-        return names
-
-    async def list_tickets(
-        self, session: BackendSession, statuses: frozenset[TicketStatus] | None = None
-    ) -> list[Ticket]:
-        owner = self._owner(session)
-        rows, subjects = await asyncio.gather(
-            self._ixc.list("su_ticket", "id_cliente", owner), self._subjects()
-        )
-        tickets = [mapping.ticket(r, subjects) for r in rows if r.ident("id_cliente") == owner]
-        if statuses is not None:
-            tickets = [t for t in tickets if t.status in statuses]
-        return sorted(tickets, key=lambda t: (t.opened_at, t.id), reverse=True)
-
-    async def _ticket_row(self, owner: str, ticket_id: str) -> Record:
-        row = await self._ixc.one("su_ticket", ticket_id)
-        if row is None or row.ident("id_cliente") != owner:
-            raise NotFound(f"ticket {ticket_id}")
-        return row
-
-    async def _full_ticket(self, owner: str, ticket_id: str, name: str) -> Ticket:
-        row, subjects, rows = await asyncio.gather(
-            self._ticket_row(owner, ticket_id),
-            self._subjects(),
-            self._ixc.list("su_mensagens", "id_ticket", ticket_id, sortname="su_mensagens.data"),
-        )
-        messages = mapping.ticket_messages(row, rows, ticket_id, name)
-        return mapping.ticket(row, subjects, messages)
-
-    async def get_ticket(self, session: BackendSession, ticket_id: str) -> Ticket:
-        return await self._full_ticket(self._owner(session), ticket_id, session.name)
-
-    @staticmethod
-    def _inserted(data: Any, what: str) -> str:
-        answer = Record.of(data, SYSTEM, what)
-        kind = answer.opt_text("type")
-        if kind == "error":
-            raise Rejected(answer.opt_text("message") or "O provedor recusou o pedido.")
-        if kind != "success":
-            raise answer.fail("type", "is not 'success'")
-        return answer.ident("id")
-
-    async def open_ticket(self, session: BackendSession, ticket: NewTicket) -> Ticket:
-        owner = self._owner(session)
-        description = ticket.description.strip()
-        if not description:
-            raise Rejected("Descreva o motivo do atendimento.")
-        if ticket.idempotency_key:
-            existing = await self._ixc.list(
-                "su_ticket",
-                "id_cliente",
-                owner,
-                filters=[Filter("su_ticket.token", "=", ticket.idempotency_key)],
-            )
-            for row in existing:
-                if row.opt_text("token") == ticket.idempotency_key:
-                    # The same submission again (an earlier one may have stopped mid-files).
-                    await self._attach(row.ident("id"), ticket.attachments, again=True)
-                    return await self._full_ticket(owner, row.ident("id"), session.name)
-        subjects = {s.id: s.name for s in await self.list_ticket_subjects(session)}
-        if ticket.subject_id not in subjects:
-            raise NotFound(f"ticket subject {ticket.subject_id}")
-        if ticket.contract_id is not None:
-            await self._contract(owner, ticket.contract_id)
-        body = {
-            "tipo": "C",
-            "id_cliente": owner,
-            "id_contrato": ticket.contract_id or "",
-            "id_assunto": ticket.subject_id,
-            "titulo": subjects[ticket.subject_id],
-            "menssagem": description,
-            "su_status": "N",
-            "id_ticket_origem": "I",
-            "prioridade": "M",
-            "token": ticket.idempotency_key or "",
-        }
-        ticket_id = self._inserted(await self._ixc.call("su_ticket", body), "su_ticket")
-        # The files follow the ticket they belong to; if they are refused, the ticket stays and
-        # sending it again with the same key returns it.
-        await self._attach(ticket_id, ticket.attachments)
-        return await self._full_ticket(owner, ticket_id, session.name)
-
-    async def reply_ticket(
-        self,
-        session: BackendSession,
-        ticket_id: str,
-        text: str,
-        attachments: tuple[Document, ...] = (),
-    ) -> Ticket:
-        owner = self._owner(session)
-        text = text.strip()
-        if not text and not attachments:
-            raise Rejected("Escreva uma mensagem ou envie um arquivo.")
-        row = await self._ticket_row(owner, ticket_id)
-        if mapping.ticket_status(row) is TicketStatus.CLOSED:
-            raise Rejected(CLOSED_TICKET_REASON)
-        # Files first: if IXC refuses them, nothing was written and the text can go alone.
-        await self._attach(ticket_id, attachments)
-        if not text:
-            return await self._full_ticket(owner, ticket_id, session.name)
-        body = {
-            "id_ticket": ticket_id,
-            "mensagem": text,
-            "titulo": session.name,
-            "visibilidade_mensagens": "PU",
-            "su_status": "N",
-        }
-        self._inserted(await self._ixc.call("su_mensagens", body), "su_mensagens")
-        return await self._full_ticket(owner, ticket_id, session.name)
-
-    async def _attach(
-        self, ticket_id: str, documents: tuple[Document, ...], *, again: bool = False
-    ) -> None:
-        """Each file into ``su_ticket_arquivos``: multipart, the file in ``local_arquivo``, with
-        ``id_ticket`` and ``descricao``; success is ``type == "success"`` (public integrations:
-        a Python and a TypeScript one). ``again``: only the files not there yet (by name)."""
-        if not documents:
-            return
-        if again:
-            present = await self._attached_names(ticket_id)
-            documents = tuple(d for d in documents if d.filename not in present)
-        for document in documents:
-            form = aiohttp.FormData()
-            form.add_field("id_ticket", ticket_id)
-            form.add_field("descricao", document.filename)
-            form.add_field(
-                "local_arquivo",
-                document.content,
-                filename=document.filename,
-                content_type=document.content_type,
-            )
-            try:
-                data = await self._ixc.upload("su_ticket_arquivos", form)
-            except NotPermitted:
-                raise NotPermitted("ticket_attachments", "su_ticket_arquivos") from None
-            message = error_message(data)
-            if message is not None:
-                raise Rejected(f"O provedor recusou o arquivo {document.filename}: {message}")
-            answer = Record.of(data, SYSTEM, "su_ticket_arquivos")
-            if (answer.opt_text("type|tipo") or "").casefold() not in ("success", "sucesso"):
-                raise answer.fail("type", "is not 'success'")
-
-    async def _attached_names(self, ticket_id: str) -> set[str]:
-        """Names of the files a ticket has (nothing when the user may not list them)."""
-        rows = await self._optional(
-            "su_ticket_arquivos",
-            lambda: self._ixc.list("su_ticket_arquivos", "id_ticket", ticket_id),
-        )
-        return {
-            name
-            for row in rows or []
-            for name in (
-                row.shown(row.opt_text, "descricao"),
-                row.shown(row.opt_text, "nome_arquivo"),
-            )
-            if name
-        }
-
-    async def get_ticket_attachment(
-        self, session: BackendSession, ticket_id: str, attachment_id: str
-    ) -> Document:
-        raise NotSupported("get_ticket_attachment")
-
-
-def _reason(error: Unavailable) -> str:
-    """What failed, without the system's name (the message never holds a value)."""
-    return str(error).removeprefix(f"{SYSTEM}: ")
