@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot import telegram_html
@@ -125,3 +125,24 @@ def test_no_second_copy_of_the_limits() -> None:
         source = (ROOT / module).read_text(encoding="utf-8")
         assert "4096" not in source and "(1024" not in source, module
         assert "limit=1024" not in source, module
+
+
+async def test_the_recorder_answers_as_the_local_bot_api_does(
+    env: BotEnv, chat: ChatDriver
+) -> None:
+    """One Telegram emulator: the tests' recorder is the local Bot API with a call log, so what
+    the local API (and Telegram) refuses, the recorder refuses too."""
+    await chat.send("/start")
+    bot = env.app.bot
+    typeless = InlineKeyboardMarkup([[InlineKeyboardButton("sem ação")]])
+    with pytest.raises(BadRequest, match=r"(?i)button_type_invalid"):
+        await bot.send_message(chat.user_id, "botão", reply_markup=typeless)
+    photo = await bot.send_photo(chat.user_id, photo=b"\xff\xd8 jpeg", caption="<b>legenda</b>")
+    assert env.api.messages[(chat.user_id, photo.message_id)].text == "legenda"
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
+        await bot.edit_message_text("novo", chat.user_id, photo.message_id)
+    assert [call.method for call in env.api.calls[-3:]] == [
+        "sendMessage",
+        "sendPhoto",
+        "editMessageText",
+    ]

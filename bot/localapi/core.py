@@ -64,6 +64,12 @@ class StoredFile:
     path: str
     filename: str | None = None
     mime_type: str | None = None
+    # The size updates and getFile report when it is not len(content) (a test's "huge" file).
+    size: int | None = None
+
+    @property
+    def file_size(self) -> int:
+        return len(self.content) if self.size is None else self.size
 
 
 @dataclass
@@ -116,14 +122,14 @@ class StoredMessage:
                     "file_unique_id": self.photo.unique_id,
                     "width": 512,
                     "height": 512,
-                    "file_size": len(self.photo.content),
+                    "file_size": self.photo.file_size,
                 }
             ]
         if self.document is not None:
             document = {
                 "file_id": self.document.file_id,
                 "file_unique_id": self.document.unique_id,
-                "file_size": len(self.document.content),
+                "file_size": self.document.file_size,
             }
             if self.document.filename:
                 document["file_name"] = self.document.filename
@@ -182,6 +188,7 @@ class LocalBotApi:
         first_name: str = "Minha Central",
         username: str = "minha_central_bot",
         record_calls: bool = True,
+        first_message_id: int = 1,
     ) -> None:
         self.token = token
         self.bot_id = bot_id or int(token.split(":", 1)[0])
@@ -196,7 +203,7 @@ class LocalBotApi:
         self._chats: dict[int, _Chat] = {}
         self._files: dict[str, StoredFile] = {}
         self._paths: dict[str, StoredFile] = {}
-        self._message_ids = itertools.count(1)
+        self._message_ids = itertools.count(first_message_id)
         self._update_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
         self._closing = False
@@ -465,12 +472,12 @@ class LocalBotApi:
         stored = self._files.get(str(params.get("file_id", "")))
         if stored is None:
             raise BotApiError("Bad Request: invalid file_id")
-        if len(stored.content) > DOWNLOAD_LIMIT:
+        if stored.file_size > DOWNLOAD_LIMIT:
             raise BotApiError("Bad Request: file is too big")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.unique_id,
-            "file_size": len(stored.content),
+            "file_size": stored.file_size,
             "file_path": stored.path,
         }
 
@@ -489,6 +496,37 @@ class LocalBotApi:
     def messages(self, chat_id: int) -> list[StoredMessage]:
         chat = self._chats.get(chat_id)
         return list(chat.messages.values()) if chat else []
+
+    def all_messages(self) -> list[StoredMessage]:
+        """Every chat's messages (a test recorder's view)."""
+        return [message for chat in self._chats.values() for message in chat.messages.values()]
+
+    def message_json(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """A stored message as updates carry it (KeyError when there is none)."""
+        message = self.message(chat_id, message_id)
+        if message is None:
+            raise KeyError((chat_id, message_id))
+        return message.to_json(self._chats[chat_id].to_json())
+
+    def put_message(self, chat_id: int, sender: dict[str, Any], **fields: Any) -> StoredMessage:
+        """A message in ``chat_id`` (opened if new) without an update: for a test that builds the
+        update itself and lets the bot act on the message (delete it, say)."""
+        return self._new_message(chat_id, sender, **fields)
+
+    def file(self, file_id: str) -> StoredFile | None:
+        return self._files.get(file_id)
+
+    def put_file(self, stored: StoredFile) -> None:
+        """A file users sent, downloadable with getFile (for a test that builds the update)."""
+        self._register_file(stored)
+
+    def open_chat(self, chat_id: int, first_name: str = "") -> None:
+        """Make ``chat_id`` known (a private chat), as a user starting the bot does."""
+        self._chat(chat_id, "private", first_name)
+
+    def expect_query(self, query_id: str, chat_id: int) -> None:
+        """A callback query a test's own update carries: answerable once, like a pressed button."""
+        self._queries.setdefault(query_id, (chat_id, False))
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: sending to them answers 403."""
