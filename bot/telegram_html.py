@@ -33,11 +33,12 @@ import re
 import string
 
 TEXT_LIMIT = 4096  # Bot API sendMessage: "1-4096 characters after entities parsing"
-CAPTION_LIMIT = 1024  # Bot API sendPhoto/sendDocument caption: "0-1024 characters"
+CAPTION_LIMIT = 1024  # Bot API sendPhoto/sendDocument: "0-1024 characters after entities parsing"
 ERROR_PREFIX = "Bad Request: can't parse entities: "  # what the Bot API puts before tdlib's text
-# The Bot API's descriptions (tdlib's errors, first letter lowered, after "Bad Request: ") when the
-# text is empty or over the limit once parsed and trimmed (tdlib td/telegram/MessageContent.cpp,
-# get_input_message_text / get_input_caption).
+# The Bot API's descriptions (the error's first letter lowered, after "Bad Request: ") when the
+# text is empty or over the limit once parsed and trimmed. "Message is too long" is tdlib's for a
+# bot's text over message_text_length_max counted with utf8_length (td/telegram/MessageContent.cpp);
+# the empty-text and caption descriptions are the ones the local Bot API has always given.
 EMPTY_TEXT = "Bad Request: message text is empty"
 TEXT_TOO_LONG = "Bad Request: message is too long"
 CAPTION_TOO_LONG = "Bad Request: message caption is too long"
