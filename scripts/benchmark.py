@@ -41,6 +41,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
@@ -48,12 +49,18 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend_client.sandbox import SandboxBackend  # noqa: E402
+from backend_client.sandbox.population import loggable_document, populate  # noqa: E402
 from bot.localapi.core import BotEvent, LocalBotApi, LocalUser  # noqa: E402
 from bot.localapi.server import create_app  # noqa: E402
 
 TOKEN = "123456789:AAFakeTokenForBenchmarksOnly_0123456789"
 # The journey's subscriber: one contract with open invoices (many chats may log in as one).
-ACCOUNTS = (("31845672062", "demo1234"),)
+# Distinct subscribers (generated in the sandbox with one password): the login lockout lets at
+# most 5 checks of one document be in flight, so a crowd on one demo account would be refused.
+BENCH_PASSWORD = "bench1234"
+ACCOUNT_COUNT = 1000
+ACCOUNTS = tuple((loggable_document(n), BENCH_PASSWORD) for n in range(ACCOUNT_COUNT))
 PTB_ECHO = """
 import sys
 from telegram.ext import ApplicationBuilder, MessageHandler, filters
@@ -139,6 +146,7 @@ class Harness:
     def __init__(self, api: LocalBotApi, url: str, workdir: Path) -> None:
         self.api, self.url, self.workdir = api, url, workdir
         self.process: asyncio.subprocess.Process | None = None
+        self._populated = False
         self._ping_ids = iter(range(1, 1000))
 
     async def start_bot(self) -> int:
@@ -157,6 +165,7 @@ class Harness:
             sys.executable, "-m", "bot", "db", "upgrade", env=environ, stdout=log, stderr=log
         )
         await migrate.wait()
+        await self._populate()
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=environ, stdout=log, stderr=log
         )
@@ -173,6 +182,18 @@ class Harness:
         await user.send("ping")
         await user.wait_for_text("ping", since=mark, within=30)
         return self.process.pid
+
+    async def _populate(self) -> None:
+        """The benchmark's subscribers, once, in the sandbox 'db upgrade' prepared."""
+        if self._populated:
+            return
+        backend = SandboxBackend(f"sqlite+aiosqlite:///{self.workdir / 'sandbox.db'}")
+        await backend.start()
+        try:
+            await populate(backend, ACCOUNT_COUNT, today=date.today(), password=BENCH_PASSWORD)
+        finally:
+            await backend.close()
+        self._populated = True
 
     async def _wait_ready(self) -> None:
         for _ in range(300):

@@ -2,7 +2,9 @@
 
 The four demo accounts (``seed.DEMO_ACCOUNTS``) are never touched: generated rows use their own
 id prefix (``g…``), documents that are not valid CPFs (so nobody can log in as them) and one
-shared password hash. The same ``count`` and ``seed`` always give the same rows.
+shared password hash. The same ``count`` and ``seed`` always give the same rows. Given a
+``password`` (benchmarks), they can log in instead: valid CPFs (:func:`loggable_document`), that
+password, and each an open invoice to show.
 
 Places are real cities and neighbourhoods of the Campinas region; plans are the sandbox's plans;
 contract situations follow an ISP's usual mix (most active, some suspended for non-payment, a few
@@ -17,9 +19,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import insert
 
+from backend_client.formats.documents import cpf_with_check_digits
 from backend_client.models import ContractStatus, InvoiceStatus
 from backend_client.sandbox.backend import SandboxBackend
 from backend_client.sandbox.db import ContractRow, InvoiceRow, SubscriberRow
+from backend_client.sandbox.security import hash_password
 from backend_client.sandbox.seed import PLANS, add_months
 
 # (city, state, postal code prefix, neighbourhoods)
@@ -70,12 +74,25 @@ def contract_id(number: int) -> str:
     return f"gc{number}"
 
 
+def loggable_document(number: int) -> str:
+    """The CPF of generated subscriber ``number`` when generated with a password (9xxxxxxxx-dd)."""
+    return cpf_with_check_digits(f"9{number:08d}")
+
+
 async def populate(
-    backend: SandboxBackend, count: int, *, today: date, seed: int = 2026
+    backend: SandboxBackend,
+    count: int,
+    *,
+    today: date,
+    seed: int = 2026,
+    password: str | None = None,
 ) -> Generated:
     """Insert ``count`` generated subscribers, each with one contract (and its overdue invoice,
-    for suspended ones and a share of the active ones) into a started sandbox."""
+    for suspended ones and a share of the active ones; for every one, with ``password``) into a
+    started sandbox."""
     rng = random.Random(seed)
+    # One hash for all (scrypt is slow on purpose); without a password, nobody's.
+    password_hash = hash_password(password, salt=b"generated-popula") if password else "generated"
     plan_ids = [plan[0] for plan in PLANS]
     prices = {plan[0]: plan[4] for plan in PLANS}
     statuses = [status for status, _ in SITUATIONS]
@@ -100,11 +117,10 @@ async def populate(
                     {
                         "id": subscriber_id(number),
                         "name": f"Assinante Gerado {number}",
-                        "document": f"9{number:010d}",
+                        "document": loggable_document(number) if password else f"9{number:010d}",
                         "email": None,
                         "phones": "",
-                        # Not a hash of any password: nobody logs in as a generated subscriber.
-                        "password_hash": "generated",
+                        "password_hash": password_hash,
                         **address,
                     }
                 )
@@ -128,10 +144,11 @@ async def populate(
                         **address,
                     }
                 )
-                overdue = status in (
-                    ContractStatus.SUSPENDED,
-                    ContractStatus.TEMPORARILY_ENABLED,
-                ) or (status is ContractStatus.ACTIVE and rng.random() < OVERDUE_SHARE)
+                overdue = (
+                    password is not None
+                    or status in (ContractStatus.SUSPENDED, ContractStatus.TEMPORARILY_ENABLED)
+                    or (status is ContractStatus.ACTIVE and rng.random() < OVERDUE_SHARE)
+                )
                 if overdue:
                     due = today - timedelta(days=rng.randint(3, 40))
                     invoices.append(
