@@ -183,6 +183,20 @@ class FinancialEntry:
     paid_on: date | None = None
     paid_amount: Decimal | None = None
 
+    @classmethod
+    def of_invoice(cls, invoice: Invoice) -> FinancialEntry:
+        """The statement line of an invoice, for systems whose statement is their invoices."""
+        return cls(
+            invoice_id=invoice.id,
+            contract_id=invoice.contract_id,
+            description=f"Fatura {invoice.reference}",
+            due_date=invoice.due_date,
+            amount=invoice.amount,
+            status=invoice.status,
+            paid_on=invoice.paid_on,
+            paid_amount=invoice.paid_amount,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class FiscalNote:

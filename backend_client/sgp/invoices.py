@@ -183,19 +183,7 @@ class SgpInvoices(SgpBase):
     ) -> list[FinancialEntry]:
         open_or_paid = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
         invoices = await self.list_invoices(session, period, open_or_paid)
-        return [
-            FinancialEntry(
-                invoice_id=inv.id,
-                contract_id=inv.contract_id,
-                description=f"Fatura {inv.reference}",
-                due_date=inv.due_date,
-                amount=inv.amount,
-                status=inv.status,
-                paid_on=inv.paid_on,
-                paid_amount=inv.paid_amount,
-            )
-            for inv in invoices
-        ]
+        return [FinancialEntry.of_invoice(invoice) for invoice in invoices]
 
     # --- fiscal notes ---------------------------------------------------------------------------
     async def _note_list(self, entry: VaultEntry, kind: str, contract_id: str) -> list[Record]:
