@@ -10,11 +10,8 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import sqlite3
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -32,6 +29,7 @@ from tests.conftest import COMPANY, PERSON, BotEnv, Clock
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call
+from tests.support.postgres import hold_write_lock
 
 pytestmark = pytest.mark.both_databases
 
@@ -209,29 +207,6 @@ async def test_a_right_password_after_five_reserved_checks_is_not_checked(
 # --- the database locked: fail closed -------------------------------------------------------
 
 
-async def _hold_write_lock(url: str) -> AsyncIterator[None]:
-    """Another process holding the bot database's write lock (SQLite) or the lockout's table
-    (PostgreSQL) until the iterator is resumed."""
-    if url.startswith("sqlite"):
-        holder = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-    else:
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-        transaction = connection.transaction()
-        await transaction.start()
-        await connection.execute("LOCK TABLE login_scopes IN ACCESS EXCLUSIVE MODE")
-        try:
-            yield
-        finally:
-            await transaction.rollback()
-            await connection.close()
-
-
 async def test_with_the_database_locked_a_password_is_refused_unchecked(
     env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -240,7 +215,7 @@ async def test_with_the_database_locked_a_password_is_refused_unchecked(
     await chat.send("/start")
     await chat.send(PERSON.document)
 
-    lock = _hold_write_lock(env.settings.database_url)
+    lock = hold_write_lock(env.settings.database_url, "login_scopes")
     await lock.__anext__()
     try:
         calls = await chat.send(PERSON.password)
@@ -263,7 +238,7 @@ async def test_the_guard_raises_instead_of_granting_when_it_cannot_reserve(
 ) -> None:
     monkeypatch.setattr(login_failures, "LOCK_WAIT", 0.2)
     guard = LoginGuard(LoginFailureRepository(env.engine), clock, _key(env))
-    lock = _hold_write_lock(env.settings.database_url)
+    lock = hold_write_lock(env.settings.database_url, "login_scopes")
     await lock.__anext__()
     try:
         with pytest.raises(LockoutUnavailable):

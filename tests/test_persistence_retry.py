@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import event
 
 from bot.storage import persistence
 from tests.conftest import PERSON, BotEnv
 from tests.support.driver import texts as shown
+from tests.support.postgres import hold_write_lock
 
 pytestmark = pytest.mark.both_databases
 
@@ -37,29 +35,6 @@ async def _short_lock_waits(env: BotEnv) -> None:
     await env.engine.dispose()  # the pooled connections are opened again, tuned
 
 
-async def _locked(url: str) -> AsyncIterator[None]:
-    """Another process holding the bot database's write lock (SQLite) or the persistence table
-    (PostgreSQL) until the iterator is resumed."""
-    if url.startswith("sqlite"):
-        holder = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-    else:
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-        transaction = connection.transaction()
-        await transaction.start()
-        await connection.execute("LOCK TABLE ptb_persistence IN ACCESS EXCLUSIVE MODE")
-        try:
-            yield
-        finally:
-            await transaction.rollback()
-            await connection.close()
-
-
 async def test_a_write_refused_while_the_database_is_locked_lands_later(
     env: BotEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -73,7 +48,7 @@ async def test_a_write_refused_while_the_database_is_locked_lands_later(
         await chat.press("link:later")
 
     caplog.set_level(logging.WARNING, logger="bot.storage.persistence")
-    lock = _locked(env.settings.database_url)
+    lock = hold_write_lock(env.settings.database_url, "ptb_persistence")
     await lock.__anext__()
     try:
         saving = asyncio.ensure_future(env.app.update_persistence())

@@ -10,6 +10,8 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+import sqlite3
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -61,3 +63,27 @@ async def create_throwaway() -> ThrowawayDatabase | str:
     finally:
         await connection.close()
     return ThrowawayDatabase(admin_url, name)
+
+
+async def hold_write_lock(url: str, table: str) -> AsyncIterator[None]:
+    """Another process holding the database's write lock (SQLite) or an exclusive lock on
+    ``table`` (PostgreSQL) until the iterator is resumed (``await anext(lock)`` takes it,
+    a second ``anext`` releases it)."""
+    if url.startswith("sqlite"):
+        holder = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    else:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            await transaction.rollback()
+            await connection.close()
