@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli_support import settings_or_exit
 from bot.services.broadcasts import (
     Audience,
     BroadcastService,
@@ -93,9 +94,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.cli import _settings_or_exit
-
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     if settings is None:
         return 2
     try:

@@ -12,7 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings, SettingsError
+from bot.cli_support import settings_or_exit as _settings_or_exit
+from bot.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,16 +128,6 @@ def _chat(downloads: Path) -> int:
         return asyncio.run(run_chat(downloads))
     except KeyboardInterrupt:
         return 0
-
-
-def _settings_or_exit() -> Settings | None:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        print("Minha Central cannot start; fix the configuration:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return None
 
 
 def _run(*, webhook: bool) -> int:
