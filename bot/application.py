@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ContextTypes,
     Defaults,
     TypeHandler,
 )
@@ -53,7 +54,7 @@ from bot.handlers import (
     observe,
 )
 from bot.services import mailer
-from bot.services.context import Services, install
+from bot.services.context import BotContext, Services, install
 from bot.services.login_guard import DOCUMENT_HASH_PURPOSE, LoginGuard
 from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
 from bot.services.pacing import PacedRateLimiter
@@ -147,6 +148,8 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_base_file_url)
+        # Every handler and job gets a BotContext (.services, .session, .flow_data).
+        .context_types(ContextTypes(context=BotContext))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -18,10 +18,9 @@ Writing a flow::
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import (
@@ -35,34 +34,21 @@ from telegram.ext import (
 
 from backend_client.models import BackendSession
 from bot.conversations.timeouts import OnTimeout, TimedConversation
-from bot.handlers.guards import Context
+
+# The access guards live in bot.handlers.access; END, enter, leave and step stay importable here.
+from bot.handlers.access import END, leave, step
+from bot.handlers.access import enter as enter
 from bot.handlers.menu import logout, show_menu
 from bot.services import sessions
-from bot.services.context import services
+from bot.services.context import BotContext as Context
 from bot.ui import keyboards, texts
 from bot.ui.formatting import local_time
 from bot.ui.screens import answer_query, send, send_to_chat
 
-END = ConversationHandler.END
-R = TypeVar("R")
-StepHandler = Callable[[Update, Context, BackendSession], Awaitable[Any]]
-
-
-def enter(context: Context, name: str) -> None:
-    if context.chat_data is not None:
-        sessions.enter_flow(context.chat_data, name)
-
-
-def leave(context: Context) -> None:
-    if context.chat_data is not None:
-        sessions.leave_flow(context.chat_data)
-
 
 def flow_data(context: Context, name: str) -> dict[str, Any]:
-    """What flow ``name`` keeps in chat_data (``chat_data[name]``, JSON only), made when missing."""
-    assert context.chat_data is not None
-    data: dict[str, Any] = context.chat_data.setdefault(name, {})
-    return data
+    """What flow ``name`` keeps in chat_data (``context.flow_data(name)``)."""
+    return context.flow_data(name)
 
 
 def argument(update: Update) -> str:
@@ -72,31 +58,7 @@ def argument(update: Update) -> str:
 
 
 def today(context: Context) -> date:
-    return local_time(services(context).clock()).date()
-
-
-def step(name: str) -> Callable[[StepHandler], Callable[[Update, Context], Awaitable[Any]]]:
-    """A handler of flow ``name``: needs a logged-in chat and makes ``name`` the active flow."""
-
-    def decorate(handler: StepHandler) -> Callable[[Update, Context], Awaitable[Any]]:
-        @functools.wraps(handler)
-        async def wrapper(update: Update, context: Context) -> Any:
-            session = sessions.current(context.chat_data) if context.chat_data is not None else None
-            if session is None:
-                leave(context)
-                await answer_query(update)
-                await send(update, texts.NEED_LOGIN, keyboards.login())
-                return END
-            enter(context, name)
-            result = await handler(update, context, session)
-            data = context.chat_data
-            if result == END and data is not None and sessions.active_flow(data) == name:
-                leave(context)
-            return result
-
-        return wrapper
-
-    return decorate
+    return local_time(context.services.clock()).date()
 
 
 class InFlow(filters.UpdateFilter):

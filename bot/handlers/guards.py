@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler
+from telegram.ext import ApplicationHandlerStop
 
 from backend_client.errors import BackendError
 from backend_client.features import Feature
 from backend_client.models import BackendSession
+from bot.handlers.access import requires_login as requires_login  # old home, kept as an alias
 from bot.services import sessions
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send, show
 
 logger = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
-R = TypeVar("R")
+# The bot's context type, under its old name (use bot.services.context.BotContext).
+Context = BotContext
 
 
 async def private_chats_only(update: Update, context: Context) -> None:
@@ -41,7 +40,7 @@ async def expire_idle_session(update: Update, context: Context) -> None:
     """End a session idle longer than the timeout; otherwise record this interaction."""
     if context.chat_data is None:
         return
-    found = services(context)
+    found = context.services
     now = found.clock()
     if not sessions.is_idle(context.chat_data, now, found.settings.session_idle_timeout):
         sessions.touch(context.chat_data, now)
@@ -94,7 +93,7 @@ async def refuse_unsupported(update: Update, context: Context) -> None:
     if query is None or not query.data:
         return
     feature = feature_of_button(query.data)
-    if feature is None or not services(context).lacks(feature):
+    if feature is None or not context.services.lacks(feature):
         return
     logger.info("refused %s: the provider's system lacks it", feature.value)
     if query.data.startswith("menu:"):
@@ -105,25 +104,8 @@ async def refuse_unsupported(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-def requires_login(
-    handler: Callable[[Update, Context, BackendSession], Awaitable[R]],
-) -> Callable[[Update, Context], Awaitable[R | int]]:
-    """Run ``handler`` with the chat's backend session, or ask to log in (ending any flow)."""
-
-    @functools.wraps(handler)
-    async def wrapper(update: Update, context: Context) -> R | int:
-        session = sessions.current(context.chat_data) if context.chat_data is not None else None
-        if session is None:
-            await answer_query(update)
-            await send(update, texts.NEED_LOGIN, keyboards.login())
-            return ConversationHandler.END
-        return await handler(update, context, session)
-
-    return wrapper
-
-
 def current_session(context: Context) -> BackendSession | None:
-    return sessions.current(context.chat_data) if context.chat_data is not None else None
+    return context.session
 
 
 async def stop(*_: Any) -> None:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram.ext import Application, CallbackContext
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from backend_client.features import Feature
+from backend_client.models import BackendSession
 from backend_client.protocol import SubscriberBackend
 from backend_client.provider import ProviderFeed
+from bot.services import sessions
 from bot.services.login_guard import LoginGuard
 from bot.services.notifications import Notice, NotificationDetector, NotificationPlanner
 from bot.settings import Settings
@@ -50,6 +52,30 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], services: Se
     application.bot_data[SERVICES_KEY] = services
 
 
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context every handler and job of the bot gets (``ContextTypes(context=BotContext)``
+    in bot.application, as PTB's own example does:
+    https://docs.python-telegram-bot.org/en/stable/examples.contexttypesbot.html)."""
+
+    @property
+    def services(self) -> Services:
+        found: Services = self.application.bot_data[SERVICES_KEY]
+        return found
+
+    @property
+    def session(self) -> BackendSession | None:
+        """The chat's subscriber login, or None (not logged in, or no chat)."""
+        return sessions.current(self.chat_data) if self.chat_data is not None else None
+
+    def flow_data(self, name: str) -> dict[str, Any]:
+        """What flow ``name`` keeps in chat_data (``chat_data[name]``, JSON only), made when
+        missing."""
+        assert self.chat_data is not None
+        data: dict[str, Any] = self.chat_data.setdefault(name, {})
+        return data
+
+
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    """The bot's services from any callback context (``context.services`` on a BotContext)."""
     found: Services = context.application.bot_data[SERVICES_KEY]
     return found
