@@ -75,6 +75,9 @@ class Settings:
     notify_days_before_due: int = 3
     quiet_hours: str = "21:00-08:00"
     backend_events_secret: str | None = field(default=None, repr=False)
+    # Requests per second the notification feed may send the provider's system (BACKEND_FEED_RATE;
+    # subscribers' own requests are not counted against it).
+    backend_feed_rate: float = 2.0
     # Serving: webhook and the HTTP server (bot.runner, bot.web).
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
@@ -356,7 +359,12 @@ _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
 def _notifications(get: Callable[[str], str | None], problems: list[str]) -> dict[str, Any]:
-    """NOTIFY_POLL_SECONDS, NOTIFY_DAYS_BEFORE_DUE, QUIET_HOURS, BACKEND_EVENTS_SECRET."""
+    """NOTIFY_POLL_SECONDS, NOTIFY_DAYS_BEFORE_DUE, QUIET_HOURS, BACKEND_EVENTS_SECRET,
+    BACKEND_FEED_RATE."""
+    feed_rate = _positive_number(get("BACKEND_FEED_RATE"), 2, "BACKEND_FEED_RATE")
+    if isinstance(feed_rate, str):
+        problems.append(feed_rate + " It is requests per second to the provider's system, e.g. 2.")
+        feed_rate = 2
     poll = _positive_number(get("NOTIFY_POLL_SECONDS"), 300, "NOTIFY_POLL_SECONDS")
     if isinstance(poll, str):
         problems.append(poll)
@@ -379,6 +387,7 @@ def _notifications(get: Callable[[str], str | None], problems: list[str]) -> dic
         "notify_days_before_due": days,
         "quiet_hours": quiet,
         "backend_events_secret": secret,
+        "backend_feed_rate": float(feed_rate),
     }
 
 
