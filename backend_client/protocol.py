@@ -64,6 +64,11 @@ class SubscriberBackend(Protocol):
 
     async def logout(self, session: BackendSession) -> None: ...
 
+    def feed_reference(self, session: BackendSession) -> str:
+        """What this system's ProviderFeed needs to ask about this session's subscriber without
+        their session (``Watched.reference``; SGP: the CPF/CNPJ, IXC: the cliente id). A secret
+        to the bot: stored encrypted, never logged."""
+
     async def change_password(
         self, session: BackendSession, current_password: str, new_password: str
     ) -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import enum
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
-from backend_client.models import FiscalNote, Invoice
+from backend_client.models import ContractStatus, FiscalNote, Invoice
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,29 +125,140 @@ class AudienceOptions:
     plans: tuple[tuple[str, str], ...]  # (plan id, name)
 
 
+def matching_contracts(
+    segment: AudienceFilter, contracts: Iterable[ContractProfile]
+) -> tuple[ContractProfile, ...]:
+    """The contracts of one subscriber that ``segment`` selects (all of them when it has no
+    contract segment; cancelled ones never match a contract segment)."""
+    if not segment.by_contract:
+        return tuple(contracts)
+    cities = {fold(city) for city, neighbourhood in segment.places if neighbourhood is None}
+    pairs = {
+        (fold(city), fold(neighbourhood))
+        for city, neighbourhood in segment.places
+        if neighbourhood is not None
+    }
+    found = []
+    for contract in contracts:
+        if contract.status == ContractStatus.CANCELLED.value:
+            continue
+        if segment.contract_ids and contract.contract_id not in segment.contract_ids:
+            continue
+        if segment.plan_ids and contract.plan_id not in segment.plan_ids:
+            continue
+        if segment.statuses and not any(in_status(contract, s) for s in segment.statuses):
+            continue
+        if segment.places:
+            city = fold(contract.city)
+            if city not in cities and (city, fold(contract.neighbourhood)) not in pairs:
+                continue
+        found.append(contract)
+    return tuple(found)
+
+
+def in_status(contract: ContractProfile, status: AudienceStatus) -> bool:
+    if status is AudienceStatus.OVERDUE:
+        return contract.overdue
+    if status is AudienceStatus.SUSPENDED:
+        return contract.status in (
+            ContractStatus.SUSPENDED.value,
+            ContractStatus.TEMPORARILY_ENABLED.value,
+        )
+    return contract.status == ContractStatus.ACTIVE.value
+
+
+def options_of(contracts: Iterable[ContractProfile]) -> AudienceOptions:
+    """The places and plans of ``contracts`` (cancelled ones left out), sorted as shown."""
+    cities: dict[str, set[str]] = {}
+    plans: dict[str, str] = {}
+    for contract in contracts:
+        if contract.status == ContractStatus.CANCELLED.value:
+            continue
+        if contract.city:
+            cities.setdefault(contract.city, set()).add(contract.neighbourhood)
+        if contract.plan_id:
+            plans.setdefault(contract.plan_id, contract.plan_name or contract.plan_id)
+    return AudienceOptions(
+        places=tuple(
+            (city, tuple(sorted((n for n in names if n), key=fold)))
+            for city, names in sorted(cities.items(), key=lambda item: fold(item[0]))
+        ),
+        plans=tuple(sorted(plans.items())),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """A subscriber the bot watches (one with a linked chat)."""
+
+    subscriber_id: str
+    # What the feed needs to ask the system about them without their session (SGP: the
+    # CPF/CNPJ; IXC: the cliente id; http/sandbox: the subscriber id). A secret: the bot stores
+    # it encrypted (bot/storage/encryption.py) and never logs it.
+    reference: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage(Generic[T]):
+    """One page of a feed question's answer."""
+
+    items: list[T]
+    cursor: str | None  # pass back for the next page; None = that question is answered
+
+
+async def every_page(ask: Callable[[str | None], Awaitable[FeedPage[T]]]) -> list[T]:
+    """All the items of a paged question, page after page (tests and small callers; the bot's
+    detector persists the cursors instead)."""
+    items: list[T] = []
+    cursor: str | None = None
+    while True:
+        page = await ask(cursor)
+        items += page.items
+        if page.cursor is None:
+            return items
+        if page.cursor == cursor:
+            raise RuntimeError("a feed returned the same cursor twice")
+        cursor = page.cursor
+
+
 @runtime_checkable
 class ProviderFeed(Protocol):
-    async def open_invoices_due_between(self, start: date, end: date) -> list[SubscriberInvoice]:
+    """Paged questions. ``watched`` are the subscribers with a linked chat (only they can be
+    notified): a system with a global listing may ignore it or filter by it; one without pages
+    over it, asking per subscriber. A ``cursor`` from the previous page asks for the next one;
+    the page size is the adapter's. A page may be empty while its cursor is not None."""
+
+    async def open_invoices_due_between(
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberInvoice]:
         """Open invoices (with linha digitável and PIX) due in [start, end]."""
 
-    async def payments_between(self, start: date, end: date) -> list[SubscriberInvoice]:
+    async def payments_between(
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberInvoice]:
         """Invoices paid in [start, end]."""
 
-    async def ticket_events_since(self, since: datetime) -> list[TicketEvent]:
+    async def ticket_events_since(
+        self, since: datetime, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[TicketEvent]:
         """Provider answers and ticket closures after ``since``."""
 
     async def fiscal_notes_issued_between(
-        self, start: date, end: date
-    ) -> list[SubscriberFiscalNote]: ...
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberFiscalNote]: ...
 
-    async def enablings_ending_on(self, day: date) -> list[EnablingEnding]:
+    async def enablings_ending_on(
+        self, day: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[EnablingEnding]:
         """Temporary enablings whose last day is ``day``."""
 
     async def unlink_device(self, contact_id: str, device_id: str) -> None:
         """Forget a contact's device without a subscriber session (``/parar`` logged out)."""
 
-    async def audience(self, segment: AudienceFilter) -> list[SubscriberProfile]:
+    async def audience(
+        self, segment: AudienceFilter, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberProfile]:
         """Subscribers with at least one contract matching ``segment`` (see AudienceFilter)."""
 
-    async def audience_options(self) -> AudienceOptions:
+    async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
         """Cities, neighbourhoods and plans that broadcasts can target."""

@@ -21,9 +21,9 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
+from backend_client.feeds import create_feed  # re-exported: bot.application.create_feed
 from backend_client.models import TicketSubject
 from backend_client.protocol import SubscriberBackend
-from backend_client.provider import ProviderFeed
 from backend_client.resilience import GuardedBackend
 from bot import logs, metrics
 from bot.conversations import (
@@ -113,16 +113,6 @@ def create_backend(settings: Settings) -> SubscriberBackend:
 
         return HttpBackend(url, api_key=token or None, timeout=timeout)
     raise ValueError(f"unknown backend {settings.backend!r}")  # Settings validated it already
-
-
-def create_feed(backend: SubscriberBackend) -> ProviderFeed | None:
-    """The provider-side queries notifications poll, when the backend's system has them."""
-    from backend_client.sandbox import SandboxBackend
-    from backend_client.sandbox.feed import SandboxFeed
-
-    if isinstance(backend, SandboxBackend):
-        return SandboxFeed(backend)
-    return None
 
 
 def build_application(

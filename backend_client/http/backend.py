@@ -168,6 +168,9 @@ class HttpBackend:
     async def logout(self, session: BackendSession) -> None:
         await self._call("logout", session=session)
 
+    def feed_reference(self, session: BackendSession) -> str:
+        return session.subscriber_id  # the contract's feed operations name subscribers by id
+
     async def change_password(
         self, session: BackendSession, current_password: str, new_password: str
     ) -> None:

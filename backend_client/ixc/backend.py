@@ -222,6 +222,9 @@ class IxcBackend(IxcInvoices, IxcTickets):
     async def logout(self, session: BackendSession) -> None:
         self._revoked.add(session.token)
 
+    def feed_reference(self, session: BackendSession) -> str:
+        return session.subscriber_id  # the cliente id the listings filter by
+
     async def change_password(
         self, session: BackendSession, current_password: str, new_password: str
     ) -> None:

@@ -1,27 +1,34 @@
 """The sandbox's :class:`~backend_client.provider.ProviderFeed`: facts for notifications and
-broadcast audiences."""
+broadcast audiences.
+
+It lists everybody (it ignores ``watched``), in pages in the order of a unique key; the cursor is
+the last key of a page, so a page taken after a crash or a change in between never repeats nor
+skips an item that still matches.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from backend_client.models import ContractStatus, InvoiceStatus, TicketAuthor, TicketStatus
 from backend_client.provider import (
     AudienceFilter,
     AudienceOptions,
-    AudienceStatus,
     ContractProfile,
     EnablingEnding,
+    FeedPage,
     SubscriberFiscalNote,
     SubscriberInvoice,
     SubscriberProfile,
     TicketEvent,
     TicketEventKind,
+    Watched,
     fold,
+    matching_contracts,
 )
 from backend_client.sandbox import convert
 from backend_client.sandbox.backend import SandboxBackend, _operation
@@ -36,16 +43,26 @@ from backend_client.sandbox.db import (
     TicketSubjectRow,
 )
 
+PAGE_SIZE = 500
+
+
+def _page(items: list[Any], keys: list[str], size: int) -> tuple[list[Any], str | None]:
+    """The first ``size`` of ``items`` (``size + 1`` were asked for) and the next cursor."""
+    if len(items) > size:
+        return items[:size], keys[size - 1]
+    return items, None
+
+
 # Lists longer than this are filtered in Python rather than in an SQL ``IN (…)``.
 _SQL_IN_LIMIT = 500
-_SUSPENDED = (ContractStatus.SUSPENDED.value, ContractStatus.TEMPORARILY_ENABLED.value)
 
 
 class SandboxFeed:
     """Reads the same database as ``backend`` (the provider's side of the same system)."""
 
-    def __init__(self, backend: SandboxBackend) -> None:
+    def __init__(self, backend: SandboxBackend, *, page_size: int = PAGE_SIZE) -> None:
         self.backend = backend
+        self.page_size = page_size
 
     # ``_operation`` reads ``latency``/``outage`` from the instance: mirror the backend's.
     @property
@@ -56,97 +73,149 @@ class SandboxFeed:
     def outage(self) -> bool:
         return self.backend.outage
 
-    async def _invoices(self, *conditions: object) -> list[SubscriberInvoice]:
+    async def _invoices(
+        self, cursor: str | None, *conditions: object
+    ) -> FeedPage[SubscriberInvoice]:
         today = self.backend._today()
+        if cursor is not None:
+            conditions = (*conditions, InvoiceRow.id > cursor)
         async with self.backend._reading() as db:
             rows = await db.execute(
                 select(InvoiceRow, ContractRow.subscriber_id, ContractRow.number)
                 .join(ContractRow, ContractRow.id == InvoiceRow.contract_id)
                 .where(*conditions)  # type: ignore[arg-type]
-                .order_by(InvoiceRow.due_date, InvoiceRow.id)
+                .order_by(InvoiceRow.id)
+                .limit(self.page_size + 1)
             )
-            return [
+            found = rows.all()
+        items, next_cursor = _page(found, [row.id for row, _, _ in found], self.page_size)
+        return FeedPage(
+            [
                 SubscriberInvoice(subscriber_id, number, convert.invoice(row, today))
-                for row, subscriber_id, number in rows.all()
-            ]
+                for row, subscriber_id, number in items
+            ],
+            next_cursor,
+        )
 
     @_operation
-    async def open_invoices_due_between(self, start: date, end: date) -> list[SubscriberInvoice]:
+    async def open_invoices_due_between(
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberInvoice]:
         return await self._invoices(
+            cursor,
             InvoiceRow.status == InvoiceStatus.OPEN.value,
             InvoiceRow.due_date >= start,
             InvoiceRow.due_date <= end,
         )
 
     @_operation
-    async def payments_between(self, start: date, end: date) -> list[SubscriberInvoice]:
+    async def payments_between(
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberInvoice]:
         return await self._invoices(
+            cursor,
             InvoiceRow.status == InvoiceStatus.PAID.value,
             InvoiceRow.paid_on >= start,
             InvoiceRow.paid_on <= end,
         )
 
     @_operation
-    async def ticket_events_since(self, since: datetime) -> list[TicketEvent]:
+    async def ticket_events_since(
+        self, since: datetime, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[TicketEvent]:
+        conditions: list[Any] = [
+            TicketMessageRow.author == TicketAuthor.PROVIDER.value,
+            TicketMessageRow.sent_at > since,
+        ]
+        if cursor is not None:
+            conditions.append(TicketMessageRow.id > cursor)
         async with self.backend._reading() as db:
             rows = await db.execute(
                 select(TicketMessageRow, TicketRow, TicketSubjectRow.name)
                 .join(TicketRow, TicketRow.id == TicketMessageRow.ticket_id)
                 .join(TicketSubjectRow, TicketSubjectRow.id == TicketRow.subject_id)
-                .where(
-                    TicketMessageRow.author == TicketAuthor.PROVIDER.value,
-                    TicketMessageRow.sent_at > since,
-                )
-                .order_by(TicketMessageRow.sent_at, TicketMessageRow.position)
+                .where(*conditions)
+                .order_by(TicketMessageRow.id)
+                .limit(self.page_size + 1)
             )
             found = rows.all()
-            last_position: dict[str, int] = {}
-            for message, ticket, _ in found:
-                last_position[ticket.id] = max(last_position.get(ticket.id, -1), message.position)
-            events = []
-            for message, ticket, subject in found:
-                closing = (
-                    ticket.status == TicketStatus.CLOSED.value
-                    and message.position == last_position[ticket.id]
+            found, next_cursor = _page(found, [m.id for m, _, _ in found], self.page_size)
+            # A closed ticket's last provider message is its closing.
+            last = await db.execute(
+                select(TicketMessageRow.ticket_id, func.max(TicketMessageRow.position))
+                .where(
+                    TicketMessageRow.author == TicketAuthor.PROVIDER.value,
+                    TicketMessageRow.ticket_id.in_(sorted({t.id for _, t, _ in found})),
                 )
-                events.append(
-                    TicketEvent(
-                        subscriber_id=ticket.subscriber_id,
-                        ticket_id=ticket.id,
-                        protocol=ticket.protocol,
-                        subject=subject,
-                        kind=TicketEventKind.CLOSED if closing else TicketEventKind.ANSWERED,
-                        event_id=message.id,
-                        at=message.sent_at,
-                        text=message.text,
-                    )
+                .group_by(TicketMessageRow.ticket_id)
+            )
+            last_position = dict(last.all())
+        events = []
+        for message, ticket, subject in found:
+            closing = (
+                ticket.status == TicketStatus.CLOSED.value
+                and message.position == last_position.get(ticket.id)
+            )
+            events.append(
+                TicketEvent(
+                    subscriber_id=ticket.subscriber_id,
+                    ticket_id=ticket.id,
+                    protocol=ticket.protocol,
+                    subject=subject,
+                    kind=TicketEventKind.CLOSED if closing else TicketEventKind.ANSWERED,
+                    event_id=message.id,
+                    at=message.sent_at,
+                    text=message.text,
                 )
-            return events
+            )
+        return FeedPage(events, next_cursor)
 
     @_operation
     async def fiscal_notes_issued_between(
-        self, start: date, end: date
-    ) -> list[SubscriberFiscalNote]:
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberFiscalNote]:
+        conditions: list[Any] = [FiscalNoteRow.issued_on >= start, FiscalNoteRow.issued_on <= end]
+        if cursor is not None:
+            conditions.append(FiscalNoteRow.id > cursor)
         async with self.backend._reading() as db:
-            rows = await db.scalars(
-                select(FiscalNoteRow)
-                .where(FiscalNoteRow.issued_on >= start, FiscalNoteRow.issued_on <= end)
-                .order_by(FiscalNoteRow.issued_on, FiscalNoteRow.id)
-            )
-            return [
-                SubscriberFiscalNote(row.subscriber_id, convert.fiscal_note(row)) for row in rows
-            ]
-
-    @_operation
-    async def enablings_ending_on(self, day: date) -> list[EnablingEnding]:
-        async with self.backend._reading() as db:
-            rows = await db.scalars(
-                select(ContractRow).where(
-                    ContractRow.status == ContractStatus.TEMPORARILY_ENABLED.value,
-                    ContractRow.temporarily_enabled_until == day,
+            found = list(
+                await db.scalars(
+                    select(FiscalNoteRow)
+                    .where(*conditions)
+                    .order_by(FiscalNoteRow.id)
+                    .limit(self.page_size + 1)
                 )
             )
-            return [EnablingEnding(row.subscriber_id, row.id, row.number, day) for row in rows]
+        rows, next_cursor = _page(found, [row.id for row in found], self.page_size)
+        return FeedPage(
+            [SubscriberFiscalNote(row.subscriber_id, convert.fiscal_note(row)) for row in rows],
+            next_cursor,
+        )
+
+    @_operation
+    async def enablings_ending_on(
+        self, day: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[EnablingEnding]:
+        conditions: list[Any] = [
+            ContractRow.status == ContractStatus.TEMPORARILY_ENABLED.value,
+            ContractRow.temporarily_enabled_until == day,
+        ]
+        if cursor is not None:
+            conditions.append(ContractRow.id > cursor)
+        async with self.backend._reading() as db:
+            found = list(
+                await db.scalars(
+                    select(ContractRow)
+                    .where(*conditions)
+                    .order_by(ContractRow.id)
+                    .limit(self.page_size + 1)
+                )
+            )
+        rows, next_cursor = _page(found, [row.id for row in found], self.page_size)
+        return FeedPage(
+            [EnablingEnding(row.subscriber_id, row.id, row.number, day) for row in rows],
+            next_cursor,
+        )
 
     @_operation
     async def unlink_device(self, contact_id: str, device_id: str) -> None:
@@ -160,63 +229,77 @@ class SandboxFeed:
 
     # --- broadcast audiences ------------------------------------------------------------------
     @_operation
-    async def audience(self, segment: AudienceFilter) -> list[SubscriberProfile]:
+    async def audience(
+        self, segment: AudienceFilter, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberProfile]:
+        """A page of subscribers (by id), each with the contracts the segment selects; a page
+        may hold fewer subscribers than it looked at."""
         today = self.backend._today()
         async with self.backend._reading() as db:
+            subscribers = select(ContractRow.subscriber_id).distinct()
+            if segment.subscriber_ids and len(segment.subscriber_ids) <= _SQL_IN_LIMIT:
+                subscribers = subscribers.where(
+                    ContractRow.subscriber_id.in_(sorted(segment.subscriber_ids))
+                )
+            if cursor is not None:
+                subscribers = subscribers.where(ContractRow.subscriber_id > cursor)
+            ids = list(
+                await db.scalars(
+                    subscribers.order_by(ContractRow.subscriber_id).limit(self.page_size + 1)
+                )
+            )
+            ids, next_cursor = _page(ids, ids, self.page_size)
+            rows = (
+                await db.execute(
+                    select(
+                        ContractRow.id,
+                        ContractRow.subscriber_id,
+                        ContractRow.city,
+                        ContractRow.neighbourhood,
+                        ContractRow.plan_id,
+                        PlanRow.name,
+                        ContractRow.status,
+                    )
+                    .join(PlanRow, PlanRow.id == ContractRow.plan_id)
+                    .where(ContractRow.subscriber_id.in_(ids))
+                    .order_by(ContractRow.subscriber_id, ContractRow.id)
+                )
+            ).all()
             overdue = set(
                 await db.scalars(
                     select(InvoiceRow.contract_id)
                     .where(
+                        InvoiceRow.contract_id.in_([row[0] for row in rows]),
                         InvoiceRow.status == InvoiceStatus.OPEN.value,
                         InvoiceRow.due_date < today,
                     )
                     .distinct()
                 )
             )
-            query = select(
-                ContractRow.id,
-                ContractRow.subscriber_id,
-                ContractRow.city,
-                ContractRow.neighbourhood,
-                ContractRow.plan_id,
-                PlanRow.name,
-                ContractRow.status,
-            ).join(PlanRow, PlanRow.id == ContractRow.plan_id)
-            conditions: list[Any] = []
-            if segment.by_contract:
-                conditions.append(ContractRow.status != ContractStatus.CANCELLED.value)
-            for column, values in (
-                (ContractRow.subscriber_id, segment.subscriber_ids),
-                (ContractRow.id, segment.contract_ids),
-                (ContractRow.plan_id, segment.plan_ids),
-            ):
-                if values and len(values) <= _SQL_IN_LIMIT:
-                    conditions.append(column.in_(sorted(values)))
-            rows = (
-                await db.execute(
-                    query.where(*conditions).order_by(ContractRow.subscriber_id, ContractRow.id)
-                )
-            ).all()
-        places = _folded_places(segment.places)
-        found: dict[str, list[ContractProfile]] = {}
+        contracts: dict[str, list[ContractProfile]] = {}
         for contract_id, subscriber_id, city, neighbourhood, plan_id, plan, status in rows:
             if segment.subscriber_ids and subscriber_id not in segment.subscriber_ids:
                 continue
-            profile = ContractProfile(
-                contract_id=contract_id,
-                city=city,
-                neighbourhood=neighbourhood,
-                plan_id=plan_id,
-                plan_name=plan,
-                status=status,
-                overdue=contract_id in overdue,
+            contracts.setdefault(subscriber_id, []).append(
+                ContractProfile(
+                    contract_id=contract_id,
+                    city=city,
+                    neighbourhood=neighbourhood,
+                    plan_id=plan_id,
+                    plan_name=plan,
+                    status=status,
+                    overdue=contract_id in overdue,
+                )
             )
-            if _matches(profile, segment, places):
-                found.setdefault(subscriber_id, []).append(profile)
-        return [SubscriberProfile(sid, tuple(contracts)) for sid, contracts in found.items()]
+        profiles = []
+        for subscriber_id, found in contracts.items():
+            chosen = matching_contracts(segment, found)
+            if chosen:
+                profiles.append(SubscriberProfile(subscriber_id, chosen))
+        return FeedPage(profiles, next_cursor)
 
     @_operation
-    async def audience_options(self) -> AudienceOptions:
+    async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
         async with self.backend._reading() as db:
             rows = await db.execute(
                 select(ContractRow.city, ContractRow.neighbourhood)
@@ -234,43 +317,3 @@ class SandboxFeed:
             ),
             plans=tuple((plan_id, name) for plan_id, name in plans),
         )
-
-
-def _folded_places(
-    places: Iterable[tuple[str, str | None]],
-) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
-    """(whole cities, (city, neighbourhood) pairs), folded for comparison."""
-    cities = frozenset(fold(city) for city, neighbourhood in places if neighbourhood is None)
-    pairs = frozenset(
-        (fold(city), fold(neighbourhood))
-        for city, neighbourhood in places
-        if neighbourhood is not None
-    )
-    return cities, pairs
-
-
-def _matches(
-    contract: ContractProfile,
-    segment: AudienceFilter,
-    places: tuple[frozenset[str], frozenset[tuple[str, str]]],
-) -> bool:
-    if segment.contract_ids and contract.contract_id not in segment.contract_ids:
-        return False
-    if segment.plan_ids and contract.plan_id not in segment.plan_ids:
-        return False
-    if segment.statuses and not any(_in_status(contract, s) for s in segment.statuses):
-        return False
-    if segment.places:
-        cities, pairs = places
-        city = fold(contract.city)
-        if city not in cities and (city, fold(contract.neighbourhood)) not in pairs:
-            return False
-    return True
-
-
-def _in_status(contract: ContractProfile, status: AudienceStatus) -> bool:
-    if status is AudienceStatus.OVERDUE:
-        return contract.overdue
-    if status is AudienceStatus.SUSPENDED:
-        return contract.status in _SUSPENDED
-    return contract.status == ContractStatus.ACTIVE.value

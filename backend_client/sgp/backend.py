@@ -230,6 +230,10 @@ class SgpBackend(SgpInvoices, SgpTickets):
     async def logout(self, session: BackendSession) -> None:
         self._vault.revoke(session.token)
 
+    def feed_reference(self, session: BackendSession) -> str:
+        # The URA asks by cpfcnpj (and the Central's own ids may be a hash of it, see _client_id).
+        return session.document
+
     async def change_password(
         self, session: BackendSession, current_password: str, new_password: str
     ) -> None:

@@ -9,7 +9,7 @@ Polling and the push endpoint both end in :meth:`NotificationPlanner.plan`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +21,8 @@ from backend_client.provider import (
     SubscriberInvoice,
     TicketEvent,
     TicketEventKind,
+    Watched,
+    every_page,
 )
 from bot.storage.notifications import ChatLink, NotificationStore, Outgoing
 from bot.ui.formatting import TIMEZONE, local_time
@@ -191,21 +193,35 @@ class NotificationDetector:
         self._feed = feed
         self._days_before_due = days_before_due
 
-    async def detect(self, now: datetime) -> list[Notice]:
+    async def detect(self, now: datetime, watched: Sequence[Watched] = ()) -> list[Notice]:
+        """Every page of every question (``watched``: the subscribers with a linked chat)."""
+        feed = self._feed
         today = local_time(now).date()
         window_start = today - timedelta(days=EVENT_WINDOW_DAYS)
-        due = await self._feed.open_invoices_due_between(
-            today - timedelta(days=10), today + timedelta(days=self._days_before_due)
+        due_from, due_to = today - timedelta(days=10), today + timedelta(days=self._days_before_due)
+        due = await every_page(
+            lambda c: feed.open_invoices_due_between(due_from, due_to, watched=watched, cursor=c)
         )
         notices = invoice_notices(due, today, self._days_before_due)
-        notices += [
-            payment_notice(p) for p in await self._feed.payments_between(window_start, today)
-        ]
+        paid = await every_page(
+            lambda c: feed.payments_between(window_start, today, watched=watched, cursor=c)
+        )
+        notices += [payment_notice(p) for p in paid]
         since = now - timedelta(days=EVENT_WINDOW_DAYS)
-        notices += [ticket_notice(e) for e in await self._feed.ticket_events_since(since)]
-        notes = await self._feed.fiscal_notes_issued_between(window_start, today)
+        events = await every_page(
+            lambda c: feed.ticket_events_since(since, watched=watched, cursor=c)
+        )
+        notices += [ticket_notice(e) for e in events]
+        notes = await every_page(
+            lambda c: feed.fiscal_notes_issued_between(
+                window_start, today, watched=watched, cursor=c
+            )
+        )
         notices += [fiscal_note_notice(n) for n in notes]
-        ending = await self._feed.enablings_ending_on(today + timedelta(days=1))
+        tomorrow = today + timedelta(days=1)
+        ending = await every_page(
+            lambda c: feed.enablings_ending_on(tomorrow, watched=watched, cursor=c)
+        )
         notices += [enabling_notice(e) for e in ending]
         return notices
 
