@@ -24,7 +24,6 @@ from bot.services import sessions
 from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
-from bot.ui.texts import broadcast as staff_texts
 
 END = ConversationHandler.END
 R = TypeVar("R")
@@ -98,8 +97,8 @@ def is_admin(update: Update, context: BotContext) -> bool:
 
 async def refuse(update: Update) -> None:
     """What anyone but staff gets for a staff command or button (also a forged one)."""
-    await answer_query(update, staff_texts.STAFF_ONLY)
-    await send(update, staff_texts.STAFF_ONLY)
+    await answer_query(update, texts.STAFF_ONLY)
+    await send(update, texts.STAFF_ONLY)
 
 
 def admin_step(name: str) -> Callable[[Handler], Handler]:

@@ -118,6 +118,8 @@ UNKNOWN_COMMAND = "Não conheço esse comando. Veja as opções em /menu ou peç
 NOT_UNDERSTOOD = "Não entendi. Escolha uma opção do menu:"
 BUTTON_EXPIRED = "Este botão não está mais disponível."
 USE_BUTTONS = "Para esta etapa, toque em um dos botões abaixo."
+# A staff command or button pressed by anyone else (bot.handlers.access.refuse).
+STAFF_ONLY = "🔒 Este comando é só para a equipe do provedor."
 PRIVATE_ONLY = "Por segurança, eu só atendo em conversa privada. Fale comigo no privado."
 FLOW_TIMED_OUT = "⏰ Encerrei esta etapa por falta de resposta. Quando quiser, é só abrir o /menu."
 
