@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="folder where documents and images the bot sends are saved",
     )
     _broadcast_parser(commands)
+    _config_parser(commands)
     sandbox = commands.add_parser("sandbox", help="the embedded sandbox provider")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     accounts = sandbox_commands.add_parser("accounts", help="list the demo logins")
@@ -64,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db(args.action)
     if args.command == "backend":
         return _backend_check()
+    if args.command == "config":
+        from bot.provider.cli import run as run_config
+
+        return run_config(args)
     if args.command == "broadcast":
         from bot.broadcast_cli import run as run_broadcast
 
@@ -74,6 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _broadcast_parser(commands: Any) -> None:
     """``minha-central broadcast …`` (bot.broadcast_cli)."""
     from bot.broadcast_cli import add_parser
+
+    add_parser(commands)
+
+
+def _config_parser(commands: Any) -> None:
+    """``minha-central config check [FILE]`` (bot.provider.cli)."""
+    from bot.provider.cli import add_parser
 
     add_parser(commands)
 

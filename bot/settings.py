@@ -53,6 +53,8 @@ class Settings:
     # (id, name) ticket subjects of the provider's system, for when the integration may not read
     # its own list (IXC su_oss_assunto, SGP tipoocorrencia): BACKEND_TICKET_SUBJECTS.
     backend_ticket_subjects: tuple[tuple[str, str], ...] = ()
+    # The provider file (PROVIDER_CONFIG, bot.provider): None = none (the bot's defaults).
+    provider_config: str | None = None
     session_idle_timeout: timedelta = timedelta(minutes=30)
     flow_idle_timeout: timedelta = timedelta(minutes=10)
     backend_timeout: float = 15.0
@@ -175,6 +177,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
     provider = _provider(backend, get, problems)
     broadcasts = _broadcasts(get, problems, telegram_http["telegram_max_rate"])
     encryption_keys = _encryption_keys(backend, get("ENCRYPTION_KEY"), problems)
+    provider_config = _provider_config(get("PROVIDER_CONFIG"), problems)
 
     if problems:
         raise SettingsError(problems)
@@ -198,7 +201,25 @@ def _parse(values: Mapping[str, str]) -> Settings:
         **provider,
         **broadcasts,
         encryption_keys=encryption_keys,
+        provider_config=provider_config,
     )
+
+
+DEFAULT_PROVIDER_CONFIG = "provider.toml"
+
+
+def _provider_config(raw: str | None, problems: list[str]) -> str | None:
+    """PROVIDER_CONFIG: the provider file (its content is checked by bot.provider.config);
+    unset, ``provider.toml`` in the working directory when there is one."""
+    if raw is None:
+        return DEFAULT_PROVIDER_CONFIG if Path(DEFAULT_PROVIDER_CONFIG).is_file() else None
+    if not Path(raw).is_file():
+        problems.append(
+            f"PROVIDER_CONFIG names {raw!r}, which is not a file here; leave it unset to run "
+            "without one (see deploy/provider.example.toml)."
+        )
+        return None
+    return raw
 
 
 ENCRYPTION_KEY_HINT = (
