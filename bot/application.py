@@ -64,6 +64,7 @@ from bot.storage.encryption import box_for
 from bot.storage.login_failures import LoginFailureRepository
 from bot.storage.notifications import NotificationStore
 from bot.storage.persistence import SqlPersistence
+from bot.storage.rounds import RoundStore
 from bot.transport import aiohttp_requests
 from bot.ui import texts
 from bot.ui.formatting import TIMEZONE
@@ -171,13 +172,14 @@ def build_application(
         builder = builder.rate_limiter(PacedRateLimiter(pacer))
     application = builder.build()
 
-    raw_feed = create_feed(raw_backend)
+    raw_feed = create_feed(raw_backend, requests_per_second=settings.backend_feed_rate)
     feed: Any = (
         GuardedBackend(raw_feed, settings.backend_timeout, metrics.backend_call)
         if raw_feed is not None
         else None
     )
-    store = NotificationStore(engine)
+    # Feed references (SGP: the CPF/CNPJ) are kept sealed; elsewhere they are the subscriber id.
+    store = NotificationStore(engine, box=box, id_is_reference=settings.backend != "sgp")
     install(
         application,
         Services(
@@ -191,7 +193,11 @@ def build_application(
             planner=NotificationPlanner(store, QuietHours.parse(settings.quiet_hours)),
             feed=feed,
             detector=(
-                NotificationDetector(feed, settings.notify_days_before_due) if feed else None
+                NotificationDetector(
+                    feed, settings.notify_days_before_due, watched=store, rounds=RoundStore(engine)
+                )
+                if feed
+                else None
             ),
         ),
     )
@@ -244,6 +250,7 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_shutdown(application: BotApplication) -> None:
+    await notification_jobs.stop(application)  # a running polling round (it resumes at start)
     await broadcast_jobs.stop(application)  # normally done already (bot.runner), before stop()
     await application.bot_data["raw_backend"].close()
     await application.bot_data["engine"].dispose()

@@ -5,6 +5,13 @@ records the chat as that contact's device in the backend and in our database, so
 reach it even after logout. The settings screen toggles each kind of notice and unlinks; ``/parar``
 unlinks at once.
 
+Where the provider's system records no devices on contacts (SGP, IXC: ``link_contact_device``
+not supported) the link lives in our database only, and where it has no contacts at all (IXC) the
+subscriber's own account is offered as the one contact ("Titular"); the subscriber sees the same
+screens either way. Every link keeps, sealed, the feed's reference of its subscriber
+(``backend.feed_reference``: what the provider feed needs to ask about them without a session),
+so reminders reach the chat after logout on every backend.
+
 A chat is linked to one contact of one subscriber. A logged-in subscriber sees and changes only a
 link to their own contacts: on a chat linked to another subscriber they are told only that it
 receives another account's notices (no name), cannot mute or unlink it, and are offered to link it
@@ -23,13 +30,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 
 from backend_client.errors import BackendError, NotSupported
 from backend_client.features import Feature
-from backend_client.models import BackendSession, Contact
-from bot.conversations.common import END, flow, step
+from backend_client.models import BackendSession, Contact, ContactType
+from bot.conversations.common import END, flow
 from bot.conversations.contacts import NewContactSteps
-from bot.handlers.guards import Context, current_session, requires_login
+from bot.handlers.access import requires_login, step
 from bot.handlers.menu import show_menu
 from bot.logs import chat_ref
-from bot.services.context import services
+from bot.services.context import BotContext, Services
 from bot.services.notifications import GROUP_OF_KIND
 from bot.storage.notifications import ChatLink
 from bot.ui import keyboards
@@ -45,8 +52,28 @@ GROUPS = {group for group, _ in texts.GROUPS}
 assert set(GROUP_OF_KIND.values()) == GROUPS
 
 
+HOLDER_ID = "titular"  # the account itself, offered where the system keeps no contacts
+HOLDER_TYPE = ContactType("titular", "Titular")
+
+
 def device_id(chat_id: int) -> str:
     return f"telegram:{chat_id}"
+
+
+async def _contacts(found: Services, session: BackendSession) -> list[Contact]:
+    """The contacts a chat may be linked to: the system's, or (a system without contacts, e.g.
+    IXC's webservice) the account holder alone."""
+    try:
+        return await found.backend.list_contacts(session)
+    except NotSupported:
+        return [Contact(HOLDER_ID, session.name, HOLDER_TYPE, None, None, None, False)]
+
+
+async def _keep_reference(found: Services, chat_id: int, session: BackendSession) -> None:
+    """A link made before references were kept gets one at its subscriber's login."""
+    await found.notifications.remember_reference(
+        chat_id, session.subscriber_id, found.backend.feed_reference(session)
+    )
 
 
 def _foreign(link: ChatLink | None, session: BackendSession | None) -> bool:
@@ -54,15 +81,17 @@ def _foreign(link: ChatLink | None, session: BackendSession | None) -> bool:
     return link is not None and session is not None and link.subscriber_id != session.subscriber_id
 
 
-async def offer_after_login(update: Update, context: Context, session: BackendSession) -> bool:
+async def offer_after_login(update: Update, context: BotContext, session: BackendSession) -> bool:
     """Offer linking when this chat is not linked to this subscriber yet (unlinked, or linked to
     another subscriber: then to replace that link); False when there is nothing to offer."""
     chat = update.effective_chat
-    found = services(context)
+    found = context.services
     if chat is None or context.chat_data is None or context.chat_data.get(DECLINED_KEY):
         return False
     link = await found.notifications.get_link(chat.id)
     if link is not None and not _foreign(link, session):
+        if not link.has_reference:
+            await _keep_reference(found, chat.id, session)
         return False
     try:
         return await _show_offer(update, context, session, edit=False, at_login=True)
@@ -74,7 +103,7 @@ async def offer_after_login(update: Update, context: Context, session: BackendSe
 
 async def _show_offer(
     update: Update,
-    context: Context,
+    context: BotContext,
     session: BackendSession,
     *,
     edit: bool,
@@ -82,8 +111,8 @@ async def _show_offer(
 ) -> bool:
     """The contacts to link this chat to (and a new one, when the system takes new contacts);
     at login, nothing is shown (False) when there is nothing to choose."""
-    found = services(context)
-    contacts = await found.backend.list_contacts(session)
+    found = context.services
+    contacts = await _contacts(found, session)
     can_add = not found.lacks(Feature.NEW_CONTACT)
     if at_login and not contacts and not can_add:
         return False
@@ -109,14 +138,14 @@ async def _show_offer(
 
 
 @requires_login
-async def link_contact(update: Update, context: Context, session: BackendSession) -> None:
+async def link_contact(update: Update, context: BotContext, session: BackendSession) -> None:
     assert update.callback_query is not None and update.effective_chat is not None
     contact_id = (update.callback_query.data or "").removeprefix("link:contact:")
     await link_chat(update, context, session, contact_id)
 
 
 @requires_login
-async def replace_link(update: Update, context: Context, session: BackendSession) -> None:
+async def replace_link(update: Update, context: BotContext, session: BackendSession) -> None:
     """The confirmation: link this chat to the subscriber's contact, replacing another's link."""
     assert update.callback_query is not None
     contact_id = (update.callback_query.data or "").removeprefix("link:replace:")
@@ -125,7 +154,7 @@ async def replace_link(update: Update, context: Context, session: BackendSession
 
 async def link_chat(
     update: Update,
-    context: Context,
+    context: BotContext,
     session: BackendSession,
     contact_id: str,
     *,
@@ -135,8 +164,8 @@ async def link_chat(
     chat linked to another subscriber is asked first, and its link replaced only with
     ``replace`` (the confirmation's button)."""
     assert update.effective_chat is not None
-    found = services(context)
-    contacts = {c.id: c for c in await found.backend.list_contacts(session)}
+    found = context.services
+    contacts = {c.id: c for c in await _contacts(found, session)}
     contact = contacts.get(contact_id)
     if contact is None:  # a forged or stale button
         await answer_query(update, common.BUTTON_EXPIRED)
@@ -167,14 +196,19 @@ async def link_chat(
     ):
         await _forget_old_link(found, session, old)
     await found.notifications.link(
-        chat_id, session.subscriber_id, contact.id, contact.name, found.clock()
+        chat_id,
+        session.subscriber_id,
+        contact.id,
+        contact.name,
+        found.clock(),
+        reference=found.backend.feed_reference(session),  # stored sealed, never logged
     )
     logger.info("chat %s linked to contact %s", chat_ref(chat_id), contact.id)
     await show(update, texts.LINKED)
     await show_menu(update, context, new_message=True)
 
 
-async def _forget_old_link(found: Any, session: BackendSession, old: ChatLink) -> None:
+async def _forget_old_link(found: Services, session: BackendSession, old: ChatLink) -> None:
     """The chat's previous link is being replaced: drop it (and its pending notices) on our side
     and the device in the provider's system, so the old contact's notices stop here."""
     if _foreign(old, session):
@@ -198,13 +232,13 @@ async def _forget_old_link(found: Any, session: BackendSession, old: ChatLink) -
 
 # --- a new contact, then the link (reuses the Contatos steps) ------------------------------------
 async def _contact_saved(
-    update: Update, context: Context, session: BackendSession, contact: Contact
+    update: Update, context: BotContext, session: BackendSession, contact: Contact
 ) -> int:
     await link_chat(update, context, session, contact.id)
     return END
 
 
-async def _contact_cancelled(update: Update, context: Context, session: BackendSession) -> int:
+async def _contact_cancelled(update: Update, context: BotContext, session: BackendSession) -> int:
     await _show_offer(update, context, session, edit=False)
     return END
 
@@ -213,7 +247,7 @@ NEW_CONTACT = NewContactSteps(FLOW, "lnc", on_saved=_contact_saved, on_cancel=_c
 
 
 @step(FLOW)
-async def new_contact(update: Update, context: Context, session: BackendSession) -> object:
+async def new_contact(update: Update, context: BotContext, session: BackendSession) -> object:
     return await NEW_CONTACT.begin(update, context, session)
 
 
@@ -227,7 +261,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
 
 
 @requires_login
-async def later(update: Update, context: Context, session: BackendSession) -> None:
+async def later(update: Update, context: BotContext, session: BackendSession) -> None:
     if context.chat_data is not None:
         context.chat_data[DECLINED_KEY] = True  # not offered again; 🔔 Notificações links later
     await show(update, texts.NOT_NOW)
@@ -235,16 +269,16 @@ async def later(update: Update, context: Context, session: BackendSession) -> No
 
 
 @requires_login
-async def offer(update: Update, context: Context, session: BackendSession) -> None:
+async def offer(update: Update, context: BotContext, session: BackendSession) -> None:
     await _show_offer(update, context, session, edit=True)
 
 
 # --- settings screen ----------------------------------------------------------------------------
-async def _settings_screen(update: Update, context: Context) -> tuple[str, InlineKeyboardMarkup]:
+async def _settings_screen(update: Update, context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
     assert update.effective_chat is not None
-    store = services(context).notifications
+    store = context.services.notifications
     link = await store.get_link(update.effective_chat.id) if store else None
-    session = current_session(context)
+    session = context.session
     rows = []
     if link is None:
         if session is not None:
@@ -265,7 +299,7 @@ async def _settings_screen(update: Update, context: Context) -> tuple[str, Inlin
     return title, InlineKeyboardMarkup(rows)
 
 
-async def settings(update: Update, context: Context) -> None:
+async def settings(update: Update, context: BotContext) -> None:
     """Menu item and /notificacoes: works for a linked chat even after logout."""
     text, keyboard = await _settings_screen(update, context)
     if update.callback_query is not None:
@@ -274,16 +308,16 @@ async def settings(update: Update, context: Context) -> None:
         await send(update, text, keyboard)
 
 
-async def toggle(update: Update, context: Context) -> None:
+async def toggle(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None and update.effective_chat is not None
     group = (update.callback_query.data or "").removeprefix("notif:toggle:")
-    store = services(context).notifications
+    store = context.services.notifications
     link = await store.get_link(update.effective_chat.id) if store else None
     if store is None or link is None or group not in GROUPS:
         await answer_query(update, common.BUTTON_EXPIRED)
         await settings(update, context)
         return
-    if _foreign(link, current_session(context)):
+    if _foreign(link, context.session):
         await answer_query(update, texts.NOT_YOUR_LINK_ALERT)
         await settings(update, context)
         return
@@ -292,11 +326,11 @@ async def toggle(update: Update, context: Context) -> None:
     await settings(update, context)
 
 
-async def unlink(update: Update, context: Context) -> None:
+async def unlink(update: Update, context: BotContext) -> None:
     """The button and /parar: stop notifications here, in our database and in the backend."""
     assert update.effective_chat is not None
-    found = services(context)
-    session = current_session(context)
+    found = context.services
+    session = context.session
     store = found.notifications
     # One chat's updates run one at a time, so the link read here is the one unlinked below.
     current = await store.get_link(update.effective_chat.id) if store else None

@@ -1,4 +1,10 @@
-"""Sending notifications: the polling job and the delivery job.
+"""Sending notifications: the polling round and the delivery job.
+
+The polling round (:class:`PollLoop`) runs in a task of its own, started by the repeating poll
+job: on a real system with paced requests it may take longer than a poll interval (hours for
+10,000 SGP subscribers at 2 requests/s), so a poll while it runs does nothing, and stopping the
+bot cancels it (its position is saved after every page: the next start continues it). What a
+page finds is delivered at once, not at the end of the round.
 
 Telegram's errors are read by the one delivery policy (:func:`bot.delivery.classify`, which
 broadcasts follow too):
@@ -22,6 +28,8 @@ process sends, one notification at a time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,10 +40,14 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from backend_client.errors import BackendError
 from bot import metrics
 from bot.delivery import Kind, Outcome, classify
-from bot.services.notifications import NotificationDetector, NotificationPlanner
+from bot.services.notifications import (
+    Notice,
+    NotificationDetector,
+    NotificationPlanner,
+    RoundReport,
+)
 from bot.storage.notifications import Claimed, NotificationStore
 from bot.ui.texts import notifications as texts
 
@@ -182,15 +194,62 @@ async def _network_trouble(
 
 
 async def poll_and_plan(
-    detector: NotificationDetector, planner: NotificationPlanner, now: datetime
+    detector: NotificationDetector,
+    planner: NotificationPlanner,
+    now: datetime,
+    on_added: Callable[[], None] | None = None,
 ) -> int:
-    """One polling round: facts → notices → outbox. The backend being down only skips a round."""
-    try:
-        notices = await detector.detect(now)
-    except BackendError as error:
-        logger.warning("notification poll skipped: backend unavailable (%s)", error)
-        return 0
-    return await planner.plan(notices, now)
+    """One polling round (or the rest of one): facts → notices → outbox, page by page. The
+    provider's system failing pauses the round (it continues at a later poll); ``on_added`` is
+    called after each page that added something (to deliver it at once)."""
+
+    async def plan(notices: list[Notice], when: datetime) -> int:
+        added = await planner.plan(notices, when)
+        if added and on_added is not None:
+            on_added()
+        return added
+
+    report: RoundReport = await detector.poll(now, plan)
+    return report.added
+
+
+class PollLoop:
+    """Runs the polling round in its own task (see the module's docstring)."""
+
+    def __init__(
+        self,
+        detector: NotificationDetector,
+        planner: NotificationPlanner,
+        clock: Callable[[], datetime],
+        on_added: Callable[[], None],
+    ) -> None:
+        self._detector = detector
+        self._planner = planner
+        self._clock = clock
+        self._on_added = on_added
+        self._task: asyncio.Task[int] | None = None
+
+    def kick(self) -> asyncio.Task[int] | None:
+        """Start a round (or continue the saved one) unless one is running."""
+        if self._task is not None and not self._task.done():
+            return None
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="notify-round")
+        return self._task
+
+    async def _run(self) -> int:
+        try:
+            return await poll_and_plan(self._detector, self._planner, self._clock(), self._on_added)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never let a round's bug kill polling: the next poll tries again
+            logger.exception("notification round failed")
+            return 0
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 class DeliveryLoop:
@@ -240,6 +299,7 @@ class DeliveryLoop:
 
 
 DELIVERY_KEY = "notification_delivery"
+POLL_KEY = "notification_poll"
 
 
 async def schedule(application: Any) -> None:
@@ -262,6 +322,13 @@ async def schedule(application: Any) -> None:
         logger.warning("no job queue: notifications are not scheduled")
         return
     if found.detector is not None:
+
+        def deliver_now() -> None:
+            queue.run_once(_deliver_job, 0, name="notify-deliver-now")
+
+        application.bot_data[POLL_KEY] = PollLoop(
+            found.detector, found.planner, found.clock, deliver_now
+        )
         queue.run_repeating(
             _poll_job, interval=found.settings.notify_poll_seconds, first=10, name="notify-poll"
         )
@@ -284,11 +351,16 @@ DELIVERY_INTERVAL = 20.0
 
 
 async def _poll_job(context: Any) -> None:
-    found = context.application.bot_data["services"]
-    added = await poll_and_plan(found.detector, found.planner, found.clock())
-    if added and context.job_queue is not None:
-        # Not delivered here: the one delivery loop sends them (now, or right after its round).
-        context.job_queue.run_once(_deliver_job, 0, name="notify-deliver-now")
+    # Not awaited here: PTB's Application.stop waits for running jobs, and a round may be long.
+    # What a page adds is sent by the one delivery loop (now, or right after its round).
+    context.application.bot_data[POLL_KEY].kick()
+
+
+async def stop(application: Any) -> None:
+    """At shutdown: cancel a running round (its position is saved; the next start goes on)."""
+    poll: PollLoop | None = application.bot_data.get(POLL_KEY)
+    if poll is not None:
+        await poll.stop()
 
 
 async def _deliver_job(context: Any) -> None:

@@ -1,6 +1,7 @@
 """What to notify, to whom and when — no Telegram here (delivery is in handlers/notifications).
 
-The detector turns the provider's facts (``ProviderFeed``) into notifications with natural keys;
+The detector turns the provider's facts (``ProviderFeed``, asked page by page about the watched
+subscribers, in resumable rounds) into notifications with natural keys;
 the planner fans them out to the linked chats that want them, deferring what falls in quiet hours,
 and stores them in the outbox (``NotificationStore``), which refuses a key it already has.
 Polling and the push endpoint both end in :meth:`NotificationPlanner.plan`.
@@ -8,26 +9,30 @@ Polling and the push endpoint both end in :meth:`NotificationPlanner.plan`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from backend_client.errors import BackendError
 from backend_client.provider import (
     EnablingEnding,
+    FeedPage,
     ProviderFeed,
     SubscriberFiscalNote,
     SubscriberInvoice,
     TicketEvent,
     TicketEventKind,
     Watched,
-    every_page,
 )
 from bot.storage.notifications import ChatLink, NotificationStore, Outgoing
+from bot.storage.rounds import MemoryRounds, RoundPosition
 from bot.ui.formatting import TIMEZONE, local_time
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # kind → the preference group a chat can mute
 GROUP_OF_KIND = {
@@ -186,44 +191,201 @@ def enabling_notice(item: EnablingEnding) -> Notice:
     )
 
 
-class NotificationDetector:
-    """Asks the provider what happened and what is due, as notices."""
+QUESTIONS = ("invoices_due", "payments", "ticket_events", "fiscal_notes", "enablings_ending")
+ROUND = "notifications"  # the polling round's name in the round store
+PLAN_CHUNK = 1000  # notices fanned out between two turns of the event loop
+MAX_BACKOFF = timedelta(hours=1)
 
-    def __init__(self, feed: ProviderFeed, days_before_due: int = 3) -> None:
+
+class WatchedSource(Protocol):
+    async def watched(self) -> list[Watched]: ...
+
+
+class RoundPositions(Protocol):
+    async def get(self, name: str) -> RoundPosition | None: ...
+    async def save(self, name: str, position: RoundPosition, now: datetime) -> None: ...
+    async def finish(self, name: str) -> None: ...
+
+
+@dataclass
+class RoundReport:
+    added: int = 0  # outbox rows enqueued
+    pages: int = 0  # feed pages asked
+    finished: bool = False  # every question answered (else it resumes at the next poll)
+    resumed: bool = False  # continued a round a previous run (or an error) left
+
+
+class NotificationDetector:
+    """Asks the provider what happened and what is due, page by page, as notices.
+
+    A polling *round* asks the questions of :data:`QUESTIONS` in turn, each page after page,
+    about the watched subscribers (those with a linked chat: :meth:`NotificationStore.watched`).
+    The notices of each page go to the outbox (``plan``) before the round's position (question,
+    the feed's cursor) is saved, so a crash or a provider error repeats at most one page — whose
+    notices the outbox's natural keys refuse — and the next poll (or the restarted bot)
+    continues the round where it stopped, with the windows of the round's start. The event loop
+    runs between pages and between chunks of notices, so subscribers chatting meanwhile are
+    answered. A round still running makes a poll do nothing; one stopped by an error is resumed
+    only after a back-off that doubles with each failure in a row (up to an hour).
+    """
+
+    def __init__(
+        self,
+        feed: ProviderFeed,
+        days_before_due: int = 3,
+        *,
+        watched: WatchedSource | None = None,
+        rounds: RoundPositions | None = None,
+    ) -> None:
         self._feed = feed
         self._days_before_due = days_before_due
+        self._watched = watched
+        self._rounds: RoundPositions = rounds if rounds is not None else MemoryRounds()
+        self._running = False
+        self._failures = 0
+        self._resume_after: datetime | None = None
 
-    async def detect(self, now: datetime, watched: Sequence[Watched] = ()) -> list[Notice]:
-        """Every page of every question (``watched``: the subscribers with a linked chat)."""
-        feed = self._feed
-        today = local_time(now).date()
-        window_start = today - timedelta(days=EVENT_WINDOW_DAYS)
-        due_from, due_to = today - timedelta(days=10), today + timedelta(days=self._days_before_due)
-        due = await every_page(
-            lambda c: feed.open_invoices_due_between(due_from, due_to, watched=watched, cursor=c)
-        )
-        notices = invoice_notices(due, today, self._days_before_due)
-        paid = await every_page(
-            lambda c: feed.payments_between(window_start, today, watched=watched, cursor=c)
-        )
-        notices += [payment_notice(p) for p in paid]
-        since = now - timedelta(days=EVENT_WINDOW_DAYS)
-        events = await every_page(
-            lambda c: feed.ticket_events_since(since, watched=watched, cursor=c)
-        )
-        notices += [ticket_notice(e) for e in events]
-        notes = await every_page(
-            lambda c: feed.fiscal_notes_issued_between(
-                window_start, today, watched=watched, cursor=c
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    async def poll(
+        self, now: datetime, plan: Callable[[list[Notice], datetime], Awaitable[int]]
+    ) -> RoundReport:
+        """Run (or continue) the polling round; ``plan`` stores a page's notices. A provider
+        error ends this call (logged, never raised): the round continues at a later poll."""
+        if self._running:
+            return RoundReport()
+        if self._resume_after is not None and now < self._resume_after:
+            return RoundReport()
+        self._running = True
+        try:
+            report = await self._round(now, plan)
+        except BackendError as error:
+            self._failures += 1
+            wait = min(timedelta(minutes=2) * 2 ** (self._failures - 1), MAX_BACKOFF)
+            self._resume_after = now + wait
+            logger.warning(
+                "notification round paused: the provider's system failed (%s); it continues "
+                "where it stopped in %d s",
+                error,
+                wait.total_seconds(),
             )
-        )
-        notices += [fiscal_note_notice(n) for n in notes]
+            return RoundReport()
+        finally:
+            self._running = False
+        self._failures, self._resume_after = 0, None
+        return report
+
+    async def _round(
+        self, now: datetime, plan: Callable[[list[Notice], datetime], Awaitable[int]]
+    ) -> RoundReport:
+        report = RoundReport()
+        position = await self._rounds.get(ROUND)
+        if (
+            position is not None
+            and local_time(position.started_at).date() == local_time(now).date()
+        ):
+            report.resumed = True
+        else:  # none, or one of another day (its windows are stale): a new round
+            position = RoundPosition(now, 0, None)
+            await self._rounds.save(ROUND, position, now)
+        started, step, cursor = position.started_at, position.step, position.cursor
+        watched = await self._watched.watched() if self._watched is not None else []
+        while step < len(QUESTIONS):
+            page = await self._ask(QUESTIONS[step], started, watched, cursor)
+            report.pages += 1
+            notices = await self._notices(QUESTIONS[step], page.items, started)
+            report.added += await plan(notices, now)
+            if page.cursor is None:
+                step, cursor = step + 1, None
+            elif page.cursor == cursor:  # a feed that does not advance would loop forever
+                logger.warning("feed question %s repeated its cursor; moving on", QUESTIONS[step])
+                step, cursor = step + 1, None
+            else:
+                cursor = page.cursor
+            await self._rounds.save(ROUND, RoundPosition(started, step, cursor), now)
+            await asyncio.sleep(0)
+        await self._rounds.finish(ROUND)
+        report.finished = True
+        return report
+
+    async def _ask(
+        self, question: str, started: datetime, watched: Sequence[Watched], cursor: str | None
+    ) -> FeedPage[Any]:
+        feed = self._feed
+        today = local_time(started).date()
+        window_start = today - timedelta(days=EVENT_WINDOW_DAYS)
+        if question == "invoices_due":
+            due_from = today - timedelta(days=10)
+            due_to = today + timedelta(days=self._days_before_due)
+            return await feed.open_invoices_due_between(
+                due_from, due_to, watched=watched, cursor=cursor
+            )
+        if question == "payments":
+            return await feed.payments_between(window_start, today, watched=watched, cursor=cursor)
+        if question == "ticket_events":
+            since = started - timedelta(days=EVENT_WINDOW_DAYS)
+            return await feed.ticket_events_since(since, watched=watched, cursor=cursor)
+        if question == "fiscal_notes":
+            return await feed.fiscal_notes_issued_between(
+                window_start, today, watched=watched, cursor=cursor
+            )
         tomorrow = today + timedelta(days=1)
-        ending = await every_page(
-            lambda c: feed.enablings_ending_on(tomorrow, watched=watched, cursor=c)
-        )
-        notices += [enabling_notice(e) for e in ending]
+        return await feed.enablings_ending_on(tomorrow, watched=watched, cursor=cursor)
+
+    async def _notices(self, question: str, items: list[Any], started: datetime) -> list[Notice]:
+        if question == "invoices_due":
+            today = local_time(started).date()
+            return invoice_notices(items, today, self._days_before_due)
+        make: Callable[[Any], Notice] = {
+            "payments": payment_notice,
+            "ticket_events": ticket_notice,
+            "fiscal_notes": fiscal_note_notice,
+            "enablings_ending": enabling_notice,
+        }[question]
+        notices = []
+        for index, item in enumerate(items):
+            notices.append(make(item))
+            if index % PLAN_CHUNK == PLAN_CHUNK - 1:
+                await asyncio.sleep(0)
         return notices
+
+    async def detect(self, now: datetime) -> list[Notice]:
+        """Every notice of a whole round at once, without saving a position (tools, tests)."""
+        found: list[Notice] = []
+
+        async def keep(notices: list[Notice], _: datetime) -> int:
+            found.extend(notices)
+            return 0
+
+        detector = NotificationDetector(self._feed, self._days_before_due, watched=self._watched)
+        report = await detector._round(now, keep)
+        assert report.finished
+        return found
+
+
+async def every_watched_page(
+    ask: Callable[[Sequence[Watched], str | None], Awaitable[FeedPage[T]]],
+    watched: WatchedSource,
+) -> list[T]:
+    """All the items of a paged feed question about the watched subscribers, letting the event
+    loop run between pages — for broadcasts' audiences::
+
+        profiles = await every_watched_page(
+            lambda w, c: feed.audience(segment, watched=w, cursor=c), store
+        )
+    """
+    subscribers = await watched.watched()
+    items: list[T] = []
+    cursor: str | None = None
+    while True:
+        page = await ask(subscribers, cursor)
+        items += page.items
+        if page.cursor is None or page.cursor == cursor:
+            return items
+        cursor = page.cursor
+        await asyncio.sleep(0)
 
 
 class NotificationPlanner:
@@ -236,12 +398,15 @@ class NotificationPlanner:
     async def plan(self, notices: Iterable[Notice], now: datetime) -> int:
         links = await self._store.active_links()
         send_after = self._quiet_hours.next_allowed(now)
-        outgoing = [
-            Outgoing(notice.key, link.chat_id, notice.kind, notice.payload, send_after)
-            for notice in notices
-            for link in links.get(notice.subscriber_id, ())
-            if self._wants(link, notice)
-        ]
+        outgoing = []
+        for index, notice in enumerate(notices):
+            outgoing += [
+                Outgoing(notice.key, link.chat_id, notice.kind, notice.payload, send_after)
+                for link in links.get(notice.subscriber_id, ())
+                if self._wants(link, notice)
+            ]
+            if index % PLAN_CHUNK == PLAN_CHUNK - 1:
+                await asyncio.sleep(0)
         added = await self._store.enqueue(outgoing, now)
         if added:
             logger.info("%d notification(s) enqueued", added)

@@ -10,10 +10,18 @@ Exactly-once delivery rests on three rules kept here:
   go out after the restart; a reminder stopped between its messages resumes with the missing ones;
 - a row found ``sending`` at start-up may or may not have reached the chat, so it becomes
   ``uncertain`` and is never sent again — at most the one message in flight at the crash.
+
+A link also keeps what the provider feed needs to ask the system about its subscriber without
+their session (:class:`~backend_client.provider.Watched`'s ``reference``: the CPF/CNPJ on SGP),
+sealed with ``ENCRYPTION_KEY`` (bot.storage.encryption) and opened only to build the list of
+watched subscribers; it is never logged. Large reads (the links of 100,000 chats) are done in
+chunks that give the event loop back between them, so the bot keeps answering meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,8 +44,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend_client.provider import Watched
 from bot.storage.db import Base, UTCDateTime, session_factory
+from bot.storage.encryption import SecretBox, Unreadable
 
+logger = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, UNCERTAIN = "pending", "sending", "sent", "failed", "uncertain"
 
 
@@ -53,6 +64,8 @@ class ChatLinkRow(Base):
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     muted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The feed's reference of the subscriber, sealed ({"fernet": token}); None before 0005.
+    reference: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class NotificationRow(Base):
@@ -88,6 +101,7 @@ class ChatLink:
     linked_at: datetime
     active: bool
     muted: frozenset[str]
+    has_reference: bool = True  # the feed can ask about its subscriber without a session
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +134,13 @@ def _link(row: ChatLinkRow) -> ChatLink:
         linked_at=row.linked_at,
         active=row.active,
         muted=frozenset(row.muted or ()),
+        has_reference=row.reference is not None,
     )
 
 
 LINKS_KEPT = 100_000  # chats whose link (or lack of one) is remembered
+CHUNK = 2000  # links read per query when reading them all (then the event loop runs)
+OPEN_CHUNK = 250  # references opened between two turns of the event loop (~20 µs each)
 
 
 class NotificationStore:
@@ -131,21 +148,55 @@ class NotificationStore:
     every delivery; links change only through this object (one per process), so they are kept
     in memory once read, and forgotten when written."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        box: SecretBox | None = None,
+        id_is_reference: bool = True,
+    ) -> None:
+        """``box`` seals the feed references (required to store one); ``id_is_reference``: the
+        system's feed reference is the subscriber id (all but SGP), so a link stored without
+        one (before revision 0005) is still watched."""
         self._engine = engine
         self._sessions = session_factory(engine)
+        self._box = box
+        self._id_is_reference = id_is_reference
         self._links: dict[int, ChatLink | None] = {}  # oldest first
         self._link_writes = 0  # a read that overlapped a write is not kept
+        self._opened: dict[str, str] = {}  # sealed token → reference (opening costs CPU)
+        self._watched: tuple[int, list[Watched]] | None = None  # (link writes, list)
+        self._active: tuple[int, dict[str, list[ChatLink]]] | None = None
+        self._unreadable_logged = False
 
     # --- links ---------------------------------------------------------------------------------
+    def _seal(self, reference: str | None) -> dict[str, str] | None:
+        if reference is None:
+            return None
+        if self._box is None:
+            raise ValueError("a feed reference is a secret: the store needs a SecretBox")
+        return self._box.seal(reference)
+
     async def link(
-        self, chat_id: int, subscriber_id: str, contact_id: str, contact_name: str, now: datetime
+        self,
+        chat_id: int,
+        subscriber_id: str,
+        contact_id: str,
+        contact_name: str,
+        now: datetime,
+        *,
+        reference: str | None = None,
     ) -> ChatLink:
+        """Link ``chat_id`` to a contact of ``subscriber_id``; ``reference`` (the feed's
+        reference of the subscriber, ``backend.feed_reference(session)``) is stored sealed."""
+        sealed = self._seal(reference)
         async with self._sessions.begin() as session:
             row = await session.get(ChatLinkRow, chat_id)
             if row is None:
                 row = ChatLinkRow(chat_id=chat_id, muted=[])
                 session.add(row)
+            if sealed is not None or row.subscriber_id != subscriber_id:
+                row.reference = sealed  # another subscriber's reference never stays
             row.subscriber_id, row.contact_id, row.contact_name = (
                 subscriber_id,
                 contact_id,
@@ -156,6 +207,21 @@ class NotificationStore:
             link = _link(row)
         self.links_changed(chat_id)
         return link
+
+    async def remember_reference(self, chat_id: int, subscriber_id: str, reference: str) -> None:
+        """A link made before references were kept gets its subscriber's (at their login)."""
+        sealed = self._seal(reference)
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(ChatLinkRow)
+                    .where(
+                        ChatLinkRow.chat_id == chat_id, ChatLinkRow.subscriber_id == subscriber_id
+                    )
+                    .values(reference=sealed)
+                )
+        finally:
+            self.links_changed(chat_id)
 
     async def get_link(self, chat_id: int) -> ChatLink | None:
         if chat_id in self._links:
@@ -174,6 +240,7 @@ class NotificationStore:
         """These chats' links were written: read them from the database next time (called by
         this store's own writes, and by whoever else writes chat_links)."""
         self._link_writes += 1
+        self._watched = self._active = None
         for chat_id in chat_ids:
             self._links.pop(chat_id, None)
 
@@ -266,13 +333,99 @@ class NotificationStore:
         finally:
             self.links_changed(old_chat_id, new_chat_id)
 
+    async def _active_rows(self, *columns: Any) -> list[Any]:
+        """``columns`` of the active links, by chat id, read ``CHUNK`` rows a query with the
+        event loop let run between them (a long read would hold it for a second per 100k)."""
+        found: list[Any] = []
+        after: int | None = None
+        while True:
+            query = select(ChatLinkRow.chat_id, *columns).where(ChatLinkRow.active)
+            if after is not None:
+                query = query.where(ChatLinkRow.chat_id > after)
+            async with self._sessions() as session:
+                rows = (
+                    await session.execute(query.order_by(ChatLinkRow.chat_id).limit(CHUNK))
+                ).all()
+            found += rows
+            if len(rows) < CHUNK:
+                return found
+            after = rows[-1][0]
+            await asyncio.sleep(0)
+
     async def active_links(self) -> dict[str, list[ChatLink]]:
-        """Active links grouped by subscriber."""
+        """Active links grouped by subscriber (kept until a link changes)."""
+        version = self._link_writes
+        if self._active is not None and self._active[0] == version:
+            return self._active[1]
+        rows = await self._active_rows(
+            ChatLinkRow.subscriber_id,
+            ChatLinkRow.contact_id,
+            ChatLinkRow.contact_name,
+            ChatLinkRow.linked_at,
+            ChatLinkRow.muted,
+            ChatLinkRow.reference.is_not(None),
+        )
         grouped: dict[str, list[ChatLink]] = {}
-        async with self._sessions() as session:
-            for row in await session.scalars(select(ChatLinkRow).where(ChatLinkRow.active)):
-                grouped.setdefault(row.subscriber_id, []).append(_link(row))
+        for index, (chat_id, subscriber, contact, name, linked_at, muted, has) in enumerate(rows):
+            link = ChatLink(
+                chat_id, subscriber, contact, name, linked_at, True, frozenset(muted or ()), has
+            )
+            grouped.setdefault(subscriber, []).append(link)
+            if index % CHUNK == CHUNK - 1:
+                await asyncio.sleep(0)
+        if version == self._link_writes:
+            self._active = (version, grouped)
         return grouped
+
+    async def watched(self) -> list[Watched]:
+        """The subscribers with an active linked chat, each with the feed's reference (opened
+        from its seal), sorted by subscriber id: what a feed question asks about (only they can
+        be notified). Kept until a link changes. A link without a reference is watched by its
+        subscriber id where that is the system's reference (``id_is_reference``), else left out
+        until its subscriber logs in again."""
+        version = self._link_writes
+        if self._watched is not None and self._watched[0] == version:
+            return self._watched[1]
+        rows = await self._active_rows(ChatLinkRow.subscriber_id, ChatLinkRow.reference)
+        references: dict[str, str] = {}
+        opened, unreadable = 0, 0
+        for _chat_id, subscriber_id, sealed in rows:
+            if subscriber_id in references:
+                continue
+            if sealed is None:
+                if self._id_is_reference:
+                    references[subscriber_id] = subscriber_id
+                continue
+            token = sealed.get("fernet", "") if isinstance(sealed, dict) else ""
+            reference = self._opened.get(token)
+            if reference is None:
+                if self._box is None:
+                    unreadable += 1
+                    continue
+                try:
+                    reference = str(self._box.open(sealed)[0])
+                except Unreadable:
+                    unreadable += 1
+                    continue
+                self._opened[token] = reference
+                opened += 1
+                if opened % OPEN_CHUNK == 0:
+                    await asyncio.sleep(0)
+            references[subscriber_id] = reference
+        if unreadable and not self._unreadable_logged:
+            self._unreadable_logged = True
+            logger.warning(
+                "%d linked chat(s) have a feed reference no ENCRYPTION_KEY opens; they get "
+                "notices again after their subscriber logs in",
+                unreadable,
+            )
+        if len(self._opened) > 2 * len(references) + 1000:  # forget the unlinked ones
+            kept = set(references.values())
+            self._opened = {t: r for t, r in self._opened.items() if r in kept}
+        found = [Watched(s, references[s]) for s in sorted(references)]
+        if version == self._link_writes:
+            self._watched = (version, found)
+        return found
 
     # --- outbox --------------------------------------------------------------------------------
     async def enqueue(self, items: Sequence[Outgoing], now: datetime) -> int:

@@ -7,4 +7,5 @@ def register_all() -> None:
     """Import the modules that declare tables (importing registers them on ``Base``)."""
     import bot.storage.broadcasts
     import bot.storage.db
-    import bot.storage.notifications  # noqa: F401
+    import bot.storage.notifications
+    import bot.storage.rounds  # noqa: F401
