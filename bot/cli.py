@@ -146,6 +146,10 @@ def _run(*, webhook: bool) -> int:
     settings = _settings_or_exit()
     if settings is None:
         return 2
+    from bot.provider.cli import check_at_start
+
+    if not check_at_start(settings.provider_config):
+        return 2
     if webhook and settings.webhook_url is None:
         print("--webhook needs WEBHOOK_URL and WEBHOOK_SECRET in the settings.", file=sys.stderr)
         return 2

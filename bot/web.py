@@ -86,6 +86,11 @@ def create_web_app(
         from bot.admin_api import add_admin_routes
 
         add_admin_routes(app, broadcasts, admin_token)
+    if admin_token and "services" in getattr(application, "bot_data", {}):
+        from bot.provider.api import add_config_routes  # GET/PUT /admin/api/config
+        from bot.provider.store import store_of
+
+        add_config_routes(app, store_of(application), admin_token)
     return app
 
 

@@ -56,6 +56,21 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_at_start(path: str | None) -> bool:
+    """Before ``minha-central run`` starts anything: True when the provider file at ``path``
+    (None: no file) is valid; else every problem is printed, as for the settings (exit 2)."""
+    if path is None:
+        return True
+    try:
+        load(path)
+    except ProviderConfigError as error:
+        print(f"Minha Central cannot start; fix the provider file {path}:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return False
+    return True
+
+
 def describe(config: ProviderConfig, backend: str, lacking: Iterable[str]) -> list[str]:
     """What the bot will show with ``config`` on ``backend`` (lines for ``config check``)."""
     lacking = set(lacking)

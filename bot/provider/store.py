@@ -72,16 +72,19 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def install(bot_data: dict[Any, Any], store: ProviderConfigStore) -> None:
-    bot_data[STORE_KEY] = store
-
-
-def store_of(bot_data: dict[Any, Any]) -> ProviderConfigStore:
-    found: ProviderConfigStore = bot_data[STORE_KEY]
-    return found
+def store_of(application: Any) -> ProviderConfigStore:
+    """The application's store: the one ``.current`` every update reads. Opened the first time
+    it is asked for, from the settings' ``PROVIDER_CONFIG`` (``minha-central run`` has checked
+    the file before starting: see :func:`bot.provider.cli.check_at_start`)."""
+    bot_data = application.bot_data
+    store: ProviderConfigStore | None = bot_data.get(STORE_KEY)
+    if store is None:
+        settings = bot_data["services"].settings
+        store = ProviderConfigStore.open(settings.provider_config)
+        bot_data[STORE_KEY] = store
+    return store
 
 
 def current(context: Any) -> ProviderConfig:
     """The configuration in force for this update (from any PTB callback context)."""
-    store = context.application.bot_data.get(STORE_KEY)
-    return store.current if store is not None else DEFAULT
+    return store_of(context.application).current
