@@ -13,6 +13,7 @@ from bot.services.attachments import (
     Kind,
     Problem,
 )
+from bot.services.tickets import Mode, TicketDraft, description
 from bot.ui.formatting import day, day_time, esc
 
 MIN_DESCRIPTION_CHARS = 10
@@ -202,11 +203,6 @@ def ask_description(subject: str, reference: str | None, *, attachable: bool = T
     return "\n".join(lines)
 
 
-def reference_prefix(protocol: str) -> str:
-    """Plain text opening the description of a ticket about a closed one."""
-    return f"Referente ao atendimento anterior, protocolo {protocol}."
-
-
 def description_too_short(length: int) -> str:
     return (
         f"Essa descrição ficou curta demais ({length} caractere{'s' if length != 1 else ''}). "
@@ -393,6 +389,19 @@ def summary(
     if not sent:
         lines += ["", f"Está tudo certo? Toque em {BUTTON_CONFIRM} para enviar."]
     return "\n".join(lines)
+
+
+def draft_summary(draft: TicketDraft, *, sent: bool = False, attachable: bool = True) -> str:
+    """:func:`summary` of a draft; a new ticket's description shows its reference line."""
+    return summary(
+        reply_to=draft.protocol or "" if draft.mode is Mode.REPLY else None,
+        subject=draft.subject,
+        contract=draft.contract,
+        text=description(draft),
+        attachments=[(entry.name, entry.size) for entry in draft.files],
+        sent=sent,
+        attachable=attachable,
+    )
 
 
 def unavailable_while_sending(filenames: Sequence[str], reply: bool) -> str:
