@@ -16,7 +16,7 @@ from bot.services.attachments import (
     safe_filename,
     sniff,
 )
-from tests.conftest import BotEnv, login
+from tests.support.bot_env import BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import TelegramRejection

@@ -24,7 +24,7 @@ from bot.localapi.server import create_app
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
-from tests.conftest import TOKEN, BotEnv, login
+from tests.support.bot_env import TOKEN, BotEnv, login
 from tests.support.driver import texts as shown
 from tests.support.fake_backends import SECRET_TOKEN, CheckOnlyBackend, refusing, unreachable
 

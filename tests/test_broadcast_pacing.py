@@ -14,7 +14,7 @@ from telegram.ext import ExtBot
 from bot.localapi.core import LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
 from bot.services.pacing import PACED, PacedRateLimiter, TrafficPacer
-from tests.conftest import TOKEN
+from tests.support.bot_env import TOKEN
 
 
 class VirtualTime:

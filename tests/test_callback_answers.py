@@ -19,7 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot.services import sessions
 from bot.settings import Settings
-from tests.conftest import PERSON, BotEnv, login
+from tests.support.bot_env import PERSON, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.fake_telegram import Call
 

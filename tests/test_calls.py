@@ -12,7 +12,7 @@ from backend_client.sandbox.db import PhoneLineRow
 from bot.conversations.calls import PAGE_SIZE, duration, masked_number
 from bot.ui import texts
 from bot.ui.formatting import money, phone
-from tests.conftest import COMPANY, PERSON, TODAY, BotEnv, login
+from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

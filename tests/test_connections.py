@@ -13,7 +13,7 @@ from backend_client.sandbox.seed import DemoAccount
 from bot.conversations.connections import PAGE_SIZE, data_size, span
 from bot.ui import texts
 from bot.ui.formatting import day_time
-from tests.conftest import COMPANY, PERSON, SUSPENDED, TODAY, BotEnv, login
+from tests.support.bot_env import COMPANY, PERSON, SUSPENDED, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

@@ -12,7 +12,7 @@ from backend_client.models import Contact, NewContact
 from backend_client.sandbox.seed import DemoAccount
 from bot.conversations.contacts import NEW_CONTACT, PAGE_SIZE
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, BotEnv, launch_lacking, login
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, launch_lacking, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call

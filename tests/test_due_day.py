@@ -20,8 +20,8 @@ from bot.services import mailer
 from bot.settings import Settings, SettingsError
 from bot.storage.outbox import OutboxRepository
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, TOKEN, BotEnv, Clock, login
 from tests.support.billing import copy_values
+from tests.support.bot_env import COMPANY, PERSON, TOKEN, BotEnv, Clock, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

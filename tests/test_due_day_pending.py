@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from backend_client.models import DueDayChangeRequest
-from tests.conftest import COMPANY, PERSON, BotEnv, login
 from tests.support.billing import copy_values
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 

@@ -13,8 +13,8 @@ from sqlalchemy import update
 from backend_client.models import BackendSession, ContractStatus, TemporaryEnabling
 from backend_client.sandbox.db import ContractRow
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, SUSPENDED, TODAY, BotEnv, login
 from tests.support.billing import copy_values
+from tests.support.bot_env import COMPANY, PERSON, SUSPENDED, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.billing import ManyRecords, assert_within_limits, sent_file
+from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

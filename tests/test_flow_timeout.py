@@ -13,7 +13,7 @@ from telegram.ext import CallbackContext
 
 from bot.conversations.timeouts import SWEEP_JOB, TimedConversation
 from bot.settings import Settings
-from tests.conftest import PERSON, TOKEN, BotEnv, login
+from tests.support.bot_env import PERSON, TOKEN, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from bot.ui import texts
-from tests.conftest import PERSON, login
+from tests.support.bot_env import PERSON, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

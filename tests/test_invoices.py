@@ -13,8 +13,8 @@ from backend_client.formats.pix import is_valid_brcode, parse_tlv
 from backend_client.models import InvoiceStatus
 from bot.conversations.invoices import qr_png
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, SUSPENDED, TODAY, BotEnv, login
 from tests.support.billing import ManyRecords, assert_within_limits, copy_values, sent_file
+from tests.support.bot_env import COMPANY, PERSON, SUSPENDED, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

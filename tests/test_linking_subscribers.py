@@ -10,7 +10,7 @@ import pytest
 
 from backend_client.models import InvoiceStatus
 from bot.handlers.notification_jobs import deliver_due, poll_and_plan
-from tests.conftest import COMPANY, PERSON, BotEnv, login
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 

@@ -25,7 +25,7 @@ from bot.storage import login_failures
 from bot.storage.db import create_engine
 from bot.storage.login_failures import LoginFailureRepository
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, BotEnv, Clock
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, Clock
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call

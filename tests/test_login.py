@@ -10,7 +10,7 @@ from sqlalchemy import text
 from backend_client.errors import Unavailable
 from backend_client.formats.documents import format_document, mask_document
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, Clock, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login, set_backend_timeout
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, Clock, login, set_backend_timeout
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

@@ -13,7 +13,7 @@ from backend_client.sandbox import DEMO_ACCOUNTS
 from bot.conversations.password import FORGET_JOB, PENDING_KEY, password_problems
 from bot.ui import texts
 from bot.ui.texts import password as password_texts
-from tests.conftest import COMPANY, PERSON, BotEnv, login
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call, TelegramRejection

@@ -14,7 +14,7 @@ from backend_client.errors import InvalidCredentials
 from bot.conversations.password import PENDING_KEY
 from bot.handlers import stray_passwords
 from bot.ui.texts import password as password_texts
-from tests.conftest import COMPANY, PERSON, BotEnv, Clock, login
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, Clock, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from bot.storage import persistence
-from tests.conftest import PERSON, BotEnv
+from tests.support.bot_env import PERSON, BotEnv
 from tests.support.driver import texts as shown
 from tests.support.postgres import hold_write_lock
 

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.provider.store import store_of
 from bot.settings import Settings
 from bot.web import create_web_app
-from tests.conftest import TOKEN, BotEnv
+from tests.support.bot_env import TOKEN, BotEnv
 
 API_TOKEN = "adm-0123456789abcdef0123456789"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.provider.config import DEFAULT, MENU_IDS, ProviderConfigError, load, parse
 from bot.settings import Settings, SettingsError
-from tests.conftest import TOKEN
+from tests.support.bot_env import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "deploy" / "provider.example.toml"

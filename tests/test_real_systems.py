@@ -14,7 +14,7 @@ from backend_client.models import TicketSubject
 from backend_client.sgp import SgpBackend
 from tests.backends.standin_ixc import IxcStandIn
 from tests.backends.standin_sgp import SgpStandIn
-from tests.conftest import PERSON, TODAY, BotEnv, login
+from tests.support.bot_env import PERSON, TODAY, BotEnv, login
 from tests.support.driver import methods
 from tests.support.driver import texts as shown
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.ui import keyboards
 from bot.ui.screens import send_to_chat
-from tests.conftest import BotEnv
+from tests.support.bot_env import BotEnv
 from tests.support.driver import ChatDriver, methods
 
 

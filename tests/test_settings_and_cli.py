@@ -12,7 +12,7 @@ import pytest
 
 from backend_client.formats.documents import normalize_document
 from bot.settings import Settings, SettingsError
-from tests.conftest import TOKEN
+from tests.support.bot_env import TOKEN
 
 
 def test_defaults_with_only_a_token() -> None:

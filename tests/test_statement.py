@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.ui import periods, texts
-from tests.conftest import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.billing import ManyRecords, assert_within_limits
+from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 

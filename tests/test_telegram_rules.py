@@ -16,7 +16,7 @@ from bot import telegram_html
 from bot.localapi.core import LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
 from bot.ui import formatting
-from tests.conftest import BotEnv
+from tests.support.bot_env import BotEnv
 from tests.support.driver import ChatDriver
 
 TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"

@@ -12,7 +12,7 @@ from backend_client.errors import Rejected, Unavailable
 from backend_client.features import Feature
 from backend_client.models import BackendSession, Document, NewTicket, Ticket, TicketStatus
 from bot.ui import texts as common_texts
-from tests.conftest import COMPANY, PERSON, BotEnv, launch_lacking, login
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, launch_lacking, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call

@@ -9,7 +9,7 @@ import pytest
 from backend_client.errors import NotPermitted
 from backend_client.features import Feature
 from bot.ui import texts
-from tests.conftest import COMPANY, PERSON, BotEnv, launch_lacking, login
+from tests.support.bot_env import COMPANY, PERSON, BotEnv, launch_lacking, login
 from tests.support.driver import methods
 from tests.support.driver import texts as shown
 from tests.support.lacking import LackingSandbox

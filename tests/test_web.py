@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from backend_client.errors import CredentialsRefused, Unavailable
 from bot.web import SIGNATURE_HEADER, TELEGRAM_SECRET_HEADER, TIMESTAMP_HEADER, create_web_app, sign
-from tests.conftest import PERSON, BotEnv
+from tests.support.bot_env import PERSON, BotEnv
 from tests.support.driver import texts as shown
 
 WEBHOOK_SECRET = "s3cret-token_for-tests"

@@ -10,7 +10,7 @@ from backend_client.sandbox import SandboxBackend
 from backend_client.sgp import SgpBackend
 from bot.application import create_backend
 from bot.settings import Settings, SettingsError
-from tests.conftest import TOKEN
+from tests.support.bot_env import TOKEN
 
 SECRET = "s3cr3t-integration-token-value"
 
