@@ -26,9 +26,11 @@ from backend_client.models import TicketSubject
 from backend_client.protocol import SubscriberBackend
 from backend_client.resilience import GuardedBackend
 from bot import logs, metrics
+from bot.broadcasts import commands as broadcast_commands
+from bot.broadcasts import flow as broadcast_flow
+from bot.broadcasts import jobs as broadcast_jobs
 from bot.conversations import (
     account,
-    broadcast,
     calls,
     connections,
     contacts,
@@ -44,8 +46,6 @@ from bot.conversations import (
     timeouts,
 )
 from bot.handlers import (
-    admin,
-    broadcast_jobs,
     commands,
     errors,
     guards,
@@ -230,8 +230,8 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handler(password.build(application))
     application.add_handler(notifications.build(application))
     application.add_handlers(notifications.handlers())
-    application.add_handler(broadcast.build(application))  # staff only (ADMIN_TELEGRAM_IDS)
-    application.add_handlers(admin.handlers())
+    application.add_handler(broadcast_flow.build(application))  # staff only (ADMIN_TELEGRAM_IDS)
+    application.add_handlers(broadcast_commands.handlers())
     application.add_handlers(menu.handlers())
     application.add_handlers(commands.handlers())
     application.add_handler(TypeHandler(Update, commands.answer_unanswered), commands.LAST_GROUP)

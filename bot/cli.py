@@ -70,15 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_config(args)
     if args.command == "broadcast":
-        from bot.broadcast_cli import run as run_broadcast
+        from bot.broadcasts.cli import run as run_broadcast
 
         return run_broadcast(args)
     return _run(webhook=args.webhook)
 
 
 def _broadcast_parser(commands: Any) -> None:
-    """``minha-central broadcast …`` (bot.broadcast_cli)."""
-    from bot.broadcast_cli import add_parser
+    """``minha-central broadcast …`` (bot.broadcasts.cli)."""
+    from bot.broadcasts.cli import add_parser
 
     add_parser(commands)
 

@@ -21,7 +21,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.backend_check import BackendCredentialsRefused, check_at_start_up
-from bot.handlers import broadcast_jobs
+from bot.broadcasts import jobs as broadcast_jobs
 from bot.settings import Settings
 from bot.web import create_web_app
 

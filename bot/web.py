@@ -5,8 +5,8 @@ Each path has its own authentication:
 - ``POST /events/backend``: an HMAC-SHA256 of ``<timestamp>.<body>`` with the shared secret in
   ``X-Minha-Central-Signature: sha256=<hex>`` and ``X-Minha-Central-Timestamp`` (401 otherwise);
 - ``/healthz``, ``/readyz``, ``/metrics``: open, meant for the local network / reverse proxy;
-- ``/admin/api/…`` (``bot.admin_api``, only with ``ADMIN_API_TOKEN``): ``Authorization: Bearer``
-  with that token (401 otherwise).
+- ``/admin/api/…`` (``bot.broadcasts.api``, only with ``ADMIN_API_TOKEN``):
+  ``Authorization: Bearer`` with that token (401 otherwise).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def create_web_app(
     if events_secret and on_events is not None:
         app.router.add_post("/events/backend", _events_handler(events_secret, on_events))
     if admin_token and broadcasts is not None:
-        from bot.admin_api import add_admin_routes
+        from bot.broadcasts.api import add_admin_routes
 
         add_admin_routes(app, broadcasts, admin_token)
     if admin_token and "services" in getattr(application, "bot_data", {}):

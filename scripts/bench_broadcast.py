@@ -42,13 +42,15 @@ from telegram.ext import ExtBot
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
 from backend_client.sandbox.population import populate
-from bot.handlers.broadcast_jobs import TelegramSender, create_pacer
+from bot.broadcasts.audience import Audience
+from bot.broadcasts.jobs import create_pacer
+from bot.broadcasts.sender import TelegramSender
+from bot.broadcasts.service import BroadcastService, Draft
+from bot.broadcasts.store import BroadcastStore
 from bot.localapi.core import TEXT_LIMIT, BotApiError, html_to_text
 from bot.localapi.inprocess import InProcessRequest
-from bot.services.broadcasts import Audience, BroadcastService, Draft
 from bot.services.pacing import PacedRateLimiter
 from bot.settings import Settings
-from bot.storage.broadcasts import BroadcastStore
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
 from bot.storage.notifications import ChatLinkRow, NotificationStore

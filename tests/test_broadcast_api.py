@@ -16,12 +16,13 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.handlers.broadcast_jobs import service_of
-from bot.services.broadcasts import Audience, Draft
+from bot.broadcasts.audience import Audience
+from bot.broadcasts.jobs import service_of
+from bot.broadcasts.service import Draft
 from bot.settings import Settings, SettingsError
 from bot.ui.formatting import TIMEZONE
 from bot.web import create_web_app
-from tests.conftest import START, TOKEN, BotEnv
+from tests.support.bot_env import START, TOKEN, BotEnv
 
 ROOT = Path(__file__).resolve().parents[1]
 API_TOKEN = "adm-0123456789abcdef0123456789"

@@ -20,23 +20,18 @@ from telegram.error import TimedOut
 
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
-from bot.handlers.broadcast_jobs import TelegramSender
+from bot.broadcasts.audience import Audience
+from bot.broadcasts.content import InvalidInput, Message
+from bot.broadcasts.sender import TelegramSender
+from bot.broadcasts.service import BroadcastService, Draft, StateError
+from bot.broadcasts.store import BroadcastStore
 from bot.localapi.core import BotApiError, LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
-from bot.services.broadcasts import (
-    Audience,
-    BroadcastService,
-    Draft,
-    InvalidInput,
-    Message,
-    StateError,
-)
 from bot.services.pacing import TrafficPacer
-from bot.storage.broadcasts import BroadcastStore
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
 from bot.storage.notifications import NotificationStore
-from tests.conftest import START, TODAY, TOKEN, Clock
+from tests.support.bot_env import START, TODAY, TOKEN, Clock
 
 # Linked chats of the demo subscribers (see backend_client/sandbox/seed.py):
 # s1 Maria — c1 fibra-300, active, overdue, Campinas/Cambuí (two chats)

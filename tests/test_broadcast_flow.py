@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.handlers.broadcast_jobs import service_of
-from bot.services.broadcasts import Audience, BroadcastService, Draft
+from bot.broadcasts import texts as t
+from bot.broadcasts.audience import Audience
+from bot.broadcasts.jobs import service_of
+from bot.broadcasts.service import BroadcastService, Draft
 from bot.settings import Settings
-from bot.ui.texts import broadcast as t
-from tests.conftest import START, BotEnv
+from bot.ui import texts
+from tests.support.bot_env import START, BotEnv
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown
 from tests.support.fake_telegram import Call, parse_html
@@ -61,9 +63,9 @@ async def test_only_staff_may_broadcast(env: BotEnv, admin: ChatDriver) -> None:
     someone = env.chat(555001)
     for action in ("/aviso", "/avisos"):
         calls = await someone.send(action)
-        assert shown(calls) == t.STAFF_ONLY
+        assert shown(calls) == texts.STAFF_ONLY
     calls = await someone.press(f"avisos:cancelyes:{broadcast.id}", someone.last_bot_message_id())
-    assert t.STAFF_ONLY in shown(calls)
+    assert texts.STAFF_ONLY in shown(calls)
     assert methods(calls).count("answerCallbackQuery") == 1
     assert (await service(env).get(broadcast.id)).status == "scheduled"  # type: ignore[union-attr]
     calls = await someone.send("texto qualquer")  # no flow took it

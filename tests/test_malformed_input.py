@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.handlers.broadcast_jobs import service_of
+from bot.broadcasts.jobs import service_of
 from bot.parsing import JsonError, ascii_int, ascii_number, json_body, json_object
 from bot.settings import Settings, SettingsError
 from bot.web import SIGNATURE_HEADER, TELEGRAM_SECRET_HEADER, TIMESTAMP_HEADER, create_web_app, sign
-from tests.conftest import BotEnv
+from tests.support.bot_env import BotEnv
 
 WEBHOOK_SECRET = "s3cret-token_for-tests"
 EVENTS_SECRET = "events-shared-secret-0123456789"

@@ -25,7 +25,7 @@ from bot.settings import Settings, SettingsError
 from bot.storage.db import create_engine
 from bot.storage.encryption import SEALED, box_for, sandbox_key_file
 from bot.storage.migrations import upgrade
-from tests.conftest import PERSON, TOKEN, BotEnv, login
+from tests.support.bot_env import PERSON, TOKEN, BotEnv, login
 from tests.support.driver import Call, ChatDriver
 from tests.support.driver import texts as shown
 
@@ -320,7 +320,7 @@ def test_the_sandbox_generates_its_key_beside_its_database(tmp_path: Path) -> No
 
 
 def test_a_staff_member_who_creates_a_broadcast_is_logged_hashed() -> None:
-    from bot.services.broadcasts import _author_ref
+    from bot.broadcasts.service import _author_ref
 
     assert _author_ref("telegram:123456789") == "telegram:" + logs.chat_ref(123456789)
     assert _author_ref("api") == "api" and _author_ref("cli") == "cli"

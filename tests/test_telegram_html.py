@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from bot import telegram_html
+from bot.broadcasts.content import InvalidInput, validate_content
 from bot.localapi.core import BotApiError, LocalBotApi
-from bot.services.broadcasts import InvalidInput, validate_content
 from bot.settings import Settings
-from tests.conftest import BotEnv
+from tests.support.bot_env import BotEnv
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def register_all() -> None:
     """Import the modules that declare tables (importing registers them on ``Base``)."""
-    import bot.storage.broadcasts
+    import bot.broadcasts.store
     import bot.storage.db
     import bot.storage.notifications
     import bot.storage.rounds  # noqa: F401

@@ -1,14 +1,14 @@
-"""Broadcasts inside the bot: the Telegram sender, the shared pacer, start-up and shutdown.
+"""Broadcasts inside the bot: the shared pacer, the service in ``bot_data``, start-up, the
+dispatch job and shutdown.
 
 - :func:`create_pacer` builds the one :class:`~bot.services.pacing.TrafficPacer` of the process
   (``bot.application`` installs it as python-telegram-bot's rate limiter, so replies and
   broadcasts share it).
-- :func:`install` puts the :class:`~bot.services.broadcasts.BroadcastService` in
-  ``bot_data["broadcasts"]``; :func:`start` (post_init) settles recipients a crash left mid-send
-  and schedules the dispatch tick; :func:`stop` (before the application stops) lets the messages
-  in flight finish and be recorded.
-- :class:`TelegramSender` sends one broadcast message; a Telegram error becomes the service's
-  ``Undelivered`` with :func:`bot.delivery.classify`'s outcome (the policy notifications follow).
+- :func:`install` puts the :class:`~bot.broadcasts.service.BroadcastService` (sending through
+  :class:`~bot.broadcasts.sender.TelegramSender`) in ``bot_data["broadcasts"]``; :func:`start`
+  (post_init) settles recipients a crash left mid-send and schedules the dispatch tick;
+  :func:`stop` (before the application stops) lets the messages in flight finish and be
+  recorded.
 """
 
 from __future__ import annotations
@@ -18,20 +18,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
-
-from bot.delivery import classify
-from bot.services.broadcasts import (
-    BroadcastService,
-    Message,
-    Undelivered,
-    default_concurrency,
-)
-from bot.services.pacing import PACED, PacedRateLimiter, TrafficPacer
+from bot.broadcasts.sender import TelegramSender
+from bot.broadcasts.service import BroadcastService, default_concurrency
+from bot.broadcasts.store import BroadcastStore
+from bot.services.pacing import TrafficPacer
 from bot.settings import Settings
-from bot.storage.broadcasts import BroadcastStore
 from bot.storage.notifications import NotificationStore
 
 logger = logging.getLogger(__name__)
@@ -51,47 +42,6 @@ def create_pacer(settings: Settings) -> TrafficPacer:
             interactive_rate=overall,
         )
     return TrafficPacer(overall_rate=overall, bulk_rate=settings.broadcast_rate)
-
-
-async def deliver(bot: Bot, chat_id: int, message: Message, **extra: Any) -> None:
-    """Send ``message`` to ``chat_id`` exactly as every recipient gets it (also the preview)."""
-    if message.paid:
-        extra["allow_paid_broadcast"] = True
-    if message.media_kind == "photo":
-        await bot.send_photo(
-            chat_id,
-            photo=message.media_file_id,
-            caption=message.text,
-            parse_mode=ParseMode.HTML,
-            **extra,
-        )
-    elif message.media_kind == "document":
-        await bot.send_document(
-            chat_id,
-            document=message.media_file_id,
-            caption=message.text,
-            parse_mode=ParseMode.HTML,
-            **extra,
-        )
-    else:
-        await bot.send_message(chat_id, message.text, parse_mode=ParseMode.HTML, **extra)
-
-
-class TelegramSender:
-    """The broadcast service's :class:`~bot.services.broadcasts.Sender` through a PTB bot."""
-
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-
-    async def send(self, chat_id: int, message: Message) -> None:
-        extra: dict[str, Any] = {}
-        if isinstance(getattr(self.bot, "rate_limiter", None), PacedRateLimiter):
-            extra["rate_limit_args"] = PACED  # the broadcast took its slot already
-        try:
-            await deliver(self.bot, chat_id, message, **extra)
-        except TelegramError as error:
-            # One reading of Telegram's errors for broadcasts and notifications: bot.delivery.
-            raise Undelivered(classify(error)) from error
 
 
 def install(

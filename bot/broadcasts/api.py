@@ -19,17 +19,10 @@ from aiohttp import web
 
 from backend_client.errors import BackendError
 from bot import parsing
-from bot.services.broadcasts import (
-    MEDIA_KINDS,
-    Audience,
-    BroadcastService,
-    Draft,
-    InvalidInput,
-    StateError,
-    check_send_at,
-    displayed_text,
-    validate_content,
-)
+from bot.broadcasts.audience import Audience
+from bot.broadcasts.content import MEDIA_KINDS, InvalidInput, displayed_text, validate_content
+from bot.broadcasts.schedule import check_send_at
+from bot.broadcasts.service import BroadcastService, Draft, StateError
 
 logger = logging.getLogger(__name__)
 PREFIX = "/admin/api"

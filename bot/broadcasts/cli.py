@@ -1,7 +1,7 @@
 """``minha-central broadcast create|list|show|cancel|pause|resume``: provider broadcasts from
 the command line.
 
-It uses the same :class:`~bot.services.broadcasts.BroadcastService` as ``/aviso`` and the admin
+It uses the same :class:`~bot.broadcasts.service.BroadcastService` as ``/aviso`` and the admin
 API, on the bot's database (``DATABASE_URL``) and provider system (``BACKEND``…): it records
 broadcasts and changes their state; the running bot sends them (a broadcast for "now" starts
 within a few seconds, at the bot's next scheduling tick; a pause or cancel is noticed within a
@@ -21,19 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.broadcasts.audience import Audience, split_ids
+from bot.broadcasts.content import InvalidInput, displayed_text, validate_content
+from bot.broadcasts.report import Report
+from bot.broadcasts.schedule import parse_local_time
+from bot.broadcasts.service import BroadcastService, Draft, StateError
 from bot.cli_support import settings_or_exit
-from bot.services.broadcasts import (
-    Audience,
-    BroadcastService,
-    Draft,
-    InvalidInput,
-    Report,
-    StateError,
-    displayed_text,
-    parse_local_time,
-    split_ids,
-    validate_content,
-)
 from bot.ui.formatting import day_time
 
 STATUSES = ("active", "suspended", "overdue")
@@ -108,7 +101,7 @@ async def _run(settings: Any, args: argparse.Namespace) -> int:
     from backend_client.errors import BackendError
     from backend_client.resilience import GuardedBackend
     from bot.application import create_backend, create_feed, utc_now
-    from bot.storage.broadcasts import BroadcastStore
+    from bot.broadcasts.store import BroadcastStore
     from bot.storage.db import create_engine
     from bot.storage.migrations import SchemaOutOfDate, ensure_current
     from bot.storage.notifications import NotificationStore

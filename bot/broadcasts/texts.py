@@ -64,9 +64,6 @@ REASON_LABELS = {
     "unexpected": "erro inesperado",
 }
 
-# --- who may ----------------------------------------------------------------------------------
-STAFF_ONLY = "🔒 Este comando é só para a equipe do provedor."
-
 # --- /aviso -----------------------------------------------------------------------------------
 ASK_TEXT = (
     "📣 <b>Novo aviso</b>\n\n"

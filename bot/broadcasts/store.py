@@ -7,19 +7,17 @@ Nobody receives a broadcast twice, and a crash loses nobody, because of three ru
 - a recipient found ``sending`` at start-up may or may not have the message, so it becomes
   ``uncertain`` and is never sent again (:meth:`BroadcastStore.recover_interrupted`).
 
-Outcomes are written through :class:`Journal`, which commits what many concurrent senders
-report in one transaction (group commit): each caller still waits for its own row to be
-committed, but a broadcast at 1000 messages/s costs tens of commits per second, not thousands.
-The sending time (``active_seconds``) goes into the same commits, so a crash loses at most the
-time since the last recorded message, and the time the bot was down is never counted.
+Outcomes are written through :class:`bot.broadcasts.journal.Journal`, which commits what many
+concurrent senders report in one transaction (group commit): each caller still waits for its own
+row to be committed, but a broadcast at 1000 messages/s costs tens of commits per second, not
+thousands. The sending time (``active_seconds``) goes into the same commits, so a crash loses at
+most the time since the last recorded message, and the time the bot was down is never counted.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,7 +33,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    bindparam,
     delete,
     func,
     insert,
@@ -499,140 +496,3 @@ class BroadcastStore:
                 return False
             row.chat_id = new_chat_id
             return True
-
-
-class Journal:
-    """Group commit of recipient states: callers wait until their own change is committed.
-
-    ``sending()`` must complete before the message goes out; ``record()`` before the sender
-    takes the next recipient. Whatever arrives while a commit runs goes in the next one.
-
-    With ``broadcast_id`` and ``take_time`` (the sending time, flood waits and flood seconds
-    accrued since it was last taken, as :meth:`BroadcastStore.add_time` adds them), every commit
-    also adds that time to the broadcast: the time is then recorded as far as the recipients
-    are, and a crash (SIGKILL: nothing more is written) loses only the moments since the last
-    recorded message instead of everything since the last periodic flush.
-    """
-
-    def __init__(
-        self,
-        store: BroadcastStore,
-        max_batch: int = 2000,
-        *,
-        broadcast_id: int | None = None,
-        take_time: Callable[[], tuple[float, int, float]] | None = None,
-    ) -> None:
-        self._sessions = store._sessions
-        self._max_batch = max_batch
-        self._broadcast_id = broadcast_id
-        self._take_time = take_time
-        self._queue: list[tuple[str, Any, asyncio.Future[None]]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.commits = 0
-
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="broadcast-journal")
-
-    async def close(self) -> None:
-        """Commit what is queued, then stop."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._queue.append(("stop", None, asyncio.get_running_loop().create_future()))
-        self._wake.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    async def sending(self, recipient_id: int) -> None:
-        await self._submit("sending", recipient_id)
-
-    async def record(self, outcome: Outcome) -> None:
-        await self._submit("outcome", outcome)
-
-    async def _submit(self, kind: str, value: Any) -> None:
-        if self._task is None or self._task.done():
-            raise RuntimeError("the broadcast journal is not running")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((kind, value, future))
-        self._wake.set()
-        await asyncio.shield(future)
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch, self._queue = (
-                    self._queue[: self._max_batch],
-                    self._queue[self._max_batch :],
-                )
-                stop = any(kind == "stop" for kind, _, _ in batch)
-                work = [item for item in batch if item[0] != "stop"]
-                try:
-                    if work:
-                        await self._commit(work)
-                except Exception as error:  # the database is down: every waiter learns it
-                    logger.error("broadcast journal could not commit: %r", error)
-                    for _, _, future in work:
-                        if not future.done():
-                            future.set_exception(error)
-                else:
-                    for _, _, future in work:
-                        if not future.done():
-                            future.set_result(None)
-                for kind, _, future in batch:
-                    if kind == "stop" and not future.done():
-                        future.set_result(None)
-                if stop:
-                    return
-
-    async def _commit(self, work: list[tuple[str, Any, asyncio.Future[None]]]) -> None:
-        sending = [{"rid": value} for kind, value, _ in work if kind == "sending"]
-        outcomes = [
-            {
-                "rid": value.recipient_id,
-                "new_status": value.status,
-                "new_reason": value.reason,
-                "new_error": (value.error or "")[:300] or None,
-                "new_sent_at": value.sent_at,
-            }
-            for kind, value, _ in work
-            if kind == "outcome"
-        ]
-        table = RecipientRow.__table__
-        async with self._sessions.begin() as session:
-            connection = await session.connection()
-            if sending:
-                await connection.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("rid"))
-                    .values(status=SENDING, attempts=table.c.attempts + 1),
-                    sending,
-                )
-            if outcomes:
-                await connection.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("rid"))
-                    .values(
-                        status=bindparam("new_status"),
-                        reason=bindparam("new_reason"),
-                        error=bindparam("new_error"),
-                        sent_at=bindparam("new_sent_at", type_=UTCDateTime()),
-                    ),
-                    outcomes,
-                )
-            if self._broadcast_id is not None and self._take_time is not None:
-                active, waits, seconds = self._take_time()
-                broadcasts = BroadcastRow.__table__
-                await connection.execute(
-                    update(broadcasts)
-                    .where(broadcasts.c.id == self._broadcast_id)
-                    .values(
-                        active_seconds=broadcasts.c.active_seconds + active,
-                        flood_waits=broadcasts.c.flood_waits + waits,
-                        flood_seconds=broadcasts.c.flood_seconds + seconds,
-                    )
-                )
-        self.commits += 1
