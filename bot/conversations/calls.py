@@ -25,18 +25,19 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, CallRecord, PhoneLine, TerminalType
 from bot.conversations import common
-from bot.conversations.common import END, argument, flow, flow_data, leave, step, typed
+from bot.conversations.common import END, flow, flow_data, leave, step, typed
 from bot.conversations.period_step import PeriodStep
-from bot.handlers.guards import Context
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import paging, periods
+from bot.ui.callbacks import Buttons
 from bot.ui.formatting import day_time, money, phone
-from bot.ui.keyboards import button, fits, menu_row
+from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import show
 from bot.ui.texts import calls as call_texts
 
 FLOW = "calls"
 PREFIX = "calls"
+BUTTONS = Buttons(PREFIX)
 ALL = "all"  # the "Todos" terminal type
 PAGE_SIZE = 10
 CHOOSE_LINE, CHOOSE_TYPE, CHOOSE_PERIOD, TYPE_PERIOD, SHOW_PAGE = range(5)
@@ -129,11 +130,11 @@ def _totals(
 
 
 # --- chosen values (chat_data["calls"], JSON only) -----------------------------------------------
-def _chosen(context: Context) -> dict[str, Any]:
+def _chosen(context: BotContext) -> dict[str, Any]:
     return flow_data(context, FLOW)
 
 
-def _clear(context: Context) -> None:
+def _clear(context: BotContext) -> None:
     if context.chat_data is not None:
         context.chat_data.pop(FLOW, None)
 
@@ -141,9 +142,9 @@ def _clear(context: Context) -> None:
 # --- screens -------------------------------------------------------------------------------------
 async def _line_picker(update: Update, lines: list[PhoneLine], notice: str | None = None) -> int:
     rows = [
-        [button(f"📞 {phone(line.number)}", f"{PREFIX}:line:{line.id}")]
+        [button(f"📞 {phone(line.number)}", BUTTONS.pack("line", line.id))]
         for line in lines
-        if fits(f"{PREFIX}:line:{line.id}")
+        if BUTTONS.fits("line", line.id)
     ]
     rows.append(menu_row())
     text = f"{notice}\n\n{call_texts.CHOOSE_LINE}" if notice else call_texts.CHOOSE_LINE
@@ -152,28 +153,28 @@ async def _line_picker(update: Update, lines: list[PhoneLine], notice: str | Non
 
 
 async def _type_picker(
-    update: Update, context: Context, session: BackendSession, notice: str | None = None
+    update: Update, context: BotContext, session: BackendSession, notice: str | None = None
 ) -> int:
     chosen = _chosen(context)
-    types = await services(context).backend.list_terminal_types(session)
+    types = await context.services.backend.list_terminal_types(session)
     buttons = [
-        button(kind.name, f"{PREFIX}:type:{kind.id}")
+        button(kind.name, BUTTONS.pack("type", kind.id))
         for kind in types
-        if fits(f"{PREFIX}:type:{kind.id}")
+        if BUTTONS.fits("type", kind.id)
     ]
-    buttons.append(button(call_texts.BUTTON_ALL_TYPES, f"{PREFIX}:type:{ALL}"))
+    buttons.append(button(call_texts.BUTTON_ALL_TYPES, BUTTONS.pack("type", ALL)))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(menu_row(f"{PREFIX}:lines" if chosen.get("several_lines") else None))
+    rows.append(menu_row(BUTTONS.pack("lines") if chosen.get("several_lines") else None))
     text = call_texts.choose_type(chosen["line_number"])
     await show(update, f"{notice}\n\n{text}" if notice else text, InlineKeyboardMarkup(rows))
     return CHOOSE_TYPE
 
 
 def _period_keyboard() -> InlineKeyboardMarkup:
-    return periods.keyboard(PREFIX, back=f"{PREFIX}:types")
+    return periods.keyboard(PREFIX, back=BUTTONS.pack("types"))
 
 
-async def _period_picker(update: Update, context: Context, notice: str | None = None) -> int:
+async def _period_picker(update: Update, context: BotContext, notice: str | None = None) -> int:
     chosen = _chosen(context)
     text = call_texts.choose_period(chosen["line_number"], chosen["type_name"])
     await show(update, f"{notice}\n\n{text}" if notice else text, _period_keyboard())
@@ -185,11 +186,11 @@ def _type_names(types: list[TerminalType]) -> dict[str, str]:
 
 
 async def _statement(
-    update: Update, context: Context, session: BackendSession, page: int = 0
+    update: Update, context: BotContext, session: BackendSession, page: int = 0
 ) -> int:
     chosen = _chosen(context)
     period = periods.from_json(chosen["period"])
-    backend = services(context).backend
+    backend = context.services.backend
     type_id = None if chosen["type"] == ALL else chosen["type"]
     records = await backend.list_call_records(session, chosen["line"], period, type_id)
     if not records:
@@ -226,18 +227,18 @@ async def _statement(
     rows = [
         *shown.nav,
         [
-            button(call_texts.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"),
-            button(call_texts.BUTTON_OTHER_TYPE, f"{PREFIX}:types"),
+            button(call_texts.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")),
+            button(call_texts.BUTTON_OTHER_TYPE, BUTTONS.pack("types")),
         ],
     ]
     if chosen.get("several_lines"):
-        rows.append([button(call_texts.BUTTON_OTHER_LINE, f"{PREFIX}:lines")])
+        rows.append([button(call_texts.BUTTON_OTHER_LINE, BUTTONS.pack("lines"))])
     rows.append(menu_row())
     await show(update, text, InlineKeyboardMarkup(rows))
     return SHOW_PAGE
 
 
-async def _resume(update: Update, context: Context, session: BackendSession) -> int:
+async def _resume(update: Update, context: BotContext, session: BackendSession) -> int:
     """The first choice still missing (e.g. a button of an old message after a restart)."""
     chosen = _chosen(context)
     if "line" not in chosen:
@@ -256,7 +257,7 @@ PERIOD = PeriodStep(
     ask=_period_picker,
     on_chosen=_statement,
     ask_again=functools.partial(_period_picker, notice=call_texts.PERIOD_UNAVAILABLE),
-    back=InlineKeyboardMarkup([menu_row(f"{PREFIX}:periods")]),
+    back=InlineKeyboardMarkup([menu_row(BUTTONS.pack("periods"))]),
     back_after_error=True,
     needs=("line", "type"),
     resume=_resume,
@@ -265,13 +266,13 @@ PERIOD = PeriodStep(
 
 # --- steps ---------------------------------------------------------------------------------------
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     _clear(context)
     return await start_over(update, context, session)
 
 
-async def start_over(update: Update, context: Context, session: BackendSession) -> int:
-    lines = await services(context).backend.list_phone_lines(session)
+async def start_over(update: Update, context: BotContext, session: BackendSession) -> int:
+    lines = await context.services.backend.list_phone_lines(session)
     if not lines:
         _clear(context)
         leave(context)
@@ -284,7 +285,7 @@ async def start_over(update: Update, context: Context, session: BackendSession) 
 
 
 async def _use_line(
-    update: Update, context: Context, session: BackendSession, line: PhoneLine
+    update: Update, context: BotContext, session: BackendSession, line: PhoneLine
 ) -> int:
     chosen = _chosen(context)
     chosen.update(line=line.id, line_number=phone(line.number))
@@ -294,9 +295,9 @@ async def _use_line(
 
 
 @step(FLOW)
-async def choose_line(update: Update, context: Context, session: BackendSession) -> int:
-    line_id = argument(update)
-    lines = await services(context).backend.list_phone_lines(session)
+async def choose_line(update: Update, context: BotContext, session: BackendSession) -> int:
+    line_id = BUTTONS.argument(update, "line")
+    lines = await context.services.backend.list_phone_lines(session)
     line = next((found for found in lines if found.id == line_id), None)
     if line is None:
         if not lines:
@@ -306,27 +307,27 @@ async def choose_line(update: Update, context: Context, session: BackendSession)
 
 
 @step(FLOW)
-async def show_lines(update: Update, context: Context, session: BackendSession) -> int:
+async def show_lines(update: Update, context: BotContext, session: BackendSession) -> int:
     return await start_over(update, context, session)
 
 
 @step(FLOW)
-async def show_types(update: Update, context: Context, session: BackendSession) -> int:
+async def show_types(update: Update, context: BotContext, session: BackendSession) -> int:
     if "line" not in _chosen(context):
         return await start_over(update, context, session)
     return await _type_picker(update, context, session)
 
 
 @step(FLOW)
-async def choose_type(update: Update, context: Context, session: BackendSession) -> int:
+async def choose_type(update: Update, context: BotContext, session: BackendSession) -> int:
     chosen = _chosen(context)
     if "line" not in chosen:
         return await start_over(update, context, session)
-    type_id = argument(update)
+    type_id = BUTTONS.argument(update, "type")
     if type_id == ALL:
         name = call_texts.ALL_TYPES
     else:
-        names = _type_names(await services(context).backend.list_terminal_types(session))
+        names = _type_names(await context.services.backend.list_terminal_types(session))
         if type_id not in names:
             return await _type_picker(update, context, session, call_texts.TYPE_UNAVAILABLE)
         name = names[type_id]
@@ -335,29 +336,30 @@ async def choose_type(update: Update, context: Context, session: BackendSession)
 
 
 @step(FLOW)
-async def change_page(update: Update, context: Context, session: BackendSession) -> int:
+async def change_page(update: Update, context: BotContext, session: BackendSession) -> int:
     chosen = _chosen(context)
     if not {"line", "type", "period"} <= chosen.keys():
         return await _resume(update, context, session)
-    raw = argument(update)
-    page = paging.page_number(raw)
+    page = BUTTONS.page(update)
     return await _statement(update, context, session, page)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def pressed(callback: Any, pattern: str) -> Handler:
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}")
+    def pressed(callback: Any, action: str, *, argument: bool = False) -> Handler:
+        """``<prefix>:<action>`` exactly, or (``argument``) followed by ``:`` and anything."""
+        pattern = BUTTONS.pattern(action, "", whole=False) if argument else BUTTONS.pattern(action)
+        return CallbackQueryHandler(callback, pattern=pattern)
 
     # /menu, /start, /cancelar and the Menu button leave (and forget the choices): see flow().
     buttons: list[Handler] = [
-        pressed(choose_line, "line:"),
-        pressed(show_lines, "lines$"),
-        pressed(choose_type, "type:"),
-        pressed(show_types, "types$"),
-        pressed(PERIOD.choose, "period:"),
-        pressed(PERIOD.pick, "periods$"),
-        pressed(change_page, "page:"),
-        CallbackQueryHandler(common.stale_button, pattern=rf"^{PREFIX}:"),
+        pressed(choose_line, "line", argument=True),
+        pressed(show_lines, "lines"),
+        pressed(choose_type, "type", argument=True),
+        pressed(show_types, "types"),
+        pressed(PERIOD.choose, "period", argument=True),
+        pressed(PERIOD.pick, "periods"),
+        pressed(change_page, "page", argument=True),
+        CallbackQueryHandler(common.stale_button, pattern=BUTTONS.pattern()),
         common.text_expected(FLOW, application),
     ]
     use_buttons = common.buttons_expected(FLOW, application)

@@ -24,18 +24,19 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import AccessLogin, BackendSession, ConnectionSession
 from bot.conversations import common
-from bot.conversations.common import END, argument, flow, flow_data, leave, step, typed
+from bot.conversations.common import END, flow, flow_data, leave, step, typed
 from bot.conversations.period_step import PeriodStep
-from bot.handlers.guards import Context
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import paging, periods
+from bot.ui.callbacks import Buttons
 from bot.ui.formatting import day_time
-from bot.ui.keyboards import button, fits, menu_row
+from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import show
 from bot.ui.texts import connections as connection_texts
 
 FLOW = "connections"
 PREFIX = "connections"
+BUTTONS = Buttons(PREFIX)
 PAGE_SIZE = 10
 CHOOSE_LOGIN, CHOOSE_PERIOD, TYPE_PERIOD, SHOW_PAGE = range(4)
 Handler = BaseHandler  # type: ignore[type-arg]
@@ -101,17 +102,17 @@ def _totals(sessions: Sequence[ConnectionSession], now: datetime) -> connection_
 
 
 # --- chosen values (chat_data["connections"], JSON only) -----------------------------------------
-def _chosen(context: Context) -> dict[str, Any]:
+def _chosen(context: BotContext) -> dict[str, Any]:
     return flow_data(context, FLOW)
 
 
-def _clear(context: Context) -> None:
+def _clear(context: BotContext) -> None:
     if context.chat_data is not None:
         context.chat_data.pop(FLOW, None)
 
 
-async def _logins(context: Context, session: BackendSession) -> list[AccessLogin]:
-    subscriber = await services(context).backend.get_subscriber(session)
+async def _logins(context: BotContext, session: BackendSession) -> list[AccessLogin]:
+    subscriber = await context.services.backend.get_subscriber(session)
     return [login for contract in subscriber.contracts for login in contract.logins]
 
 
@@ -123,11 +124,11 @@ async def _login_picker(
         [
             button(
                 connection_texts.login_button(login.login, login.online),
-                f"{PREFIX}:login:{login.id}",
+                BUTTONS.pack("login", login.id),
             )
         ]
         for login in logins
-        if fits(f"{PREFIX}:login:{login.id}")
+        if BUTTONS.fits("login", login.id)
     ]
     rows.append(menu_row())
     text = connection_texts.CHOOSE_LOGIN
@@ -135,23 +136,23 @@ async def _login_picker(
     return CHOOSE_LOGIN
 
 
-def _period_keyboard(context: Context) -> InlineKeyboardMarkup:
+def _period_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     several = _chosen(context).get("several_logins")
-    return periods.keyboard(PREFIX, back=f"{PREFIX}:logins" if several else None)
+    return periods.keyboard(PREFIX, back=BUTTONS.pack("logins") if several else None)
 
 
-async def _period_picker(update: Update, context: Context, notice: str | None = None) -> int:
+async def _period_picker(update: Update, context: BotContext, notice: str | None = None) -> int:
     text = connection_texts.choose_period(_chosen(context)["login_name"])
     await show(update, f"{notice}\n\n{text}" if notice else text, _period_keyboard(context))
     return CHOOSE_PERIOD
 
 
 async def _statement(
-    update: Update, context: Context, session: BackendSession, page: int = 0
+    update: Update, context: BotContext, session: BackendSession, page: int = 0
 ) -> int:
     chosen = _chosen(context)
     period = periods.from_json(chosen["period"])
-    found = services(context)
+    found = context.services
     sessions = await found.backend.list_connection_sessions(session, chosen["login"], period)
     if not sessions:
         text = connection_texts.empty(chosen["login_name"], periods.describe(period))
@@ -167,15 +168,15 @@ async def _statement(
         shown.count,
         _totals(sessions, now),
     )
-    other = [button(connection_texts.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods")]
+    other = [button(connection_texts.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods"))]
     if chosen.get("several_logins"):
-        other.append(button(connection_texts.BUTTON_OTHER_LOGIN, f"{PREFIX}:logins"))
+        other.append(button(connection_texts.BUTTON_OTHER_LOGIN, BUTTONS.pack("logins")))
     rows = [*shown.nav, other, menu_row()]
     await show(update, text, InlineKeyboardMarkup(rows))
     return SHOW_PAGE
 
 
-async def _start_over(update: Update, context: Context, session: BackendSession) -> int:
+async def _start_over(update: Update, context: BotContext, session: BackendSession) -> int:
     logins = await _logins(context, session)
     if not logins:
         _clear(context)
@@ -188,7 +189,7 @@ async def _start_over(update: Update, context: Context, session: BackendSession)
     return await _use_login(update, context, logins[0])
 
 
-async def _use_login(update: Update, context: Context, login: AccessLogin) -> int:
+async def _use_login(update: Update, context: BotContext, login: AccessLogin) -> int:
     chosen = _chosen(context)
     chosen.update(login=login.id, login_name=login.login)
     chosen.pop("period", None)
@@ -202,7 +203,7 @@ PERIOD = PeriodStep(
     ask=_period_picker,
     on_chosen=_statement,
     ask_again=functools.partial(_period_picker, notice=connection_texts.PERIOD_UNAVAILABLE),
-    back=InlineKeyboardMarkup([menu_row(f"{PREFIX}:periods")]),
+    back=InlineKeyboardMarkup([menu_row(BUTTONS.pack("periods"))]),
     back_after_error=True,
     needs=("login",),
     resume=_start_over,
@@ -211,19 +212,19 @@ PERIOD = PeriodStep(
 
 # --- steps ---------------------------------------------------------------------------------------
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     _clear(context)
     return await _start_over(update, context, session)
 
 
 @step(FLOW)
-async def show_logins(update: Update, context: Context, session: BackendSession) -> int:
+async def show_logins(update: Update, context: BotContext, session: BackendSession) -> int:
     return await _start_over(update, context, session)
 
 
 @step(FLOW)
-async def choose_login(update: Update, context: Context, session: BackendSession) -> int:
-    login_id = argument(update)
+async def choose_login(update: Update, context: BotContext, session: BackendSession) -> int:
+    login_id = BUTTONS.argument(update, "login")
     logins = await _logins(context, session)
     login = next((found for found in logins if found.id == login_id), None)
     if login is None:
@@ -234,29 +235,30 @@ async def choose_login(update: Update, context: Context, session: BackendSession
 
 
 @step(FLOW)
-async def change_page(update: Update, context: Context, session: BackendSession) -> int:
+async def change_page(update: Update, context: BotContext, session: BackendSession) -> int:
     chosen = _chosen(context)
     if "login" not in chosen:
         return await _start_over(update, context, session)
     if "period" not in chosen:
         return await _period_picker(update, context)
-    raw = argument(update)
-    page = paging.page_number(raw)
+    page = BUTTONS.page(update)
     return await _statement(update, context, session, page)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def pressed(callback: Any, pattern: str) -> Handler:
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}")
+    def pressed(callback: Any, action: str, *, argument: bool = False) -> Handler:
+        """``<prefix>:<action>`` exactly, or (``argument``) followed by ``:`` and anything."""
+        pattern = BUTTONS.pattern(action, "", whole=False) if argument else BUTTONS.pattern(action)
+        return CallbackQueryHandler(callback, pattern=pattern)
 
     # /menu, /start, /cancelar and the Menu button leave (and forget the choices): see flow().
     buttons: list[Handler] = [
-        pressed(choose_login, "login:"),
-        pressed(show_logins, "logins$"),
-        pressed(PERIOD.choose, "period:"),
-        pressed(PERIOD.pick, "periods$"),
-        pressed(change_page, "page:"),
-        CallbackQueryHandler(common.stale_button, pattern=rf"^{PREFIX}:"),
+        pressed(choose_login, "login", argument=True),
+        pressed(show_logins, "logins"),
+        pressed(PERIOD.choose, "period", argument=True),
+        pressed(PERIOD.pick, "periods"),
+        pressed(change_page, "page", argument=True),
+        CallbackQueryHandler(common.stale_button, pattern=BUTTONS.pattern()),
         common.text_expected(FLOW, application),
     ]
     period_typed = typed(FLOW, application, PERIOD.typed)

@@ -16,7 +16,7 @@ Reusing the new-contact steps in another flow (e.g. linking this chat to a new c
         return await NEW_CONTACT.begin(update, context, session)
 
     async def linked(update, context, session, contact):   # called once the backend saved it
-        await services(context).backend.link_contact_device(session, contact.id, device)
+        await context.services.backend.link_contact_device(session, contact.id, device)
         ...
         return END   # or any state of the host flow
 
@@ -34,11 +34,10 @@ replace ``chat_data[<flow>]`` wholesale mid-way), use callback data ``<prefix>:â
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -53,7 +52,6 @@ from backend_client.models import BackendSession, Contact, ContactType, NewConta
 from bot.conversations import common
 from bot.conversations.common import END, flow, leave, step, typed
 from bot.handlers import menu
-from bot.handlers.guards import Context
 from bot.services.contact_validation import (
     InvalidValue,
     normalize_email,
@@ -61,10 +59,12 @@ from bot.services.contact_validation import (
     normalize_mobile,
     normalize_name,
 )
-from bot.services.context import services
+from bot.services.context import BotContext
+from bot.ui import contact_keyboards as keys
 from bot.ui import paging, texts
+from bot.ui.callbacks import Buttons
+from bot.ui.contact_keyboards import fold
 from bot.ui.formatting import esc, phone
-from bot.ui.keyboards import button
 from bot.ui.screens import answer_query, send, show
 from bot.ui.texts import contacts as contact_texts
 
@@ -72,27 +72,16 @@ logger = logging.getLogger(__name__)
 
 FLOW = "contacts"
 PREFIX = "contacts"
+BUTTONS = Buttons(PREFIX)
 PAGE_SIZE = 5
 
 # The fields of a new contact, in the order they are asked.
 FIELDS = ("name", "type", "mobile", "landline", "email", "sms")
 DRAFT_KEY = "new_contact"
 
-SavedHook = Callable[[Update, Context, BackendSession, Contact], Awaitable[object]]
-CancelHook = Callable[[Update, Context, BackendSession], Awaitable[object]]
+SavedHook = Callable[[Update, BotContext, BackendSession, Contact], Awaitable[object]]
+CancelHook = Callable[[Update, BotContext, BackendSession], Awaitable[object]]
 Handler = BaseHandler  # type: ignore[type-arg]
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, to match a typed answer to a button label."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _argument(update: Update, action: str, prefix: str) -> str:
-    """What follows ``<prefix>:<action>:`` in the pressed button's data ('' when absent)."""
-    data = update.callback_query.data if update.callback_query else None
-    return (data or "").removeprefix(f"{prefix}:{action}:")
 
 
 class NewContactSteps:
@@ -125,17 +114,18 @@ class NewContactSteps:
     ) -> None:
         self.flow = flow
         self.prefix = prefix
+        self.buttons = Buttons(prefix)
         self._on_saved = on_saved
         self._on_cancel = on_cancel
 
     # --- the draft (chat_data[flow]["new_contact"], JSON only) ----------------------------------
-    def draft(self, context: Context) -> dict[str, Any]:
+    def draft(self, context: BotContext) -> dict[str, Any]:
         assert context.chat_data is not None
         area: dict[str, Any] = context.chat_data.setdefault(self.flow, {})
         found: dict[str, Any] = area.setdefault(DRAFT_KEY, {})
         return found
 
-    def clear(self, context: Context) -> None:
+    def clear(self, context: BotContext) -> None:
         if context.chat_data is None:
             return
         area = context.chat_data.get(self.flow)
@@ -150,37 +140,15 @@ class NewContactSteps:
         return next((field for field in FIELDS if field not in draft), None)
 
     # --- entry ----------------------------------------------------------------------------------
-    async def begin(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def begin(self, update: Update, context: BotContext, session: BackendSession) -> object:
         """Start a new contact from scratch (call it from a handler of the host flow)."""
         self.clear(context)
         self.draft(context)
         return await self._ask(update, context, session, "name")
 
     # --- asking -----------------------------------------------------------------------------
-    def _data(self, action: str) -> str:
-        return f"{self.prefix}:{action}"
-
-    def _footer(self, draft: dict[str, Any]) -> list[list[InlineKeyboardButton]]:
-        if draft.get("fixing"):
-            first = button(contact_texts.BUTTON_BACK_TO_SUMMARY, self._data("summary"))
-        else:
-            first = button(contact_texts.BUTTON_CANCEL, self._data("cancel"))
-        return [[first, button(texts.BUTTON_MENU, "menu:home")]]
-
-    def _keyboard(
-        self, draft: dict[str, Any], rows: list[list[InlineKeyboardButton]] | None = None
-    ) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([*(rows or []), *self._footer(draft)])
-
-    def _type_rows(self, types: list[ContactType]) -> list[list[InlineKeyboardButton]]:
-        buttons = []
-        for contact_type in types:
-            data = self._data(f"type:{contact_type.id}")
-            if len(data.encode()) > 64:
-                logger.warning("contact type id too long for a button: %r", contact_type.id)
-                continue
-            buttons.append(button(contact_type.name, data))
-        return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    def _keyboard(self, draft: dict[str, Any], rows: keys.Rows | None = None) -> Any:
+        return keys.step_keyboard(self.buttons, bool(draft.get("fixing")), rows)
 
     def _current(self, draft: dict[str, Any], field: str) -> str | None:
         if field == "type":
@@ -195,7 +163,7 @@ class NewContactSteps:
     async def _ask(
         self,
         update: Update,
-        context: Context,
+        context: BotContext,
         session: BackendSession,
         field: str,
         problem: str | None = None,
@@ -203,7 +171,7 @@ class NewContactSteps:
         """Ask ``field``: its question, or ``problem`` (what was wrong, with an example) in its
         place; with the current value when correcting it, and the step's buttons."""
         draft = self.draft(context)
-        rows: list[list[InlineKeyboardButton]] = []
+        rows: keys.Rows = []
         question = {
             "name": contact_texts.ASK_NAME,
             "type": contact_texts.ASK_TYPE,
@@ -214,25 +182,20 @@ class NewContactSteps:
         }[field]
         if field == "type":
             try:
-                types = await services(context).backend.list_contact_types(session)
+                types = await context.services.backend.list_contact_types(session)
             except Unavailable:
-                retry = [[button(contact_texts.BUTTON_RETRY, self._data("ask"))]]
+                retry = keys.retry_rows(self.buttons)
                 await self._display(update, texts.BACKEND_UNAVAILABLE, self._keyboard(draft, retry))
                 return self.ASK_TYPE
             if not types:
-                retry = [[button(contact_texts.BUTTON_RETRY, self._data("ask"))]]
+                retry = keys.retry_rows(self.buttons)
                 await self._display(update, contact_texts.NO_TYPES, self._keyboard(draft, retry))
                 return self.ASK_TYPE
-            rows = self._type_rows(types)
+            rows = keys.type_rows(self.buttons, types)
         elif field in ("landline", "email"):
-            rows = [[button(contact_texts.BUTTON_SKIP, self._data(f"skip:{field}"))]]
+            rows = keys.skip_rows(self.buttons, field)
         elif field == "sms":
-            rows = [
-                [
-                    button(contact_texts.BUTTON_YES, self._data("sms:yes")),
-                    button(contact_texts.BUTTON_NO, self._data("sms:no")),
-                ]
-            ]
+            rows = keys.sms_rows(self.buttons)
         parts = [problem or question]
         if draft.get("fixing") == field:
             parts.append(contact_texts.current_value(self._current(draft, field)))
@@ -240,14 +203,16 @@ class NewContactSteps:
         return self.STATES[field]
 
     @staticmethod
-    async def _display(update: Update, text: str, keyboard: InlineKeyboardMarkup) -> None:
+    async def _display(update: Update, text: str, keyboard: Any) -> None:
         """Edit the pressed message, or send a new one after typed input."""
         if update.callback_query is not None:
             await show(update, text, keyboard)
         else:
             await send(update, text, keyboard)
 
-    async def _advance(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def _advance(
+        self, update: Update, context: BotContext, session: BackendSession
+    ) -> object:
         """The next question, or the summary once every field is answered."""
         draft = self.draft(context)
         draft.pop("fixing", None)
@@ -256,21 +221,9 @@ class NewContactSteps:
             return await self._ask(update, context, session, field)
         return await self._summary(update, context)
 
-    def _summary_keyboard(self) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    button(contact_texts.BUTTON_CONFIRM, self._data("confirm")),
-                    button(contact_texts.BUTTON_FIX, self._data("fix")),
-                ],
-                [
-                    button(contact_texts.BUTTON_CANCEL, self._data("cancel")),
-                    button(texts.BUTTON_MENU, "menu:home"),
-                ],
-            ]
-        )
-
-    async def _summary(self, update: Update, context: Context, notice: str | None = None) -> object:
+    async def _summary(
+        self, update: Update, context: BotContext, notice: str | None = None
+    ) -> object:
         draft = self.draft(context)
         text = contact_texts.summary(
             draft["name"],
@@ -282,14 +235,14 @@ class NewContactSteps:
         )
         if notice:
             text = f"{notice}\n\n{text}"
-        await self._display(update, text, self._summary_keyboard())
+        await self._display(update, text, keys.summary_keyboard(self.buttons))
         return self.SUMMARY
 
     # --- typed answers ----------------------------------------------------------------------
     async def _typed(
         self,
         update: Update,
-        context: Context,
+        context: BotContext,
         session: BackendSession,
         field: str,
         normalize: Callable[[str], str],
@@ -304,28 +257,28 @@ class NewContactSteps:
         return await self._advance(update, context, session)
 
     async def receive_name(
-        self, update: Update, context: Context, session: BackendSession
+        self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._typed(
             update, context, session, "name", normalize_name, contact_texts.invalid_name
         )
 
     async def receive_mobile(
-        self, update: Update, context: Context, session: BackendSession
+        self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._typed(
             update, context, session, "mobile", normalize_mobile, contact_texts.invalid_mobile
         )
 
     async def receive_landline(
-        self, update: Update, context: Context, session: BackendSession
+        self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._typed(
             update, context, session, "landline", normalize_landline, contact_texts.invalid_landline
         )
 
     async def receive_email(
-        self, update: Update, context: Context, session: BackendSession
+        self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._typed(
             update, context, session, "email", normalize_email, contact_texts.invalid_email
@@ -335,11 +288,11 @@ class NewContactSteps:
     async def _set_type(
         self,
         update: Update,
-        context: Context,
+        context: BotContext,
         session: BackendSession,
         matches: Callable[[ContactType], bool],
     ) -> object:
-        types = await services(context).backend.list_contact_types(session)
+        types = await context.services.backend.list_contact_types(session)
         chosen = next((contact_type for contact_type in types if matches(contact_type)), None)
         if chosen is None:  # a forged or outdated button, or a typed word matching no type
             return await self._ask(update, context, session, "type", contact_texts.TYPE_UNAVAILABLE)
@@ -349,36 +302,42 @@ class NewContactSteps:
         return await self._advance(update, context, session)
 
     async def choose_type(
-        self, update: Update, context: Context, session: BackendSession
+        self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
-        type_id = _argument(update, "type", self.prefix)
+        type_id = self.buttons.argument(update, "type")
         return await self._set_type(update, context, session, lambda t: t.id == type_id)
 
-    async def type_typed(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def type_typed(
+        self, update: Update, context: BotContext, session: BackendSession
+    ) -> object:
         """A type typed instead of tapped ("financeiro") is accepted when it names one."""
         assert update.message is not None and update.message.text is not None
-        typed_name = _fold(update.message.text)
+        typed_name = fold(update.message.text)
         return await self._set_type(
-            update, context, session, lambda t: typed_name in (_fold(t.name), _fold(t.id))
+            update, context, session, lambda t: typed_name in (fold(t.name), fold(t.id))
         )
 
-    async def skip(self, update: Update, context: Context, session: BackendSession) -> object:
-        field = _argument(update, "skip", self.prefix)
+    async def skip(self, update: Update, context: BotContext, session: BackendSession) -> object:
+        field = self.buttons.argument(update, "skip")
         if field not in ("landline", "email"):
             return await self._advance(update, context, session)
         self.draft(context)[field] = None
         return await self._advance(update, context, session)
 
-    async def choose_sms(self, update: Update, context: Context, session: BackendSession) -> object:
-        answer = _argument(update, "sms", self.prefix)
+    async def choose_sms(
+        self, update: Update, context: BotContext, session: BackendSession
+    ) -> object:
+        answer = self.buttons.argument(update, "sms")
         if answer not in ("yes", "no"):
             return await self._ask(update, context, session, "sms")
         self.draft(context)["sms"] = answer == "yes"
         return await self._advance(update, context, session)
 
-    async def sms_typed(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def sms_typed(
+        self, update: Update, context: BotContext, session: BackendSession
+    ) -> object:
         assert update.message is not None and update.message.text is not None
-        answer = _fold(update.message.text)
+        answer = fold(update.message.text)
         if answer in ("sim", "s", "yes"):
             self.draft(context)["sms"] = True
         elif answer in ("nao", "n", "no"):
@@ -388,12 +347,12 @@ class NewContactSteps:
         return await self._advance(update, context, session)
 
     async def summary_typed(
-        self, update: Update, context: Context, session: BackendSession
+        self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._summary_again(update, context, session, contact_texts.USE_BUTTONS)
 
     async def _summary_again(
-        self, update: Update, context: Context, session: BackendSession, notice: str
+        self, update: Update, context: BotContext, session: BackendSession, notice: str
     ) -> object:
         draft = self.draft(context)
         if self._missing(draft) is not None:
@@ -406,37 +365,36 @@ class NewContactSteps:
             draft["email"],
             bool(draft["sms"]),
         )
-        await send(update, f"{notice}\n\n{text}", self._summary_keyboard())
+        await send(update, f"{notice}\n\n{text}", keys.summary_keyboard(self.buttons))
         return self.SUMMARY
 
     # --- summary: confirm / correct ---------------------------------------------------------------
     async def show_summary(
-        self, update: Update, context: Context, session: BackendSession
+        self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._advance(update, context, session)
 
-    async def fix_menu(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def fix_menu(
+        self, update: Update, context: BotContext, session: BackendSession
+    ) -> object:
         draft = self.draft(context)
         if self._missing(draft) is not None:
             return await self._advance(update, context, session)
         draft.pop("fixing", None)
-        labels = contact_texts.FIELD_LABELS
-        buttons = [button(labels[field], self._data(f"fix:{field}")) for field in FIELDS]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([button(contact_texts.BUTTON_BACK_TO_SUMMARY, self._data("summary"))])
-        rows.append([button(texts.BUTTON_MENU, "menu:home")])
-        await show(update, contact_texts.FIX_WHICH, InlineKeyboardMarkup(rows))
+        await show(update, contact_texts.FIX_WHICH, keys.fix_keyboard(self.buttons, FIELDS))
         return self.SUMMARY
 
-    async def fix_field(self, update: Update, context: Context, session: BackendSession) -> object:
-        field = _argument(update, "fix", self.prefix)
+    async def fix_field(
+        self, update: Update, context: BotContext, session: BackendSession
+    ) -> object:
+        field = self.buttons.argument(update, "fix")
         draft = self.draft(context)
         if field not in FIELDS or self._missing(draft) is not None:
             return await self.fix_menu(update, context, session)
         draft["fixing"] = field
         return await self._ask(update, context, session, field)
 
-    async def confirm(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def confirm(self, update: Update, context: BotContext, session: BackendSession) -> object:
         draft = self.draft(context)
         if self._missing(draft) is not None:  # an old button, or a forged press mid-way
             return await self._advance(update, context, session)
@@ -449,7 +407,7 @@ class NewContactSteps:
             sms_opt_in=bool(draft["sms"]),
         )
         try:
-            contact = await services(context).backend.add_contact(session, new_contact)
+            contact = await context.services.backend.add_contact(session, new_contact)
         except Unavailable:
             notice = f"{texts.BACKEND_UNAVAILABLE}\n{contact_texts.SAVE_FAILED}"
             return await self._summary(update, context, notice)
@@ -464,11 +422,13 @@ class NewContactSteps:
         self.clear(context)
         return await self._on_saved(update, context, session, contact)
 
-    async def cancel(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def cancel(self, update: Update, context: BotContext, session: BackendSession) -> object:
         self.clear(context)
         return await self._on_cancel(update, context, session)
 
-    async def ask_again(self, update: Update, context: Context, session: BackendSession) -> object:
+    async def ask_again(
+        self, update: Update, context: BotContext, session: BackendSession
+    ) -> object:
         """ðŸ” Tentar de novo (after the types could not be listed): the same question again."""
         draft = self.draft(context)
         field = draft.get("fixing") if draft.get("fixing") in FIELDS else self._missing(draft)
@@ -476,21 +436,21 @@ class NewContactSteps:
             return await self._summary(update, context)
         return await self._ask(update, context, session, str(field))
 
-    async def stale_button(self, update: Update, context: Context) -> None:
+    async def stale_button(self, update: Update, context: BotContext) -> None:
         """A button of this walk that does not apply to the current step (old or forged):
         say so and stay where we are."""
         await answer_query(update, texts.BUTTON_EXPIRED)
 
     # --- leaving ------------------------------------------------------------------------------
-    async def _leave_to_menu(self, update: Update, context: Context) -> int:
+    async def _leave_to_menu(self, update: Update, context: BotContext) -> int:
         self.clear(context)
         return await common.back_to_menu(update, context)
 
-    async def _leave_cancelling(self, update: Update, context: Context) -> int:
+    async def _leave_cancelling(self, update: Update, context: BotContext) -> int:
         self.clear(context)
         return await common.cancel(update, context)
 
-    async def _leave_logging_out(self, update: Update, context: Context) -> int:
+    async def _leave_logging_out(self, update: Update, context: BotContext) -> int:
         self.clear(context)
         leave(context)
         await menu.logout(update, context)
@@ -500,10 +460,12 @@ class NewContactSteps:
     def states(self, application: Any) -> dict[object, list[Handler]]:
         """The walk's states, to merge into the host's ``flow(..., states=...)``."""
         on_step = step(self.flow)
-        prefix = self.prefix
 
-        def pressed(callback: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-            return CallbackQueryHandler(on_step(callback), pattern=rf"^{prefix}:{pattern}")
+        def pressed(callback: Any, action: str, argument: str | None = None) -> Handler:
+            """``<prefix>:<action>`` exactly, or followed by ``:<argument>`` (a regex; ``""``:
+            anything)."""
+            pattern = self.buttons.pattern(action, argument, whole=argument != "")
+            return CallbackQueryHandler(on_step(callback), pattern=pattern)
 
         def text(callback: Any) -> Handler:
             return typed(self.flow, application, on_step(callback))
@@ -514,27 +476,31 @@ class NewContactSteps:
             CommandHandler("cancelar", self._leave_cancelling),
             CommandHandler("sair", self._leave_logging_out),
             CallbackQueryHandler(self._leave_to_menu, pattern=r"^menu:home$"),
-            pressed(self.cancel, "cancel$"),
-            pressed(self.ask_again, "ask$"),
-            pressed(self.show_summary, "summary$"),
+            pressed(self.cancel, "cancel"),
+            pressed(self.ask_again, "ask"),
+            pressed(self.show_summary, "summary"),
             typed(self.flow, application, common.unexpected_input, not_text),
-            CallbackQueryHandler(self.stale_button, pattern=rf"^{prefix}:"),
+            CallbackQueryHandler(self.stale_button, pattern=self.buttons.pattern()),
         ]
         return {
             self.ASK_NAME: [text(self.receive_name), *shared],
-            self.ASK_TYPE: [pressed(self.choose_type, "type:"), text(self.type_typed), *shared],
+            self.ASK_TYPE: [pressed(self.choose_type, "type", ""), text(self.type_typed), *shared],
             self.ASK_MOBILE: [text(self.receive_mobile), *shared],
             self.ASK_LANDLINE: [
                 text(self.receive_landline),
-                pressed(self.skip, "skip:landline$"),
+                pressed(self.skip, "skip", "landline"),
                 *shared,
             ],
-            self.ASK_EMAIL: [text(self.receive_email), pressed(self.skip, "skip:email$"), *shared],
-            self.ASK_SMS: [pressed(self.choose_sms, "sms:"), text(self.sms_typed), *shared],
+            self.ASK_EMAIL: [
+                text(self.receive_email),
+                pressed(self.skip, "skip", "email"),
+                *shared,
+            ],
+            self.ASK_SMS: [pressed(self.choose_sms, "sms", ""), text(self.sms_typed), *shared],
             self.SUMMARY: [
-                pressed(self.confirm, "confirm$"),
-                pressed(self.fix_menu, "fix$"),
-                pressed(self.fix_field, "fix:"),
+                pressed(self.confirm, "confirm"),
+                pressed(self.fix_menu, "fix"),
+                pressed(self.fix_field, "fix", ""),
                 text(self.summary_typed),
                 *shared,
             ],
@@ -542,25 +508,16 @@ class NewContactSteps:
 
 
 # --- the contacts list ---------------------------------------------------------------------------
-def _list_keyboard(page: int, total: int, can_add: bool) -> InlineKeyboardMarkup:
-    rows = [[button(contact_texts.BUTTON_NEW, f"{PREFIX}:new")]] if can_add else []
-    nav = paging.nav_row(PREFIX, page, total, PAGE_SIZE)
-    if nav:
-        rows.append(nav)
-    rows.append([button(texts.BUTTON_MENU, "menu:home")])
-    return InlineKeyboardMarkup(rows)
-
-
 async def _show_list(
     update: Update,
-    context: Context,
+    context: BotContext,
     session: BackendSession,
     page: int = 0,
     notice: str | None = None,
     show_contact: str | None = None,
 ) -> int:
     """The list (``page``, or the page holding ``show_contact``); the flow keeps no state."""
-    contacts = await services(context).backend.list_contacts(session)
+    contacts = await context.services.backend.list_contacts(session)
     if show_contact is not None:
         index = next((i for i, c in enumerate(contacts) if c.id == show_contact), 0)
         page = index // PAGE_SIZE
@@ -570,7 +527,7 @@ async def _show_list(
         for contact in paging.page_items(contacts, page, PAGE_SIZE)
     ]
     # A system that takes no new contacts is never offered one.
-    can_add = not services(context).lacks(Feature.NEW_CONTACT)
+    can_add = not context.services.lacks(Feature.NEW_CONTACT)
     text = contact_texts.contact_list(
         cards, page, paging.page_count(len(contacts), PAGE_SIZE), len(contacts), can_add=can_add
     )
@@ -578,36 +535,35 @@ async def _show_list(
         text = f"{notice}\n\n{text}"
     NEW_CONTACT.clear(context)
     leave(context)
-    await show(update, text, _list_keyboard(page, len(contacts), can_add))
+    await show(update, text, keys.list_keyboard(BUTTONS, page, len(contacts), PAGE_SIZE, can_add))
     return END
 
 
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     return await _show_list(update, context, session)
 
 
 @step(FLOW)
-async def change_page(update: Update, context: Context, session: BackendSession) -> int:
-    raw = _argument(update, "page", PREFIX)
-    page = paging.page_number(raw)
+async def change_page(update: Update, context: BotContext, session: BackendSession) -> int:
+    page = BUTTONS.page(update)
     return await _show_list(update, context, session, page)
 
 
 @step(FLOW)
-async def new_contact(update: Update, context: Context, session: BackendSession) -> object:
+async def new_contact(update: Update, context: BotContext, session: BackendSession) -> object:
     return await NEW_CONTACT.begin(update, context, session)
 
 
 async def _saved(
-    update: Update, context: Context, session: BackendSession, contact: Contact
+    update: Update, context: BotContext, session: BackendSession, contact: Contact
 ) -> int:
     return await _show_list(
         update, context, session, notice=contact_texts.saved(contact.name), show_contact=contact.id
     )
 
 
-async def _cancelled(update: Update, context: Context, session: BackendSession) -> int:
+async def _cancelled(update: Update, context: BotContext, session: BackendSession) -> int:
     return await _show_list(update, context, session, notice=contact_texts.NEW_CANCELLED)
 
 
@@ -620,8 +576,8 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         application,
         entry_points=[
             CallbackQueryHandler(start, pattern=rf"^menu:{FLOW}$"),
-            CallbackQueryHandler(change_page, pattern=rf"^{PREFIX}:page:"),
-            CallbackQueryHandler(new_contact, pattern=rf"^{PREFIX}:new$"),
+            CallbackQueryHandler(change_page, pattern=BUTTONS.pattern("page", "", whole=False)),
+            CallbackQueryHandler(new_contact, pattern=BUTTONS.pattern("new")),
         ],
         states=NEW_CONTACT.states(application),
     )

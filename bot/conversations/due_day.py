@@ -36,11 +36,10 @@ from backend_client.models import (
     Subscriber,
 )
 from bot.conversations.common import END, flow, leave, step
-from bot.handlers.guards import Context
-from bot.parsing import ascii_int
 from bot.services import mailer
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import texts
+from bot.ui.callbacks import ID, Buttons
 from bot.ui.keyboards import button
 from bot.ui.screens import send, show
 from bot.ui.texts import due_day as t
@@ -49,31 +48,27 @@ logger = logging.getLogger(__name__)
 
 FLOW = "due_day"
 PREFIX = "venc"
+BUTTONS = Buttons(PREFIX)
 CHOOSE_CONTRACT, CHOOSE_DAY, CONFIRM = range(3)
 DAYS_PER_ROW = 4
 
 
-def _data(context: Context) -> dict[str, Any]:
+def _data(context: BotContext) -> dict[str, Any]:
     assert context.chat_data is not None
     data: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
     return data
 
 
-def _clear(context: Context) -> None:
+def _clear(context: BotContext) -> None:
     assert context.chat_data is not None
     context.chat_data.pop(FLOW, None)
 
 
-def _done(context: Context) -> int:
+def _done(context: BotContext) -> int:
     """The flow is over: forget its data and leave it."""
     _clear(context)
     leave(context)
     return END
-
-
-def _argument(update: Update) -> str:
-    assert update.callback_query is not None
-    return (update.callback_query.data or "").split(":", 2)[-1]
 
 
 def _menu_row() -> list[InlineKeyboardButton]:
@@ -85,22 +80,22 @@ def _contracts(subscriber: Subscriber) -> list[Contract]:
 
 
 def _days_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
-    days = [button(t.day_button(d), f"{PREFIX}:day:{d}") for d in data["days"]]
+    days = [button(t.day_button(d), BUTTONS.pack("day", d)) for d in data["days"]]
     rows = [days[i : i + DAYS_PER_ROW] for i in range(0, len(days), DAYS_PER_ROW)]
     if data.get("several"):
-        rows.append([button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")])
+        rows.append([button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))])
     rows.append(_menu_row())
     return InlineKeyboardMarkup(rows)
 
 
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     return await _begin(update, context, session)
 
 
-async def _begin(update: Update, context: Context, session: BackendSession) -> int:
+async def _begin(update: Update, context: BotContext, session: BackendSession) -> int:
     _clear(context)
-    subscriber = await services(context).backend.get_subscriber(session)
+    subscriber = await context.services.backend.get_subscriber(session)
     contracts = _contracts(subscriber)
     if not contracts:
         await show(update, t.NO_CONTRACTS, InlineKeyboardMarkup([_menu_row()]))
@@ -108,7 +103,11 @@ async def _begin(update: Update, context: Context, session: BackendSession) -> i
     if len(contracts) == 1:
         return await _offer_days(update, context, session, contracts[0], several=False)
     rows = [
-        [button(t.contract_button(c.number, c.plan.name, c.due_day), f"{PREFIX}:contract:{c.id}")]
+        [
+            button(
+                t.contract_button(c.number, c.plan.name, c.due_day), BUTTONS.pack("contract", c.id)
+            )
+        ]
         for c in contracts
     ]
     rows.append(_menu_row())
@@ -117,9 +116,9 @@ async def _begin(update: Update, context: Context, session: BackendSession) -> i
 
 
 @step(FLOW)
-async def choose_contract(update: Update, context: Context, session: BackendSession) -> int:
-    contract_id = _argument(update)
-    subscriber = await services(context).backend.get_subscriber(session)
+async def choose_contract(update: Update, context: BotContext, session: BackendSession) -> int:
+    contract_id = BUTTONS.argument(update, "contract")
+    subscriber = await context.services.backend.get_subscriber(session)
     contracts = _contracts(subscriber)
     contract = next((c for c in contracts if c.id == contract_id), None)
     if contract is None:
@@ -129,13 +128,13 @@ async def choose_contract(update: Update, context: Context, session: BackendSess
 
 async def _offer_days(
     update: Update,
-    context: Context,
+    context: BotContext,
     session: BackendSession,
     contract: Contract,
     *,
     several: bool,
 ) -> int:
-    options = await services(context).backend.get_due_day_options(session, contract.id)
+    options = await context.services.backend.get_due_day_options(session, contract.id)
     if options.pending is not None:
         return await _show_pending(update, context, contract, options, several=several)
     data = _data(context)
@@ -151,7 +150,7 @@ async def _offer_days(
     )
     if not data["days"]:
         text = t.no_other_day(contract.number, contract.plan.name, options.current_day)
-        rows = [[button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")]] if several else []
+        rows = [[button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))]] if several else []
         await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
         return CHOOSE_CONTRACT if several else _done(context)
     return await _ask_day(update, data)
@@ -159,7 +158,7 @@ async def _offer_days(
 
 async def _show_pending(
     update: Update,
-    context: Context,
+    context: BotContext,
     contract: Contract,
     options: DueDayOptions,
     *,
@@ -179,7 +178,7 @@ async def _show_pending(
         options.pending.requested_at,
         asked_day=asked_day,
     )
-    rows = [[button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")]] if several else []
+    rows = [[button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))]] if several else []
     await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
     return CHOOSE_CONTRACT if several else _done(context)
 
@@ -191,7 +190,7 @@ async def _ask_day(update: Update, data: dict[str, Any], note: str | None = None
 
 
 @step(FLOW)
-async def back_to_days(update: Update, context: Context, session: BackendSession) -> int:
+async def back_to_days(update: Update, context: BotContext, session: BackendSession) -> int:
     data = _data(context)
     if "contract" not in data:  # an old button after the request was made
         return await _begin(update, context, session)
@@ -199,19 +198,18 @@ async def back_to_days(update: Update, context: Context, session: BackendSession
 
 
 @step(FLOW)
-async def choose_day(update: Update, context: Context, session: BackendSession) -> int:
+async def choose_day(update: Update, context: BotContext, session: BackendSession) -> int:
     data = _data(context)
     if "contract" not in data:
         return await _begin(update, context, session)
-    argument = _argument(update)
-    new_day = ascii_int(argument, max_digits=2)
+    new_day = BUTTONS.number(update, "day", max_digits=2)
     if new_day not in data["days"]:  # forged, or a day no longer offered
         return await _ask_day(update, data, t.DAY_UNAVAILABLE)
     data["day"] = new_day
     keyboard = InlineKeyboardMarkup(
         [
-            [button(t.BUTTON_AGREE, f"{PREFIX}:agree")],
-            [button(t.BUTTON_BACK, f"{PREFIX}:days"), *_menu_row()],
+            [button(t.BUTTON_AGREE, BUTTONS.pack("agree"))],
+            [button(t.BUTTON_BACK, BUTTONS.pack("days")), *_menu_row()],
         ]
     )
     await show(update, t.terms(data["number"], data["plan"], data["current"], new_day), keyboard)
@@ -219,11 +217,11 @@ async def choose_day(update: Update, context: Context, session: BackendSession) 
 
 
 @step(FLOW)
-async def agree(update: Update, context: Context, session: BackendSession) -> int:
+async def agree(update: Update, context: BotContext, session: BackendSession) -> int:
     data = _data(context)
     if "contract" not in data or not data.get("day"):
         return await _begin(update, context, session)
-    backend = services(context).backend
+    backend = context.services.backend
     subscriber = await backend.get_subscriber(session)  # before the request: for the e-mails
     try:
         request = await backend.request_due_day_change(session, data["contract"], data["day"])
@@ -265,7 +263,7 @@ async def agree(update: Update, context: Context, session: BackendSession) -> in
 
 async def _email(
     update: Update,
-    context: Context,
+    context: BotContext,
     subscriber: Subscriber,
     data: dict[str, Any],
     request: DueDayChangeRequest,
@@ -309,13 +307,13 @@ async def _email(
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
 
     buttons = [
-        on("contract", choose_contract, r":[\w.-]{1,50}"),
+        on("contract", choose_contract, ID),
         on("contracts", start),
-        on("day", choose_day, r":\w{1,10}"),
+        on("day", choose_day, r"\w{1,10}"),
         on("days", back_to_days),
     ]
     return flow(

@@ -20,29 +20,25 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 from backend_client.errors import NotFound, Rejected
 from backend_client.models import BackendSession, Contract, ContractStatus
 from bot.conversations.common import END, flow, leave, step
-from bot.handlers.guards import Context
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import texts
+from bot.ui.callbacks import ID, Buttons
 from bot.ui.keyboards import button
 from bot.ui.screens import send, show
 from bot.ui.texts import enabling as t
 
 FLOW = "enabling"
 PREFIX = "hab"
+BUTTONS = Buttons(PREFIX)
 CHOOSE_CONTRACT, CONFIRM = range(2)
 # Contracts for which asking makes sense: suspended, or already enabled (the provider explains).
 CANDIDATES = (ContractStatus.SUSPENDED, ContractStatus.TEMPORARILY_ENABLED)
 
 
-def _done(context: Context) -> int:
+def _done(context: BotContext) -> int:
     """The flow is over: leave it (nothing of it is kept)."""
     leave(context)
     return END
-
-
-def _argument(update: Update) -> str:
-    assert update.callback_query is not None
-    return (update.callback_query.data or "").split(":", 2)[-1]
 
 
 def _menu_row() -> list[InlineKeyboardButton]:
@@ -50,34 +46,34 @@ def _menu_row() -> list[InlineKeyboardButton]:
 
 
 def _back_keyboard(several: bool) -> InlineKeyboardMarkup:
-    rows = [[button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")]] if several else []
+    rows = [[button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))]] if several else []
     rows.append(_menu_row())
     return InlineKeyboardMarkup(rows)
 
 
-async def _candidates(context: Context, session: BackendSession) -> list[Contract]:
-    subscriber = await services(context).backend.get_subscriber(session)
+async def _candidates(context: BotContext, session: BackendSession) -> list[Contract]:
+    subscriber = await context.services.backend.get_subscriber(session)
     return [c for c in subscriber.contracts if c.status in CANDIDATES]
 
 
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     candidates = await _candidates(context, session)
     if not candidates:
         await show(update, t.NOTHING_SUSPENDED, InlineKeyboardMarkup([_menu_row()]))
         return _done(context)
     if len(candidates) == 1:
         return await _offer(update, context, session, candidates[0], several=False)
-    rows = [[button(t.contract_button(c), f"{PREFIX}:contract:{c.id}")] for c in candidates]
+    rows = [[button(t.contract_button(c), BUTTONS.pack("contract", c.id))] for c in candidates]
     rows.append(_menu_row())
     await show(update, t.CHOOSE_CONTRACT, InlineKeyboardMarkup(rows))
     return CHOOSE_CONTRACT
 
 
 @step(FLOW)
-async def choose_contract(update: Update, context: Context, session: BackendSession) -> int:
-    contract_id = _argument(update)
-    subscriber = await services(context).backend.get_subscriber(session)
+async def choose_contract(update: Update, context: BotContext, session: BackendSession) -> int:
+    contract_id = BUTTONS.argument(update, "contract")
+    subscriber = await context.services.backend.get_subscriber(session)
     contract = next((c for c in subscriber.contracts if c.id == contract_id), None)
     if contract is None:
         raise NotFound(f"contract {contract_id}")
@@ -87,7 +83,7 @@ async def choose_contract(update: Update, context: Context, session: BackendSess
 
 async def _offer(
     update: Update,
-    context: Context,
+    context: BotContext,
     session: BackendSession,
     contract: Contract,
     *,
@@ -96,20 +92,20 @@ async def _offer(
     if contract.status not in CANDIDATES:
         await show(update, t.not_suspended(contract), _back_keyboard(several))
         return CHOOSE_CONTRACT if several else _done(context)
-    policy = await services(context).backend.get_temporary_enabling_policy(session, contract.id)
+    policy = await context.services.backend.get_temporary_enabling_policy(session, contract.id)
     if not policy.eligible:
         await show(update, t.not_eligible(contract, policy.reason), _back_keyboard(several))
         return CHOOSE_CONTRACT if several else _done(context)
-    rows = [[button(t.BUTTON_CONFIRM, f"{PREFIX}:confirm:{contract.id}")]]
+    rows = [[button(t.BUTTON_CONFIRM, BUTTONS.pack("confirm", contract.id))]]
     rows += _back_keyboard(several).inline_keyboard
     await show(update, t.confirm(contract, policy), InlineKeyboardMarkup(rows))
     return CONFIRM
 
 
 @step(FLOW)
-async def confirm(update: Update, context: Context, session: BackendSession) -> int:
-    contract_id = _argument(update)
-    backend = services(context).backend
+async def confirm(update: Update, context: BotContext, session: BackendSession) -> int:
+    contract_id = BUTTONS.argument(update, "confirm")
+    backend = context.services.backend
     subscriber = await backend.get_subscriber(session)
     contract = next((c for c in subscriber.contracts if c.id == contract_id), None)
     if contract is None:
@@ -131,13 +127,13 @@ async def confirm(update: Update, context: Context, session: BackendSession) -> 
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
 
     buttons = [
-        on("contract", choose_contract, r":[\w.-]{1,50}"),
+        on("contract", choose_contract, ID),
         on("contracts", start),
-        on("confirm", confirm, r":[\w.-]{1,50}"),
+        on("confirm", confirm, ID),
     ]
     return flow(
         FLOW,

@@ -21,18 +21,18 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import Unavailable
 from backend_client.models import BackendSession, FiscalNote
-from bot.conversations import common
 from bot.conversations.common import flow, flow_data, step, text_expected, typed
 from bot.conversations.period_step import PeriodStep
-from bot.handlers.guards import Context
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import paging, periods
+from bot.ui.callbacks import ID, KEY, PAGE, Buttons
 from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import answer_query, show
 from bot.ui.texts import fiscal_notes as t
 
 FLOW = "fiscal_notes"
 PREFIX = "nf"
+BUTTONS = Buttons(PREFIX)
 CHOOSE_PERIOD, TYPE_PERIOD, LISTING = range(3)
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 
@@ -55,32 +55,32 @@ def note_filename(note: FiscalNote | None, backend_name: str) -> str:
 
 
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     assert context.chat_data is not None
     context.chat_data[FLOW] = {}
     return await _ask_period(update, context)
 
 
-async def _ask_period(update: Update, context: Context) -> int:
+async def _ask_period(update: Update, context: BotContext) -> int:
     await show(update, t.CHOOSE_PERIOD, periods.keyboard(PREFIX))
     return CHOOSE_PERIOD
 
 
 @step(FLOW)
-async def change_page(update: Update, context: Context, session: BackendSession) -> int:
-    return await _show(update, context, session, int(common.argument(update)))
+async def change_page(update: Update, context: BotContext, session: BackendSession) -> int:
+    return await _show(update, context, session, BUTTONS.page(update))
 
 
-async def _notes(context: Context, session: BackendSession) -> list[FiscalNote] | None:
+async def _notes(context: BotContext, session: BackendSession) -> list[FiscalNote] | None:
     stored = flow_data(context, FLOW).get("period")
     if not stored:
         return None
     period = periods.from_json(stored)
-    notes = await services(context).backend.list_fiscal_notes(session, period)
+    notes = await context.services.backend.list_fiscal_notes(session, period)
     return sorted(notes, key=lambda n: (n.issued_on, n.model, n.number, n.id))
 
 
-async def _show(update: Update, context: Context, session: BackendSession, page: int = 0) -> int:
+async def _show(update: Update, context: BotContext, session: BackendSession, page: int = 0) -> int:
     notes = await _notes(context, session)
     if notes is None:  # an old button after the chat's data was cleared
         return await _ask_period(update, context)
@@ -91,8 +91,8 @@ async def _show(update: Update, context: Context, session: BackendSession, page:
         return CHOOSE_PERIOD
     shown = paging.page(notes, page, PREFIX)
     data["page"] = shown.number
-    rows = [[button(t.note_button(note), f"{PREFIX}:pdf:{note.id}")] for note in shown.items]
-    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *menu_row()]]
+    rows = [[button(t.note_button(note), BUTTONS.pack("pdf", note.id))] for note in shown.items]
+    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
     text = t.note_list(description, len(notes), shown.number, shown.count)
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
@@ -102,9 +102,9 @@ PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_show)
 
 
 @step(FLOW)
-async def send_pdf(update: Update, context: Context, session: BackendSession) -> int:
-    note_id = common.argument(update)
-    backend = services(context).backend
+async def send_pdf(update: Update, context: BotContext, session: BackendSession) -> int:
+    note_id = BUTTONS.argument(update, "pdf")
+    backend = context.services.backend
     document = await backend.get_fiscal_note_pdf(session, note_id)  # NotFound when not theirs
     await answer_query(update)
     chat = update.effective_chat
@@ -126,14 +126,14 @@ async def send_pdf(update: Update, context: Context, session: BackendSession) ->
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
 
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [
-        on("period", PERIOD.choose, r":\w{1,20}"),
+        on("period", PERIOD.choose, KEY),
         on("periods", PERIOD.pick),
-        on("page", change_page, r":[0-9]{1,4}"),
+        on("page", change_page, PAGE),
     ]
     return flow(
         FLOW,
@@ -141,7 +141,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         entry_points=[
             CallbackQueryHandler(start, pattern=r"^menu:fiscal_notes$"),
             # A note's button keeps working on an old list, even after the flow was left.
-            on("pdf", send_pdf, r":[\w.-]{1,50}"),
+            on("pdf", send_pdf, ID),
         ],
         states={
             CHOOSE_PERIOD: buttons,

@@ -41,15 +41,16 @@ from backend_client.models import (
 from bot.conversations import common
 from bot.conversations.common import flow, flow_data, step, text_expected, typed
 from bot.conversations.period_step import PeriodStep
-from bot.handlers.guards import Context
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import paging, periods
+from bot.ui.callbacks import ID, KEY, PAGE, Buttons
 from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import answer_query, send, show
 from bot.ui.texts import invoices as t
 
 FLOW = "invoices"
 PREFIX = "inv"
+BUTTONS = Buttons(PREFIX)
 CHOOSE_CONTRACT, CHOOSE_PERIOD, TYPE_PERIOD, LISTING = range(4)
 ALL = "all"
 OPEN_ONLY = frozenset({InvoiceStatus.OPEN})
@@ -60,28 +61,28 @@ _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _data(context: Context) -> dict[str, Any]:
+def _data(context: BotContext) -> dict[str, Any]:
     return flow_data(context, FLOW)
 
 
-def _contract_number(context: Context, contract_id: str) -> str | None:
+def _contract_number(context: BotContext, contract_id: str) -> str | None:
     """The contract's number when the subscriber has several (else no need to say it)."""
     numbers: dict[str, str] = _data(context).get("contracts", {})
     return numbers.get(contract_id)
 
 
 def _contracts_keyboard(contracts: Sequence[Contract]) -> InlineKeyboardMarkup:
-    rows = [[button(t.BUTTON_ALL_CONTRACTS, f"{PREFIX}:contract:{ALL}")]]
-    rows += [[button(t.contract_button(c), f"{PREFIX}:contract:{c.id}")] for c in contracts]
+    rows = [[button(t.BUTTON_ALL_CONTRACTS, BUTTONS.pack("contract", ALL))]]
+    rows += [[button(t.contract_button(c), BUTTONS.pack("contract", c.id))] for c in contracts]
     rows.append(menu_row())
     return InlineKeyboardMarkup(rows)
 
 
-def _period_keyboard(context: Context) -> InlineKeyboardMarkup:
+def _period_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     rows = [list(row) for row in periods.keyboard(PREFIX).inline_keyboard]
-    rows.insert(0, [button(t.BUTTON_ALL_OPEN, f"{PREFIX}:period:{ALL}")])
+    rows.insert(0, [button(t.BUTTON_ALL_OPEN, BUTTONS.pack("period", ALL))])
     if _data(context).get("contracts"):
-        rows.insert(-1, [button(t.BUTTON_CONTRACTS, f"{PREFIX}:contracts")])
+        rows.insert(-1, [button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -123,8 +124,8 @@ def qr_png(payload: str) -> bytes:
 
 # --- steps -----------------------------------------------------------------------------------
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
-    subscriber = await services(context).backend.get_subscriber(session)
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
+    subscriber = await context.services.backend.get_subscriber(session)
     contracts = subscriber.contracts
     assert context.chat_data is not None
     context.chat_data[FLOW] = {
@@ -138,22 +139,22 @@ async def start(update: Update, context: Context, session: BackendSession) -> in
 
 
 @step(FLOW)
-async def choose_contract(update: Update, context: Context, session: BackendSession) -> int:
-    choice = common.argument(update)
+async def choose_contract(update: Update, context: BotContext, session: BackendSession) -> int:
+    choice = BUTTONS.argument(update, "contract")
     data = _data(context)
     if choice == ALL:
         data["contract"] = None
     elif choice in data.get("contracts", {}):
         data["contract"] = choice
     else:  # forged, or a button from an old session: show the real contracts again
-        subscriber = await services(context).backend.get_subscriber(session)
+        subscriber = await context.services.backend.get_subscriber(session)
         data["contracts"] = {c.id: c.number for c in subscriber.contracts}
         await show(update, t.CONTRACT_NOT_FOUND, _contracts_keyboard(subscriber.contracts))
         return CHOOSE_CONTRACT
     return await _ask_period(update, context)
 
 
-async def _ask_period(update: Update, context: Context) -> int:
+async def _ask_period(update: Update, context: BotContext) -> int:
     contract = _data(context).get("contract")
     number = _contract_number(context, contract) if contract else None
     await show(update, t.choose_period(number), _period_keyboard(context))
@@ -161,13 +162,13 @@ async def _ask_period(update: Update, context: Context) -> int:
 
 
 @step(FLOW)
-async def all_open(update: Update, context: Context, session: BackendSession) -> int:
+async def all_open(update: Update, context: BotContext, session: BackendSession) -> int:
     data = _data(context)
     data["period"], data["open_ended"] = None, False
     return await _show_list(update, context, session, 0)
 
 
-async def _period_chosen(update: Update, context: Context, session: BackendSession) -> int:
+async def _period_chosen(update: Update, context: BotContext, session: BackendSession) -> int:
     """A period button that reaches today also lists the invoices already issued that fall due
     later (up to ``FUTURE_HORIZON``); a typed period is taken as typed."""
     data = _data(context)
@@ -179,22 +180,24 @@ async def _period_chosen(update: Update, context: Context, session: BackendSessi
 
 
 @step(FLOW)
-async def change_page(update: Update, context: Context, session: BackendSession) -> int:
-    return await _show_list(update, context, session, int(common.argument(update)))
+async def change_page(update: Update, context: BotContext, session: BackendSession) -> int:
+    return await _show_list(update, context, session, BUTTONS.page(update))
 
 
 @step(FLOW)
-async def back_to_list(update: Update, context: Context, session: BackendSession) -> int:
+async def back_to_list(update: Update, context: BotContext, session: BackendSession) -> int:
     return await _show_list(update, context, session, _data(context).get("page", 0))
 
 
-async def _show_list(update: Update, context: Context, session: BackendSession, page: int) -> int:
+async def _show_list(
+    update: Update, context: BotContext, session: BackendSession, page: int
+) -> int:
     data = _data(context)
     if "period" not in data:  # an old button after the chat's data was cleared
         return await _ask_period(update, context)
     today = common.today(context)
     contract = data.get("contract")
-    invoices = await services(context).backend.list_invoices(
+    invoices = await context.services.backend.list_invoices(
         session,
         period=_query_range(data, today),
         statuses=OPEN_ONLY,
@@ -226,10 +229,10 @@ async def _show_list(update: Update, context: Context, session: BackendSession, 
         shown.count,
     )
     rows = [
-        [button(t.invoice_button(i, numbers.get(i.contract_id)), f"{PREFIX}:show:{i.id}")]
+        [button(t.invoice_button(i, numbers.get(i.contract_id)), BUTTONS.pack("show", i.id))]
         for i in shown.items
     ]
-    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *menu_row()]]
+    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
 
@@ -238,11 +241,11 @@ PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_perio
 
 
 @step(FLOW)
-async def show_boleto(update: Update, context: Context, session: BackendSession) -> int:
-    invoice_id = common.argument(update)
-    invoice = await services(context).backend.get_invoice(session, invoice_id)
+async def show_boleto(update: Update, context: BotContext, session: BackendSession) -> int:
+    invoice_id = BUTTONS.argument(update, "show")
+    invoice = await context.services.backend.get_invoice(session, invoice_id)
     await answer_query(update)
-    back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *menu_row()]
+    back = [button(t.BUTTON_BACK_TO_LIST, BUTTONS.pack("list")), *menu_row()]
     if invoice.status is not InvoiceStatus.OPEN:
         await send(update, t.not_payable(invoice), InlineKeyboardMarkup([back]))
         return LISTING
@@ -251,13 +254,13 @@ async def show_boleto(update: Update, context: Context, session: BackendSession)
 
 
 async def _send_boleto(
-    update: Update, context: Context, invoice: Invoice, back: InlineKeyboardMarkup
+    update: Update, context: BotContext, invoice: Invoice, back: InlineKeyboardMarkup
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
     today = common.today(context)
     actions = InlineKeyboardMarkup(
-        [[button(t.BUTTON_PDF, f"{PREFIX}:pdf:{invoice.id}")], *back.inline_keyboard]
+        [[button(t.BUTTON_PDF, BUTTONS.pack("pdf", invoice.id))], *back.inline_keyboard]
     )
     details = t.boleto_details(invoice, today, _contract_number(context, invoice.contract_id))
     await send(update, f"{details}\n\n{t.LINHA_LABEL}" if invoice.linha_digitavel else details)
@@ -276,15 +279,15 @@ async def _send_boleto(
 
 
 @step(FLOW)
-async def send_pdf(update: Update, context: Context, session: BackendSession) -> int:
-    invoice_id = common.argument(update)
-    backend = services(context).backend
+async def send_pdf(update: Update, context: BotContext, session: BackendSession) -> int:
+    invoice_id = BUTTONS.argument(update, "pdf")
+    backend = context.services.backend
     invoice = await backend.get_invoice(session, invoice_id)
     await answer_query(update)
     chat = update.effective_chat
     assert chat is not None
     if invoice.status is not InvoiceStatus.OPEN:
-        back = [button(t.BUTTON_BACK_TO_LIST, f"{PREFIX}:list"), *menu_row()]
+        back = [button(t.BUTTON_BACK_TO_LIST, BUTTONS.pack("list")), *menu_row()]
         await send(update, t.not_payable(invoice), InlineKeyboardMarkup([back]))
         return LISTING
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
@@ -298,17 +301,17 @@ async def send_pdf(update: Update, context: Context, session: BackendSession) ->
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
 
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [
-        on("contract", choose_contract, r":[\w.-]{1,50}"),
+        on("contract", choose_contract, ID),
         on("contracts", start),
-        on("period", all_open, f":{ALL}"),
-        on("period", PERIOD.choose, r":\w{1,20}"),
+        on("period", all_open, ALL),
+        on("period", PERIOD.choose, KEY),
         on("periods", PERIOD.pick),
-        on("page", change_page, r":[0-9]{1,4}"),
+        on("page", change_page, PAGE),
         on("list", back_to_list),
     ]
     return flow(
@@ -317,8 +320,8 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         entry_points=[
             CallbackQueryHandler(start, pattern=r"^menu:invoices$"),
             # A boleto button keeps working on an old list, even after the flow was left.
-            on("show", show_boleto, r":[\w.-]{1,50}"),
-            on("pdf", send_pdf, r":[\w.-]{1,50}"),
+            on("show", show_boleto, ID),
+            on("pdf", send_pdf, ID),
         ],
         states={
             CHOOSE_CONTRACT: buttons,

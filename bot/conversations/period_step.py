@@ -21,14 +21,15 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 
 from backend_client.models import BackendSession, DateRange
-from bot.conversations.common import argument, flow_data, step, today
-from bot.handlers.guards import Context
+from bot.conversations.common import flow_data, step, today
+from bot.services.context import BotContext
 from bot.ui import periods, texts
+from bot.ui.callbacks import Buttons
 from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import send, show
 
-Screen = Callable[[Update, Context], Awaitable[int]]
-Step = Callable[[Update, Context, BackendSession], Awaitable[int]]
+Screen = Callable[[Update, BotContext], Awaitable[int]]
+Step = Callable[[Update, BotContext, BackendSession], Awaitable[int]]
 
 
 class PeriodStep:
@@ -58,12 +59,13 @@ class PeriodStep:
     ) -> None:
         assert resume is not None or not needs, "needs goes with resume"
         self._name = name
+        self._buttons = Buttons(prefix)
         self._typing = typing
         self._ask = ask
         self._ask_again = ask_again or ask
         self._on_chosen = on_chosen
         self._back = back or InlineKeyboardMarkup(
-            [[button(texts.BUTTON_BACK, f"{prefix}:periods")], menu_row()]
+            [[button(texts.BUTTON_BACK, self._buttons.pack("periods"))], menu_row()]
         )
         self._back_after_error = back_after_error
         self._needs = needs
@@ -72,15 +74,15 @@ class PeriodStep:
         self.choose = step(name)(self._choose)
         self.typed = step(name)(self._typed)
 
-    async def _pick(self, update: Update, context: Context, session: BackendSession) -> int:
+    async def _pick(self, update: Update, context: BotContext, session: BackendSession) -> int:
         if self._resume is not None and not self._ready(context):
             return await self._resume(update, context, session)
         return await self._ask(update, context)
 
-    async def _choose(self, update: Update, context: Context, session: BackendSession) -> int:
+    async def _choose(self, update: Update, context: BotContext, session: BackendSession) -> int:
         if self._resume is not None and not self._ready(context):
             return await self._resume(update, context, session)
-        key = argument(update)
+        key = self._buttons.argument(update, "period")
         if key == periods.CUSTOM:
             await show(update, texts.ASK_PERIOD, self._back)
             return self._typing
@@ -90,7 +92,7 @@ class PeriodStep:
             return await self._ask_again(update, context)
         return await self._chosen(update, context, session, period)
 
-    async def _typed(self, update: Update, context: Context, session: BackendSession) -> int:
+    async def _typed(self, update: Update, context: BotContext, session: BackendSession) -> int:
         assert update.message is not None and update.message.text is not None
         if self._resume is not None and not self._ready(context):
             return await self._resume(update, context, session)
@@ -101,11 +103,11 @@ class PeriodStep:
             return self._typing
         return await self._chosen(update, context, session, period)
 
-    def _ready(self, context: Context) -> bool:
+    def _ready(self, context: BotContext) -> bool:
         return set(self._needs) <= flow_data(context, self._name).keys()
 
     async def _chosen(
-        self, update: Update, context: Context, session: BackendSession, period: DateRange
+        self, update: Update, context: BotContext, session: BackendSession, period: DateRange
     ) -> int:
         flow_data(context, self._name)["period"] = periods.to_json(period)
         return await self._on_chosen(update, context, session)

@@ -20,15 +20,16 @@ from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
 from bot.conversations import common
 from bot.conversations.common import flow, flow_data, step, text_expected, typed
 from bot.conversations.period_step import PeriodStep
-from bot.handlers.guards import Context
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import paging, periods
+from bot.ui.callbacks import KEY, PAGE, Buttons
 from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import show
 from bot.ui.texts import statement as t
 
 FLOW = "statement"
 PREFIX = "stm"
+BUTTONS = Buttons(PREFIX)
 CHOOSE_PERIOD, TYPE_PERIOD, LISTING = range(3)
 PAGE_SIZE = 12  # a year of one contract fits one page
 
@@ -38,28 +39,28 @@ def _paid(entry: FinancialEntry) -> Decimal:
 
 
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     assert context.chat_data is not None
     context.chat_data[FLOW] = {}
     return await _ask_period(update, context)
 
 
-async def _ask_period(update: Update, context: Context) -> int:
+async def _ask_period(update: Update, context: BotContext) -> int:
     await show(update, t.CHOOSE_PERIOD, periods.keyboard(PREFIX))
     return CHOOSE_PERIOD
 
 
 @step(FLOW)
-async def change_page(update: Update, context: Context, session: BackendSession) -> int:
-    return await _show(update, context, session, int(common.argument(update)))
+async def change_page(update: Update, context: BotContext, session: BackendSession) -> int:
+    return await _show(update, context, session, BUTTONS.page(update))
 
 
-async def _show(update: Update, context: Context, session: BackendSession, page: int = 0) -> int:
+async def _show(update: Update, context: BotContext, session: BackendSession, page: int = 0) -> int:
     data = flow_data(context, FLOW)
     if not data.get("period"):  # an old button after the chat's data was cleared
         return await _ask_period(update, context)
     period = periods.from_json(data["period"])
-    entries = await services(context).backend.list_financial_entries(session, period)
+    entries = await context.services.backend.list_financial_entries(session, period)
     entries = [e for e in entries if e.status is not InvoiceStatus.CANCELLED]
     entries.sort(key=lambda e: (e.due_date, e.invoice_id))
     description = periods.describe(period)
@@ -81,7 +82,7 @@ async def _show(update: Update, context: Context, session: BackendSession, page:
         shown.number,
         shown.count,
     )
-    rows = [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, f"{PREFIX}:periods"), *menu_row()]]
+    rows = [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
 
@@ -90,14 +91,14 @@ PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_show)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str = "") -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}{argument}$")
+    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
 
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [
-        on("period", PERIOD.choose, r":\w{1,20}"),
+        on("period", PERIOD.choose, KEY),
         on("periods", PERIOD.pick),
-        on("page", change_page, r":[0-9]{1,4}"),
+        on("page", change_page, PAGE),
     ]
     return flow(
         FLOW,

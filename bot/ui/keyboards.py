@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.ui import texts
-
-logger = logging.getLogger(__name__)
-MAX_DATA = 64  # bytes of callback data Telegram accepts
+from bot.ui.callbacks import MAX_BYTES, pack
 
 
 def button(label: str, data: str) -> InlineKeyboardButton:
-    if len(data.encode()) > MAX_DATA:
+    if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over 64 bytes: {data!r}")
     return InlineKeyboardButton(label, callback_data=data)
-
-
-def fits(data: str) -> bool:
-    """Whether callback data made from a backend id fits a button (else logged, to leave out)."""
-    if len(data.encode()) <= MAX_DATA:
-        return True
-    logger.warning("id too long for a button, left out: %r", data)
-    return False
 
 
 def menu_row(back: str | None = None) -> list[InlineKeyboardButton]:
@@ -34,7 +22,7 @@ def menu_row(back: str | None = None) -> list[InlineKeyboardButton]:
 
 
 def main_menu() -> InlineKeyboardMarkup:
-    buttons = [button(label, f"menu:{item}") for item, label in texts.MENU_ITEMS]
+    buttons = [button(label, pack("menu", item)) for item, label in texts.MENU_ITEMS]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([button(texts.MENU_LOGOUT, "menu:logout")])
     return InlineKeyboardMarkup(rows)

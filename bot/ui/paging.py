@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from telegram import InlineKeyboardButton
 
-from bot.parsing import ascii_int
+from bot.ui import callbacks
 from bot.ui.keyboards import button
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ PAGE_SIZE = 10
 def page_number(raw: str) -> int:
     """A page number from callback data (untrusted, any client can forge it): ASCII digits
     ("²".isdigit() is true but int("²") fails), else 0; ``clamp`` brings it into range."""
-    return ascii_int(raw.strip(), max_digits=5) or 0
+    return callbacks.page_number(raw)
 
 
 def page_count(total: int, size: int = PAGE_SIZE) -> int:
@@ -44,10 +44,10 @@ def nav_row(
         return []
     row = []
     if page > 0:
-        row.append(button("◀️", f"{prefix}:page:{page - 1}"))
-    row.append(button(f"{page + 1}/{pages}", f"{prefix}:page:{page}"))
+        row.append(button("◀️", callbacks.pack(prefix, "page", page - 1)))
+    row.append(button(f"{page + 1}/{pages}", callbacks.pack(prefix, "page", page)))
     if page < pages - 1:
-        row.append(button("▶️", f"{prefix}:page:{page + 1}"))
+        row.append(button("▶️", callbacks.pack(prefix, "page", page + 1)))
     return row
 
 

@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup
 
 from backend_client.models import DateRange
 from bot.ui import texts
+from bot.ui.callbacks import pack
 from bot.ui.formatting import PT_BR, day
 from bot.ui.keyboards import button, menu_row
 
@@ -38,14 +39,14 @@ def keyboard(
     """The period buttons, then ⬅️ Menu (after ⬅️ Voltar to callback data ``back``, if given)."""
     labels = texts.PERIOD_LABELS
     rows = [
-        [button(labels["this_month"], f"{prefix}:period:this_month")],
-        [button(labels["last_month"], f"{prefix}:period:last_month")],
+        [button(labels["this_month"], pack(prefix, "period", "this_month"))],
+        [button(labels["last_month"], pack(prefix, "period", "last_month"))],
         [
-            button(labels["3m"], f"{prefix}:period:3m"),
-            button(labels["6m"], f"{prefix}:period:6m"),
-            button(labels["12m"], f"{prefix}:period:12m"),
+            button(labels["3m"], pack(prefix, "period", "3m")),
+            button(labels["6m"], pack(prefix, "period", "6m")),
+            button(labels["12m"], pack(prefix, "period", "12m")),
         ],
-        [button(labels[CUSTOM], f"{prefix}:period:{CUSTOM}")],
+        [button(labels[CUSTOM], pack(prefix, "period", CUSTOM))],
         menu_row(back),
     ]
     return InlineKeyboardMarkup(rows)
