@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from backend_client import timezone
 from backend_client.models import BackendSession
 from bot.conversations.timeouts import OnTimeout, TimedConversation
 
@@ -42,7 +43,6 @@ from bot.handlers.menu import logout, show_menu
 from bot.services import sessions
 from bot.services.context import BotContext as Context
 from bot.ui import keyboards, texts
-from bot.ui.formatting import local_time
 from bot.ui.screens import answer_query, send, send_to_chat
 
 
@@ -58,7 +58,8 @@ def argument(update: Update) -> str:
 
 
 def today(context: Context) -> date:
-    return local_time(context.services.clock()).date()
+    """The subscriber's date now (São Paulo), by the bot's clock."""
+    return timezone.today(context.services.clock())
 
 
 class InFlow(filters.UpdateFilter):

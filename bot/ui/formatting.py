@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from babel import Locale
@@ -14,9 +13,10 @@ from babel.numbers import format_currency
 
 from backend_client.formats.documents import format_document
 from backend_client.formats.phones import brazilian_number
+from backend_client.timezone import SAO_PAULO, local_time
 from bot import telegram_html
 
-TIMEZONE = ZoneInfo("America/Sao_Paulo")
+TIMEZONE = SAO_PAULO  # the one constant lives in backend_client.timezone
 PT_BR = Locale.parse("pt_BR")  # parsed once: Babel would parse the name at every call
 MESSAGE_LIMIT = telegram_html.TEXT_LIMIT  # Telegram's rules live in bot.telegram_html
 
@@ -34,12 +34,6 @@ def money(amount: Decimal) -> str:
 def day(value: date) -> str:
     """``dd/mm/aaaa``."""
     return format_date(value, "dd/MM/yyyy", locale=PT_BR)
-
-
-def local_time(instant: datetime) -> datetime:
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(TIMEZONE)
 
 
 def day_time(instant: datetime) -> str:
