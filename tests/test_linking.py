@@ -136,14 +136,25 @@ async def test_a_provider_without_contact_devices_still_links_on_our_side(
     assert await env.app.bot_data["services"].notifications.get_link(chat.user_id) is not None
 
 
-async def test_a_provider_without_contacts_goes_straight_to_the_menu(
+async def test_a_provider_without_contacts_offers_the_account_holder(
     env: BotEnv, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 19: a system with no contacts (IXC's webservice) still links the chat, to the
+    account holder, on our side; reminders then reach it after logout."""
     from backend_client.errors import NotSupported
 
     async def unsupported(*_: object) -> None:
         raise NotSupported("list_contacts")
 
     monkeypatch.setattr(env.backend, "list_contacts", unsupported)
+    monkeypatch.setattr(env.backend, "link_contact_device", unsupported)
     calls = await _log_in_to_the_offer(chat)
-    assert "O que você precisa?" in shown(calls)
+    assert "Escolha o contato" in shown(calls)
+    offered = [label for call in calls for label, _ in call.buttons]
+    assert "👤 Maria Aparecida dos Santos (Titular)" in offered
+    calls = await chat.tap("Maria Aparecida dos Santos (Titular)")
+    assert "Cadastro vinculado com sucesso" in shown(calls)
+    store = env.app.bot_data["services"].notifications
+    link = await store.get_link(chat.user_id)
+    assert link is not None and link.subscriber_id == "s1" and link.has_reference
+    assert [w.subscriber_id for w in await store.watched()] == ["s1"]

@@ -30,7 +30,7 @@ from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
 from bot.storage.notifications import NotificationStore, Outgoing
 from bot.ui.formatting import TIMEZONE, local_time
-from tests.conftest import TOKEN, BotEnv, Clock
+from tests.support.bot_env import TOKEN, BotEnv, Clock
 
 pytestmark = pytest.mark.both_databases
 
@@ -349,6 +349,7 @@ async def test_one_delivery_loop_however_many_jobs_ask_for_it(world: World) -> N
         notification_jobs._poll_job(context),
         notification_jobs._deliver_job(context),
     )
+    await application.bot_data[notification_jobs.POLL_KEY].wait()  # the round's own task
     await asyncio.gather(*later)
     assert bot.most_in_flight == 1  # never two messages in flight: one loop sends
     statuses = await world.store.count_by_status()

@@ -221,24 +221,29 @@ class PollLoop:
         detector: NotificationDetector,
         planner: NotificationPlanner,
         clock: Callable[[], datetime],
-        on_added: Callable[[], None],
     ) -> None:
         self._detector = detector
         self._planner = planner
         self._clock = clock
-        self._on_added = on_added
         self._task: asyncio.Task[int] | None = None
 
-    def kick(self) -> asyncio.Task[int] | None:
-        """Start a round (or continue the saved one) unless one is running."""
+    def kick(self, on_added: Callable[[], None]) -> asyncio.Task[int] | None:
+        """Start a round (or continue the saved one) unless one is running; ``on_added`` after
+        each page that added notices."""
         if self._task is not None and not self._task.done():
             return None
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="notify-round")
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(on_added), name="notify-round"
+        )
         return self._task
 
-    async def _run(self) -> int:
+    async def wait(self) -> int:
+        """The running round's end (what it added); 0 when none runs."""
+        return await self._task if self._task is not None else 0
+
+    async def _run(self, on_added: Callable[[], None]) -> int:
         try:
-            return await poll_and_plan(self._detector, self._planner, self._clock(), self._on_added)
+            return await poll_and_plan(self._detector, self._planner, self._clock(), on_added)
         except asyncio.CancelledError:
             raise
         except Exception:  # never let a round's bug kill polling: the next poll tries again
@@ -317,18 +322,13 @@ async def schedule(application: Any) -> None:
             "%d notification(s) were interrupted mid-send; not sending them again", recovered
         )
     application.bot_data[DELIVERY_KEY] = DeliveryLoop(found.notifications, found.clock)
+    if found.detector is not None:
+        application.bot_data[POLL_KEY] = PollLoop(found.detector, found.planner, found.clock)
     queue = application.job_queue
     if queue is None:
         logger.warning("no job queue: notifications are not scheduled")
         return
     if found.detector is not None:
-
-        def deliver_now() -> None:
-            queue.run_once(_deliver_job, 0, name="notify-deliver-now")
-
-        application.bot_data[POLL_KEY] = PollLoop(
-            found.detector, found.planner, found.clock, deliver_now
-        )
         queue.run_repeating(
             _poll_job, interval=found.settings.notify_poll_seconds, first=10, name="notify-poll"
         )
@@ -353,7 +353,13 @@ DELIVERY_INTERVAL = 20.0
 async def _poll_job(context: Any) -> None:
     # Not awaited here: PTB's Application.stop waits for running jobs, and a round may be long.
     # What a page adds is sent by the one delivery loop (now, or right after its round).
-    context.application.bot_data[POLL_KEY].kick()
+    queue = context.job_queue
+
+    def deliver_now() -> None:
+        if queue is not None:
+            queue.run_once(_deliver_job, 0, name="notify-deliver-now")
+
+    context.application.bot_data[POLL_KEY].kick(deliver_now)
 
 
 async def stop(application: Any) -> None:

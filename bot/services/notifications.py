@@ -259,8 +259,9 @@ class NotificationDetector:
         if self._resume_after is not None and now < self._resume_after:
             return RoundReport()
         self._running = True
+        report = RoundReport()
         try:
-            report = await self._round(now, plan)
+            await self._round(now, plan, report)
         except BackendError as error:
             self._failures += 1
             wait = min(timedelta(minutes=2) * 2 ** (self._failures - 1), MAX_BACKOFF)
@@ -271,16 +272,18 @@ class NotificationDetector:
                 error,
                 wait.total_seconds(),
             )
-            return RoundReport()
+            return report  # what the pages before the error added
         finally:
             self._running = False
         self._failures, self._resume_after = 0, None
         return report
 
     async def _round(
-        self, now: datetime, plan: Callable[[list[Notice], datetime], Awaitable[int]]
-    ) -> RoundReport:
-        report = RoundReport()
+        self,
+        now: datetime,
+        plan: Callable[[list[Notice], datetime], Awaitable[int]],
+        report: RoundReport,
+    ) -> None:
         position = await self._rounds.get(ROUND)
         if (
             position is not None
@@ -308,7 +311,6 @@ class NotificationDetector:
             await asyncio.sleep(0)
         await self._rounds.finish(ROUND)
         report.finished = True
-        return report
 
     async def _ask(
         self, question: str, started: datetime, watched: Sequence[Watched], cursor: str | None
@@ -360,8 +362,7 @@ class NotificationDetector:
             return 0
 
         detector = NotificationDetector(self._feed, self._days_before_due, watched=self._watched)
-        report = await detector._round(now, keep)
-        assert report.finished
+        await detector._round(now, keep, RoundReport())
         return found
 
 
