@@ -1,7 +1,7 @@
 """One delivery policy: what a Telegram error means for the message that raised it.
 
-Notifications (``bot.handlers.notification_jobs``) and broadcasts (``bot.handlers.broadcast_jobs``'
-sender, interpreted by ``bot.services.broadcasts``) both ask :func:`classify` and act on its
+Notifications (``bot.handlers.notification_jobs``) and broadcasts (``bot.broadcasts.sender``,
+interpreted by ``bot.broadcasts.delivery``) both ask :func:`classify` and act on its
 :class:`Outcome`:
 
 ========== ============================================ ==========================================

@@ -88,7 +88,7 @@ class Settings:
     http_port: int | None = None
     drop_pending_updates: bool = False
     log_format: str = "text"
-    # Provider broadcasts (bot.services.broadcasts): who may send them and how fast.
+    # Provider broadcasts (bot.broadcasts): who may send them and how fast.
     admin_telegram_ids: tuple[int, ...] = ()
     admin_api_token: str | None = field(default=None, repr=False)
     broadcast_rate: float = 25.0  # broadcast messages per second

@@ -6,7 +6,7 @@ error. Production code: the composer, the senders (``bot.ui``) and the local Bot
 A port of tdlib's ``parse_html`` and ``decode_html_entity`` (td/telegram/MessageEntity.cpp, tdlib/td
 at 022d602, July 2026; the Bot API server hands ``parse_mode=HTML`` texts to it and prefixes its
 error with "Bad Request: can't parse entities: "). One module, used by the broadcast composer
-(``bot.services.broadcasts``) and by the local Bot API (``bot.localapi.core``), so that the two
+(``bot.broadcasts.content``) and by the local Bot API (``bot.localapi.core``), so that the two
 agree with Telegram and with each other. The rules, as tdlib has them:
 
 - Entities: ``&lt;`` ``&gt;`` ``&amp;`` ``&quot;`` (case-sensitive), ``&#NNN;`` and ``&#xHHH;``

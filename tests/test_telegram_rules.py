@@ -101,10 +101,10 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     "module",
     [
-        "bot/services/broadcasts.py",
+        "bot/broadcasts/content.py",
+        "bot/broadcasts/texts.py",
         "bot/ui/formatting.py",
         "bot/ui/screens.py",
-        "bot/ui/texts/broadcast.py",
     ],
 )
 def test_production_code_takes_telegrams_rules_from_the_rules_module_not_the_emulator(
@@ -117,7 +117,7 @@ def test_production_code_takes_telegrams_rules_from_the_rules_module_not_the_emu
 def test_no_second_copy_of_the_limits() -> None:
     modules = (
         "bot/ui/formatting.py",
-        "bot/ui/texts/broadcast.py",
+        "bot/broadcasts/texts.py",
         "bot/localapi/core.py",
         "tests/support/fake_telegram.py",
     )
