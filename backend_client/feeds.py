@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend_client.kit.pacing import DEFAULT_RATE as DEFAULT_FEED_RATE
 from backend_client.provider import ProviderFeed
-
-DEFAULT_FEED_RATE = 2.0  # requests per second a feed sends to the provider's system
 
 
 def create_feed(
@@ -21,4 +20,10 @@ def create_feed(
 
     if isinstance(backend, SandboxBackend):
         return SandboxFeed(backend)
+    from backend_client.http.backend import HttpBackend
+
+    if isinstance(backend, HttpBackend):
+        from backend_client.http.feed import HttpFeed
+
+        return HttpFeed(backend, requests_per_second=requests_per_second)
     return None

@@ -11,13 +11,15 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
-from backend_client.errors import BackendError, SessionExpired
+from backend_client.errors import BackendError, NotSupported, SessionExpired
 from backend_client.http.contract import ERROR_CODES, ROUTES, envelope_for, error_body
+from backend_client.http.feed_contract import FEED_ROUTES, options_to_json, segment_from_json
 from backend_client.http.wire import WireError, from_json, to_json
 from backend_client.kit.tokens import TokenSigner
 from backend_client.models import (
@@ -30,11 +32,13 @@ from backend_client.models import (
     TicketStatus,
 )
 from backend_client.protocol import SubscriberBackend
+from backend_client.provider import FeedPage, ProviderFeed, Watched
 
 logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # attachments travel as base64 inside JSON
 BACKEND_KEY = web.AppKey("backend", object)
+FEED_KEY = web.AppKey("feed", object)
 SIGNER_KEY = web.AppKey("signer", TokenSigner)
 
 Handler = Callable[[web.Request, SubscriberBackend, BackendSession | None], Awaitable[Any]]
@@ -225,6 +229,118 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+# --- the feed (no subscriber session; X-Api-Key when the server has one) -------------------------
+def _required_day(request: web.Request, name: str) -> date:
+    found = _day(request, name)
+    if found is None:
+        raise BadRequest(f"query parameter {name} is required")
+    return found
+
+
+def _cursor(request: web.Request) -> str | None:
+    return request.query.get("cursor") or None
+
+
+def _page(page: FeedPage[Any]) -> dict[str, Any]:
+    return {"items": to_json(page.items), "cursor": page.cursor}
+
+
+def _feed_window(method: str) -> Callable[[web.Request, Any], Awaitable[Any]]:
+    async def handler(request: web.Request, feed: Any) -> Any:
+        period = _period(request, required=True)
+        assert period is not None
+        return _page(
+            await getattr(feed, method)(
+                period.start, period.end, watched=(), cursor=_cursor(request)
+            )
+        )
+
+    return handler
+
+
+async def _ticket_events(request: web.Request, feed: Any) -> Any:
+    raw = request.query.get("since", "")
+    try:
+        since = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest("query parameter since must be an ISO 8601 date-time") from None
+    if since.tzinfo is None:
+        raise BadRequest("query parameter since needs a UTC offset")
+    return _page(await feed.ticket_events_since(since, watched=(), cursor=_cursor(request)))
+
+
+async def _enablings(request: web.Request, feed: Any) -> Any:
+    day = _required_day(request, "day")
+    return _page(await feed.enablings_ending_on(day, watched=(), cursor=_cursor(request)))
+
+
+async def _audience(request: web.Request, feed: Any) -> Any:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise BadRequest("the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        segment = segment_from_json(data.get("segment"), "body.segment")
+        ids = from_json(list[str] | None, data.get("subscriber_ids"), "body.subscriber_ids")
+        cursor = from_json(str | None, data.get("cursor"), "body.cursor")
+    except WireError as error:
+        raise BadRequest(str(error)) from None
+    watched: list[Watched] = []
+    if ids is not None:  # only the bot's linked subscribers
+        if not ids:
+            return {"items": [], "cursor": None}
+        segment = replace(
+            segment,
+            subscriber_ids=(
+                segment.subscriber_ids & frozenset(ids)
+                if segment.subscriber_ids
+                else frozenset(ids)
+            ),
+        )
+        watched = [Watched(i, i) for i in ids]
+        if not segment.subscriber_ids:
+            return {"items": [], "cursor": None}
+    return _page(await feed.audience(segment, watched=watched, cursor=cursor or None))
+
+
+async def _audience_options(request: web.Request, feed: Any) -> Any:
+    return options_to_json(await feed.audience_options(watched=()))
+
+
+async def _unlink_device(request: web.Request, feed: Any) -> Any:
+    await feed.unlink_device(_id(request, "contact_id"), _id(request, "device_id"))
+
+
+FEED_HANDLERS: dict[str, Callable[[web.Request, Any], Awaitable[Any]]] = {
+    "open_invoices_due_between": _feed_window("open_invoices_due_between"),
+    "payments_between": _feed_window("payments_between"),
+    "ticket_events_since": _ticket_events,
+    "fiscal_notes_issued_between": _feed_window("fiscal_notes_issued_between"),
+    "enablings_ending_on": _enablings,
+    "audience": _audience,
+    "audience_options": _audience_options,
+    "unlink_device": _unlink_device,
+}
+
+
+def _feed_endpoint(operation: str, status: int) -> Callable[..., Awaitable[web.Response]]:
+    handler = FEED_HANDLERS[operation]
+
+    async def endpoint(request: web.Request) -> web.Response:
+        feed: Any = request.app[FEED_KEY]
+        if feed is None:
+            raise NotSupported(operation)
+        result = await handler(request, feed)
+        if status == 204:
+            return web.Response(status=204)
+        return web.json_response(result, status=status)
+
+    endpoint.__name__ = operation
+    return endpoint
+
+
 def _session(request: web.Request) -> BackendSession:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -300,8 +416,11 @@ def create_app(
     signer: TokenSigner | None = None,
     api_key: str | None = None,
     manage_backend: bool = False,
+    feed: ProviderFeed | None = None,
 ) -> web.Application:
-    """The aiohttp application; ``manage_backend`` starts and closes ``backend`` with the app."""
+    """The aiohttp application; ``manage_backend`` starts and closes ``backend`` with the app.
+    The feed routes answer from ``feed`` (by default ``backend``'s own, unpaced: the sandbox's
+    for ``minha-central sandbox serve``); without one, ``not_supported``."""
     app = web.Application(
         middlewares=[_errors, _api_key_check(api_key)], client_max_size=MAX_REQUEST_BYTES
     )
@@ -311,6 +430,16 @@ def create_app(
         app.router.add_route(
             route.method, route.full_path, _endpoint(operation, route.status, route.auth)
         )
+    if feed is None:
+        from backend_client.sandbox.backend import SandboxBackend
+
+        if isinstance(backend, SandboxBackend):
+            from backend_client.sandbox.feed import SandboxFeed
+
+            feed = SandboxFeed(backend)
+    app[FEED_KEY] = feed
+    for operation, route in FEED_ROUTES.items():
+        app.router.add_route(route.method, route.full_path, _feed_endpoint(operation, route.status))
     if manage_backend:
 
         async def lifecycle(app: web.Application) -> Any:

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from backend_client import models
+from backend_client import models, provider
 from backend_client.http.contract import ERROR_CODES, ROUTES
+from backend_client.http.feed_contract import FEED_ROUTES
 from backend_client.protocol import SubscriberBackend
+from backend_client.provider import ProviderFeed
 from backend_client.sandbox.api import create_app
 
 SPEC_PATH = Path(__file__).parents[2] / "backend_client" / "openapi.yaml"
@@ -44,11 +46,28 @@ def test_every_protocol_method_has_a_path(spec: dict[str, Any]) -> None:
         for name, _ in inspect.getmembers(SubscriberBackend, inspect.iscoroutinefunction)
         if not name.startswith("_")
     }
-    assert methods - LIFECYCLE == set(_operations(spec))
+    assert methods - LIFECYCLE == set(_operations(spec)) - set(FEED_ROUTES)
+
+
+def test_every_feed_question_has_a_path(spec: dict[str, Any]) -> None:
+    methods = {
+        name
+        for name, _ in inspect.getmembers(ProviderFeed, inspect.iscoroutinefunction)
+        if not name.startswith("_")
+    }
+    assert methods == set(FEED_ROUTES)
+    tagged = {
+        operation["operationId"]
+        for methods_ in spec["paths"].values()
+        for operation in methods_.values()
+        if "feed" in operation["tags"]
+    }
+    assert tagged == methods
 
 
 def test_paths_match_the_route_table_and_the_server(spec: dict[str, Any]) -> None:
-    expected = {op: (r.method, r.full_path) for op, r in ROUTES.items()}
+    routes = {**ROUTES, **FEED_ROUTES}
+    expected = {op: (r.method, r.full_path) for op, r in routes.items()}
     assert _operations(spec) == expected
     app = create_app(object())  # type: ignore[arg-type]
     served = {
@@ -60,7 +79,7 @@ def test_paths_match_the_route_table_and_the_server(spec: dict[str, Any]) -> Non
 
 
 def test_success_statuses_and_bearer(spec: dict[str, Any]) -> None:
-    for op, route in ROUTES.items():
+    for op, route in {**ROUTES, **FEED_ROUTES}.items():
         operation = spec["paths"][route.full_path][route.method.lower()]
         assert str(route.status) in operation["responses"]
         assert ("security" in operation) is (not route.auth), op
@@ -90,3 +109,31 @@ def test_schemas_match_the_models(spec: dict[str, Any], model: type) -> None:
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     ]
     assert schema["required"] == required
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        provider.SubscriberInvoice,
+        provider.TicketEvent,
+        provider.SubscriberFiscalNote,
+        provider.EnablingEnding,
+        provider.ContractProfile,
+        provider.SubscriberProfile,
+    ],
+    ids=lambda cls: cls.__name__,
+)
+def test_feed_schemas_match_the_models(spec: dict[str, Any], model: type) -> None:
+    test_schemas_match_the_models(spec, model)
+
+
+def test_feed_pages_have_items_and_a_cursor(spec: dict[str, Any]) -> None:
+    for route in FEED_ROUTES.values():
+        operation = spec["paths"][route.full_path][route.method.lower()]
+        if route.status == 204:
+            continue
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name == "AudienceOptions":
+            continue
+        assert spec["components"]["schemas"][name]["required"] == ["items", "cursor"]

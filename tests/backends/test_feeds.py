@@ -1,0 +1,234 @@
+"""One suite for every backend's ProviderFeed: the questions notifications and broadcast audiences
+ask, paged, over the sandbox, our HTTP contract (over ``sandbox serve``'s app) and the SGP and IXC
+stand-ins. Feeds are built by ``create_feed``, as the bot builds them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from backend_client.feeds import create_feed
+from backend_client.formats.boleto import is_valid_linha_digitavel
+from backend_client.formats.pix import is_valid_brcode
+from backend_client.http.backend import HttpBackend
+from backend_client.models import InvoiceStatus, TicketAuthor
+from backend_client.provider import (
+    AudienceFilter,
+    AudienceStatus,
+    FeedPage,
+    ProviderFeed,
+    TicketEventKind,
+    Watched,
+    every_page,
+)
+from backend_client.sandbox.api import create_app
+from backend_client.sandbox.feed import SandboxFeed
+from tests.backends.conftest import (
+    EVERYTHING,
+    FAST,
+    IXC_VARIANTS,
+    JOAO,
+    MARIA,
+    SGP_VARIANTS,
+    TODAY,
+    Account,
+    start_ixc,
+    start_sandbox,
+    start_sgp,
+)
+
+FEED_CASES = ["sandbox", "http", "sgp", "sgp-variants", "ixc", "ixc-restricted"]
+WIDE_START, WIDE_END = TODAY - timedelta(days=400), TODAY + timedelta(days=400)
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class FeedCase:
+    name: str
+    backend: Any
+    feed: Any
+    watched: list[Watched]
+    standin: Any = None
+    closers: list[Any] = field(default_factory=list)
+
+
+async def watch(backend: Any, *accounts: Account) -> list[Watched]:
+    """What the bot keeps for a chat linked after login (then the session is logged out)."""
+    found = []
+    for account in accounts:
+        session = await backend.login(account.document, account.password)
+        found.append(Watched(session.subscriber_id, backend.feed_reference(session)))
+        await backend.logout(session)
+    return found
+
+
+@pytest.fixture(params=FEED_CASES)
+async def fcase(
+    request: pytest.FixtureRequest, sandbox_template: Path, tmp_path: Path
+) -> AsyncIterator[FeedCase]:
+    name = request.param
+    closers: list[Any] = []
+    standin = None
+    if name in ("sandbox", "http"):
+        sandbox = await start_sandbox(sandbox_template, tmp_path)
+        closers.append(sandbox.close)
+        backend: Any = sandbox
+        if name == "http":
+            # The server's pages hold one item: every answer takes many pages.
+            app = create_app(sandbox, feed=SandboxFeed(sandbox, page_size=1))
+            server = TestServer(app, host="127.0.0.1", port=0)
+            await server.start_server()
+            closers.append(server.close)
+            backend = HttpBackend(str(server.make_url("")), **FAST)
+            await backend.start()
+            closers.append(backend.close)
+    elif name in SGP_VARIANTS:
+        standin, backend = await start_sgp(SGP_VARIANTS[name])
+        closers += [standin.close, backend.close]
+    else:
+        standin, backend = await start_ixc(IXC_VARIANTS[name])
+        closers += [standin.close, backend.close]
+    feed = create_feed(backend, requests_per_second=0)
+    assert isinstance(feed, ProviderFeed), name
+    watched = await watch(backend, MARIA, JOAO)
+    yield FeedCase(name, backend, feed, watched, standin, closers)
+    for close in reversed(closers):
+        await close()
+
+
+async def test_open_invoices_due_come_with_linha_digitavel_and_pix(fcase: FeedCase) -> None:
+    feed, watched = fcase.feed, fcase.watched
+    found = await every_page(
+        lambda c: feed.open_invoices_due_between(WIDE_START, WIDE_END, watched=watched, cursor=c)
+    )
+    maria = fcase.watched[0].subscriber_id
+    session = await fcase.backend.login(MARIA.document, MARIA.password)
+    expected = {
+        inv.id
+        for inv in await fcase.backend.list_invoices(session, EVERYTHING)
+        if inv.status is InvoiceStatus.OPEN and WIDE_START <= inv.due_date <= WIDE_END
+    }
+    mine = [item for item in found if item.subscriber_id == maria]
+    assert {item.invoice.id for item in mine} == expected and expected
+    for item in mine:
+        assert item.invoice.status is InvoiceStatus.OPEN
+        assert item.contract_number
+        assert is_valid_linha_digitavel(item.invoice.linha_digitavel or ""), item.invoice.id
+        assert item.invoice.pix_code is None or is_valid_brcode(item.invoice.pix_code)
+    assert any(item.invoice.pix_code for item in mine), "no PIX for any open invoice"
+    # A narrow window holds only what is due in it.
+    first = min(item.invoice.due_date for item in mine)
+    narrow = await every_page(
+        lambda c: feed.open_invoices_due_between(first, first, watched=watched, cursor=c)
+    )
+    assert narrow and all(item.invoice.due_date == first for item in narrow)
+
+
+async def test_paid_invoices_appear_in_payments(fcase: FeedCase) -> None:
+    feed, watched = fcase.feed, fcase.watched
+    found = await every_page(
+        lambda c: feed.payments_between(WIDE_START, WIDE_END, watched=watched, cursor=c)
+    )
+    session = await fcase.backend.login(MARIA.document, MARIA.password)
+    paid = {
+        inv.id
+        for inv in await fcase.backend.list_invoices(session, EVERYTHING)
+        if inv.status is InvoiceStatus.PAID
+        and inv.paid_on is not None
+        and WIDE_START <= inv.paid_on <= WIDE_END
+    }
+    maria = fcase.watched[0].subscriber_id
+    assert paid and {i.invoice.id for i in found if i.subscriber_id == maria} == paid
+    assert all(i.invoice.status is InvoiceStatus.PAID for i in found)
+
+
+async def test_staff_replies_are_ticket_events(fcase: FeedCase) -> None:
+    feed, watched = fcase.feed, fcase.watched
+    events = await every_page(
+        lambda c: feed.ticket_events_since(LONG_AGO, watched=watched, cursor=c)
+    )
+    session = await fcase.backend.login(MARIA.document, MARIA.password)
+    answered = set()
+    for ticket in await fcase.backend.list_tickets(session):
+        full = await fcase.backend.get_ticket(session, ticket.id)
+        if any(m.author is TicketAuthor.PROVIDER for m in full.messages):
+            answered.add(ticket.id)
+    maria = fcase.watched[0].subscriber_id
+    mine = [e for e in events if e.subscriber_id == maria]
+    assert answered and {e.ticket_id for e in mine} == answered
+    assert len({e.event_id for e in events}) == len(events)
+    assert all(e.kind in (TicketEventKind.ANSWERED, TicketEventKind.CLOSED) for e in events)
+    assert any(e.text for e in mine if e.kind is TicketEventKind.ANSWERED)
+    later = max(e.at for e in events)
+    after = await every_page(lambda c: feed.ticket_events_since(later, watched=watched, cursor=c))
+    assert after == []
+
+
+async def test_paging_returns_every_item_once(fcase: FeedCase) -> None:
+    feed, watched = fcase.feed, fcase.watched
+    whole = await every_page(
+        lambda c: feed.payments_between(WIDE_START, WIDE_END, watched=watched, cursor=c)
+    )
+    feed_small = create_feed(fcase.backend, requests_per_second=0)
+    if fcase.name != "http":  # the server's page size (1 here)
+        feed_small.page_size = 1
+    pages: list[FeedPage[Any]] = []
+    cursor = None
+    while True:
+        page = await feed_small.payments_between(
+            WIDE_START, WIDE_END, watched=watched, cursor=cursor
+        )
+        pages.append(page)
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    assert len(pages) > 1
+    ids = [item.invoice.id for page in pages for item in page.items]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(item.invoice.id for item in whole)
+
+
+async def test_audience_of_a_segment(fcase: FeedCase) -> None:
+    feed, watched = fcase.feed, fcase.watched
+    everybody = await every_page(
+        lambda c: feed.audience(AudienceFilter(), watched=watched, cursor=c)
+    )
+    ids = {p.subscriber_id for p in everybody}
+    assert {w.subscriber_id for w in watched} <= ids
+    overdue = await every_page(
+        lambda c: feed.audience(
+            AudienceFilter(statuses=frozenset({AudienceStatus.OVERDUE})), watched=watched, cursor=c
+        )
+    )
+    assert {p.subscriber_id for p in overdue} >= {w.subscriber_id for w in watched}
+    options = await feed.audience_options(watched=watched)
+    assert options.places and options.plans
+    city = options.places[0][0]
+    in_city = await every_page(
+        lambda c: feed.audience(
+            AudienceFilter(places=frozenset({(city.upper(), None)})), watched=watched, cursor=c
+        )
+    )
+    assert in_city
+    assert all(contract.city == city for p in in_city for contract in p.contracts)
+    plan_id = options.plans[0][0]
+    on_plan = await every_page(
+        lambda c: feed.audience(
+            AudienceFilter(plan_ids=frozenset({plan_id})), watched=watched, cursor=c
+        )
+    )
+    assert all(contract.plan_id == plan_id for p in on_plan for contract in p.contracts)
+
+
+async def test_enablings_ending(fcase: FeedCase) -> None:
+    feed, watched = fcase.feed, fcase.watched
+    found = await every_page(
+        lambda c: feed.enablings_ending_on(TODAY + timedelta(days=1), watched=watched, cursor=c)
+    )
+    assert all(e.enabled_until == TODAY + timedelta(days=1) for e in found)
