@@ -177,6 +177,16 @@ async def test_audience_segments_and_their_combinations(world: World) -> None:
         assert await world.service.count(checked) == len(chats), audience
 
 
+async def test_an_audience_answered_in_many_pages_reaches_every_page(world: World) -> None:
+    world.feed.page_size = 1  # the provider's system answers one subscriber a page
+    audience = Audience(places=(("SUMARE", None), ("Campinas", "Cambui")))
+    assert await chats_of(world, audience) == {101, 102, 201, 301, 401}
+    broadcast_id = await send_now(world, audience)
+    assert all(world.received(chat) == ["Aviso de teste"] for chat in LINKS)
+    report = await world.service.report(broadcast_id)
+    assert report is not None and (report.sent, report.total) == (5, 5)
+
+
 async def test_everyone_means_every_active_linked_chat(world: World) -> None:
     assert await world.service.count(Audience(everyone=True)) == 5
     broadcast_id = await send_now(world, Audience(everyone=True))

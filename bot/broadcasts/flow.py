@@ -73,8 +73,8 @@ from bot.broadcasts.jobs import service_of
 from bot.broadcasts.schedule import parse_local_time
 from bot.broadcasts.sender import deliver
 from bot.broadcasts.service import Draft
-from bot.conversations.common import END, flow, forget, typed
-from bot.handlers.access import admin_step
+from bot.conversations.common import flow, forget, typed
+from bot.handlers.access import END, admin_step
 from bot.services.context import BotContext
 from bot.ui.keyboards import button
 from bot.ui.screens import answer_query, send, show
