@@ -47,13 +47,14 @@ from bot.broadcasts.jobs import create_pacer
 from bot.broadcasts.sender import TelegramSender
 from bot.broadcasts.service import BroadcastService, Draft
 from bot.broadcasts.store import BroadcastStore
-from bot.localapi.core import TEXT_LIMIT, BotApiError, html_to_text
+from bot.localapi.core import BotApiError
 from bot.localapi.inprocess import InProcessRequest
 from bot.services.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
 from bot.storage.notifications import ChatLinkRow, NotificationStore
+from bot.telegram_html import TEXT_LIMIT, html_to_text
 
 TOKEN = "123456789:AAFakeTokenForBenchmarksOnly_0123456789abc"
 FIRST_CHAT = 10_000_000
