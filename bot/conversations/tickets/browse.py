@@ -16,7 +16,7 @@ from bot.conversations.tickets.keyboards import LIST_PAGE_SIZE, argument
 from bot.handlers.access import step
 from bot.services import attachments
 from bot.services.context import BotContext
-from bot.ui import paging
+from bot.ui import callbacks, paging
 from bot.ui.formatting import MESSAGE_LIMIT, esc
 from bot.ui.screens import answer_query, show
 from bot.ui.texts import tickets as texts
@@ -35,7 +35,7 @@ async def show_tab(update: Update, context: BotContext, session: BackendSession)
     """``tk:tab:<status>[:page:<n>]``; an unknown status shows the open ones."""
     tab, _, page = argument(update, "tab").partition(":page:")
     status = TicketStatus(tab) if tab in set(TicketStatus) else TicketStatus.OPEN
-    return await _show_list(update, context, session, status, paging.page_number(page))
+    return await _show_list(update, context, session, status, callbacks.page_number(page))
 
 
 @step(FLOW)
@@ -76,7 +76,7 @@ async def history_page(update: Update, context: BotContext, session: BackendSess
     """``tk:hist:<id>:page:<n>``: another part of a long history."""
     ticket_id, _, page = argument(update, "hist").rpartition(":page:")
     ticket = await context.services.backend.get_ticket(session, ticket_id)
-    return await _show_ticket(update, context, ticket, page=paging.page_number(page))
+    return await _show_ticket(update, context, ticket, page=callbacks.page_number(page))
 
 
 async def _show_ticket(

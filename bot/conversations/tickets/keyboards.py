@@ -5,34 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from backend_client.models import AttachmentInfo, Contract, Ticket, TicketStatus, TicketSubject
 from bot.services import attachments
 from bot.ui import paging
 from bot.ui import texts as common_texts
+from bot.ui.callbacks import Buttons
 from bot.ui.keyboards import button
 from bot.ui.texts import tickets as texts
 
 PREFIX = "tk"
+BUTTONS = Buttons(PREFIX)
 LIST_PAGE_SIZE = 5
 
-
-def data(action: str, *arguments: object) -> str:
-    """``tk:<action>[:<argument>…]``."""
-    return ":".join([PREFIX, action, *(str(argument) for argument in arguments)])
+data = BUTTONS.pack  # tk:<action>[:<argument>…]
+argument = BUTTONS.argument  # what follows tk:<action>: in the pressed button's data
 
 
-def argument(update: Update, action: str) -> str:
-    """What follows ``tk:<action>:`` in the pressed button's data ('' when nothing)."""
-    assert update.callback_query is not None
-    pressed = update.callback_query.data or ""
-    return pressed.removeprefix(f"{PREFIX}:{action}").removeprefix(":")
-
-
-def pattern(action: str, rest: str = "$") -> str:
-    """The regex of ``tk:<action>`` followed by ``rest`` (a regex; default: nothing)."""
-    return f"^{PREFIX}:{action}{rest}"
+def pattern(action: str, rest: str = "") -> str:
+    """The regex of ``tk:<action>`` followed by ``rest`` (a regex; nothing else when empty)."""
+    if not rest:
+        return BUTTONS.pattern(action)
+    return BUTTONS.pattern(action, whole=False) + rest
 
 
 def menu_button() -> InlineKeyboardButton:
