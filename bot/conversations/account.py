@@ -6,23 +6,23 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from backend_client.models import BackendSession
-from bot.handlers.guards import Context, requires_login
-from bot.services.context import services
+from bot.handlers.access import requires_login
+from bot.services.context import BotContext
 from bot.ui import keyboards
 from bot.ui.screens import show
-from bot.ui.texts.account import account_text, plan_details_text
+from bot.ui.texts import account as t
 
 
 @requires_login
-async def show_account(update: Update, context: Context, session: BackendSession) -> None:
-    subscriber = await services(context).backend.get_subscriber(session)
-    await show(update, account_text(subscriber), keyboards.account())
+async def show_account(update: Update, context: BotContext, session: BackendSession) -> None:
+    subscriber = await context.services.backend.get_subscriber(session)
+    await show(update, t.account_text(subscriber), keyboards.account())
 
 
 @requires_login
-async def show_plan_details(update: Update, context: Context, session: BackendSession) -> None:
-    subscriber = await services(context).backend.get_subscriber(session)
-    await show(update, plan_details_text(subscriber), keyboards.plan_details())
+async def show_plan_details(update: Update, context: BotContext, session: BackendSession) -> None:
+    subscriber = await context.services.backend.get_subscriber(session)
+    await show(update, t.plan_details_text(subscriber), keyboards.plan_details())
 
 
 def handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]

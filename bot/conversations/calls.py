@@ -25,7 +25,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, CallRecord, PhoneLine, TerminalType
 from bot.conversations import common
-from bot.conversations.common import END, flow, flow_data, leave, step, typed
+from bot.conversations.common import END, flow, leave, step, typed
 from bot.conversations.period_step import PeriodStep
 from bot.services.context import BotContext
 from bot.ui import paging, periods
@@ -33,7 +33,7 @@ from bot.ui.callbacks import Buttons
 from bot.ui.formatting import day_time, money, phone
 from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import show
-from bot.ui.texts import calls as call_texts
+from bot.ui.texts import calls as t
 
 FLOW = "calls"
 PREFIX = "calls"
@@ -103,7 +103,7 @@ def masked_number(number: str) -> str:
 
 def _totals(
     records: Sequence[CallRecord], names: dict[str, str]
-) -> tuple[list[call_texts.TotalLine], call_texts.TotalLine]:
+) -> tuple[list[t.TotalLine], t.TotalLine]:
     """Per terminal type (in the backend's order) and overall, over the whole period."""
     count: dict[str, int] = {}
     seconds: dict[str, int] = {}
@@ -115,13 +115,11 @@ def _totals(
         cost[kind] = cost.get(kind, Decimal("0")) + record.cost
     order = [kind for kind in names if kind in count] + sorted(set(count) - set(names))
     per_type = [
-        call_texts.TotalLine(
-            names.get(kind, kind), count[kind], duration(seconds[kind]), money(cost[kind])
-        )
+        t.TotalLine(names.get(kind, kind), count[kind], duration(seconds[kind]), money(cost[kind]))
         for kind in order
     ]
-    overall = call_texts.TotalLine(
-        call_texts.TOTAL,
+    overall = t.TotalLine(
+        t.TOTAL,
         len(records),
         duration(sum(seconds.values())),
         money(sum(cost.values(), Decimal("0"))),
@@ -131,7 +129,7 @@ def _totals(
 
 # --- chosen values (chat_data["calls"], JSON only) -----------------------------------------------
 def _chosen(context: BotContext) -> dict[str, Any]:
-    return flow_data(context, FLOW)
+    return context.flow_data(FLOW)
 
 
 def _clear(context: BotContext) -> None:
@@ -147,7 +145,7 @@ async def _line_picker(update: Update, lines: list[PhoneLine], notice: str | Non
         if BUTTONS.fits("line", line.id)
     ]
     rows.append(menu_row())
-    text = f"{notice}\n\n{call_texts.CHOOSE_LINE}" if notice else call_texts.CHOOSE_LINE
+    text = f"{notice}\n\n{t.CHOOSE_LINE}" if notice else t.CHOOSE_LINE
     await show(update, text, InlineKeyboardMarkup(rows))
     return CHOOSE_LINE
 
@@ -162,10 +160,10 @@ async def _type_picker(
         for kind in types
         if BUTTONS.fits("type", kind.id)
     ]
-    buttons.append(button(call_texts.BUTTON_ALL_TYPES, BUTTONS.pack("type", ALL)))
+    buttons.append(button(t.BUTTON_ALL_TYPES, BUTTONS.pack("type", ALL)))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(menu_row(BUTTONS.pack("lines") if chosen.get("several_lines") else None))
-    text = call_texts.choose_type(chosen["line_number"])
+    text = t.choose_type(chosen["line_number"])
     await show(update, f"{notice}\n\n{text}" if notice else text, InlineKeyboardMarkup(rows))
     return CHOOSE_TYPE
 
@@ -176,7 +174,7 @@ def _period_keyboard() -> InlineKeyboardMarkup:
 
 async def _period_picker(update: Update, context: BotContext, notice: str | None = None) -> int:
     chosen = _chosen(context)
-    text = call_texts.choose_period(chosen["line_number"], chosen["type_name"])
+    text = t.choose_period(chosen["line_number"], chosen["type_name"])
     await show(update, f"{notice}\n\n{text}" if notice else text, _period_keyboard())
     return CHOOSE_PERIOD
 
@@ -194,15 +192,13 @@ async def _statement(
     type_id = None if chosen["type"] == ALL else chosen["type"]
     records = await backend.list_call_records(session, chosen["line"], period, type_id)
     if not records:
-        text = call_texts.empty(
-            chosen["line_number"], chosen["type_name"], periods.describe(period)
-        )
+        text = t.empty(chosen["line_number"], chosen["type_name"], periods.describe(period))
         await show(update, text, _period_keyboard())
         return CHOOSE_PERIOD
     names = _type_names(await backend.list_terminal_types(session))
     shown = paging.page(records, page, PREFIX, PAGE_SIZE)
     lines = [
-        call_texts.CallLine(
+        t.CallLine(
             when=day_time(record.started_at),
             number=masked_number(record.called_number),
             duration=duration(record.duration_seconds),
@@ -214,7 +210,7 @@ async def _statement(
         for record in shown.items
     ]
     per_type, overall = _totals(records, names)
-    text = call_texts.statement(
+    text = t.statement(
         chosen["line_number"],
         chosen["type_name"],
         periods.describe(period),
@@ -227,12 +223,12 @@ async def _statement(
     rows = [
         *shown.nav,
         [
-            button(call_texts.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")),
-            button(call_texts.BUTTON_OTHER_TYPE, BUTTONS.pack("types")),
+            button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")),
+            button(t.BUTTON_OTHER_TYPE, BUTTONS.pack("types")),
         ],
     ]
     if chosen.get("several_lines"):
-        rows.append([button(call_texts.BUTTON_OTHER_LINE, BUTTONS.pack("lines"))])
+        rows.append([button(t.BUTTON_OTHER_LINE, BUTTONS.pack("lines"))])
     rows.append(menu_row())
     await show(update, text, InlineKeyboardMarkup(rows))
     return SHOW_PAGE
@@ -256,7 +252,7 @@ PERIOD = PeriodStep(
     TYPE_PERIOD,
     ask=_period_picker,
     on_chosen=_statement,
-    ask_again=functools.partial(_period_picker, notice=call_texts.PERIOD_UNAVAILABLE),
+    ask_again=functools.partial(_period_picker, notice=t.PERIOD_UNAVAILABLE),
     back=InlineKeyboardMarkup([menu_row(BUTTONS.pack("periods"))]),
     back_after_error=True,
     needs=("line", "type"),
@@ -276,7 +272,7 @@ async def start_over(update: Update, context: BotContext, session: BackendSessio
     if not lines:
         _clear(context)
         leave(context)
-        await show(update, call_texts.NO_LINES, InlineKeyboardMarkup([menu_row()]))
+        await show(update, t.NO_LINES, InlineKeyboardMarkup([menu_row()]))
         return END
     if len(lines) > 1:
         _chosen(context)["several_lines"] = True
@@ -302,7 +298,7 @@ async def choose_line(update: Update, context: BotContext, session: BackendSessi
     if line is None:
         if not lines:
             return await start_over(update, context, session)
-        return await _line_picker(update, lines, call_texts.LINE_UNAVAILABLE)
+        return await _line_picker(update, lines, t.LINE_UNAVAILABLE)
     return await _use_line(update, context, session, line)
 
 
@@ -325,11 +321,11 @@ async def choose_type(update: Update, context: BotContext, session: BackendSessi
         return await start_over(update, context, session)
     type_id = BUTTONS.argument(update, "type")
     if type_id == ALL:
-        name = call_texts.ALL_TYPES
+        name = t.ALL_TYPES
     else:
         names = _type_names(await context.services.backend.list_terminal_types(session))
         if type_id not in names:
-            return await _type_picker(update, context, session, call_texts.TYPE_UNAVAILABLE)
+            return await _type_picker(update, context, session, t.TYPE_UNAVAILABLE)
         name = names[type_id]
     chosen.update(type=type_id, type_name=name)
     return await _period_picker(update, context)

@@ -24,7 +24,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import AccessLogin, BackendSession, ConnectionSession
 from bot.conversations import common
-from bot.conversations.common import END, flow, flow_data, leave, step, typed
+from bot.conversations.common import END, flow, leave, step, typed
 from bot.conversations.period_step import PeriodStep
 from bot.services.context import BotContext
 from bot.ui import paging, periods
@@ -32,7 +32,7 @@ from bot.ui.callbacks import Buttons
 from bot.ui.formatting import day_time
 from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import show
-from bot.ui.texts import connections as connection_texts
+from bot.ui.texts import connections as t
 
 FLOW = "connections"
 PREFIX = "connections"
@@ -76,8 +76,8 @@ def _seconds(session: ConnectionSession, now: datetime) -> float:
     return max((end - session.started_at).total_seconds(), 0.0)
 
 
-def _line(session: ConnectionSession, now: datetime) -> connection_texts.SessionLine:
-    return connection_texts.SessionLine(
+def _line(session: ConnectionSession, now: datetime) -> t.SessionLine:
+    return t.SessionLine(
         start=day_time(session.started_at),
         end=day_time(session.ended_at) if session.ended_at else None,
         duration=span(_seconds(session, now)),
@@ -87,13 +87,13 @@ def _line(session: ConnectionSession, now: datetime) -> connection_texts.Session
     )
 
 
-def _totals(sessions: Sequence[ConnectionSession], now: datetime) -> connection_texts.Totals:
+def _totals(sessions: Sequence[ConnectionSession], now: datetime) -> t.Totals:
     seconds = download = upload = 0.0
     for session in sessions:
         seconds += _seconds(session, now)
         download += session.download_bytes
         upload += session.upload_bytes
-    return connection_texts.Totals(
+    return t.Totals(
         sessions=len(sessions),
         duration=span(seconds),
         download=data_size(int(download)),
@@ -103,7 +103,7 @@ def _totals(sessions: Sequence[ConnectionSession], now: datetime) -> connection_
 
 # --- chosen values (chat_data["connections"], JSON only) -----------------------------------------
 def _chosen(context: BotContext) -> dict[str, Any]:
-    return flow_data(context, FLOW)
+    return context.flow_data(FLOW)
 
 
 def _clear(context: BotContext) -> None:
@@ -123,7 +123,7 @@ async def _login_picker(
     rows = [
         [
             button(
-                connection_texts.login_button(login.login, login.online),
+                t.login_button(login.login, login.online),
                 BUTTONS.pack("login", login.id),
             )
         ]
@@ -131,7 +131,7 @@ async def _login_picker(
         if BUTTONS.fits("login", login.id)
     ]
     rows.append(menu_row())
-    text = connection_texts.CHOOSE_LOGIN
+    text = t.CHOOSE_LOGIN
     await show(update, f"{notice}\n\n{text}" if notice else text, InlineKeyboardMarkup(rows))
     return CHOOSE_LOGIN
 
@@ -142,7 +142,7 @@ def _period_keyboard(context: BotContext) -> InlineKeyboardMarkup:
 
 
 async def _period_picker(update: Update, context: BotContext, notice: str | None = None) -> int:
-    text = connection_texts.choose_period(_chosen(context)["login_name"])
+    text = t.choose_period(_chosen(context)["login_name"])
     await show(update, f"{notice}\n\n{text}" if notice else text, _period_keyboard(context))
     return CHOOSE_PERIOD
 
@@ -155,12 +155,12 @@ async def _statement(
     found = context.services
     sessions = await found.backend.list_connection_sessions(session, chosen["login"], period)
     if not sessions:
-        text = connection_texts.empty(chosen["login_name"], periods.describe(period))
+        text = t.empty(chosen["login_name"], periods.describe(period))
         await show(update, text, _period_keyboard(context))
         return CHOOSE_PERIOD
     now = found.clock()
     shown = paging.page(sessions[::-1], page, PREFIX, PAGE_SIZE)  # newest first
-    text = connection_texts.statement(
+    text = t.statement(
         chosen["login_name"],
         periods.describe(period),
         [_line(item, now) for item in shown.items],
@@ -168,9 +168,9 @@ async def _statement(
         shown.count,
         _totals(sessions, now),
     )
-    other = [button(connection_texts.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods"))]
+    other = [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods"))]
     if chosen.get("several_logins"):
-        other.append(button(connection_texts.BUTTON_OTHER_LOGIN, BUTTONS.pack("logins")))
+        other.append(button(t.BUTTON_OTHER_LOGIN, BUTTONS.pack("logins")))
     rows = [*shown.nav, other, menu_row()]
     await show(update, text, InlineKeyboardMarkup(rows))
     return SHOW_PAGE
@@ -181,7 +181,7 @@ async def _start_over(update: Update, context: BotContext, session: BackendSessi
     if not logins:
         _clear(context)
         leave(context)
-        await show(update, connection_texts.NO_LOGINS, InlineKeyboardMarkup([menu_row()]))
+        await show(update, t.NO_LOGINS, InlineKeyboardMarkup([menu_row()]))
         return END
     if len(logins) > 1:
         _chosen(context)["several_logins"] = True
@@ -202,7 +202,7 @@ PERIOD = PeriodStep(
     TYPE_PERIOD,
     ask=_period_picker,
     on_chosen=_statement,
-    ask_again=functools.partial(_period_picker, notice=connection_texts.PERIOD_UNAVAILABLE),
+    ask_again=functools.partial(_period_picker, notice=t.PERIOD_UNAVAILABLE),
     back=InlineKeyboardMarkup([menu_row(BUTTONS.pack("periods"))]),
     back_after_error=True,
     needs=("login",),
@@ -230,7 +230,7 @@ async def choose_login(update: Update, context: BotContext, session: BackendSess
     if login is None:
         if not logins:
             return await _start_over(update, context, session)
-        return await _login_picker(update, logins, connection_texts.LOGIN_UNAVAILABLE)
+        return await _login_picker(update, logins, t.LOGIN_UNAVAILABLE)
     return await _use_login(update, context, login)
 
 

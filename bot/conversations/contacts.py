@@ -66,7 +66,7 @@ from bot.ui.callbacks import Buttons
 from bot.ui.contact_keyboards import fold
 from bot.ui.formatting import esc, phone
 from bot.ui.screens import answer_query, send, show
-from bot.ui.texts import contacts as contact_texts
+from bot.ui.texts import contacts as t
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class NewContactSteps:
         if field == "type":
             return draft.get("type_name")
         if field == "sms":
-            return contact_texts.sms_value(draft.get("sms"))
+            return t.sms_value(draft.get("sms"))
         if field in ("mobile", "landline") and draft.get(field):
             return phone(draft[field])
         value = draft.get(field)
@@ -173,12 +173,12 @@ class NewContactSteps:
         draft = self.draft(context)
         rows: keys.Rows = []
         question = {
-            "name": contact_texts.ASK_NAME,
-            "type": contact_texts.ASK_TYPE,
-            "mobile": contact_texts.ASK_MOBILE,
-            "landline": contact_texts.ASK_LANDLINE,
-            "email": contact_texts.ASK_EMAIL,
-            "sms": contact_texts.ASK_SMS,
+            "name": t.ASK_NAME,
+            "type": t.ASK_TYPE,
+            "mobile": t.ASK_MOBILE,
+            "landline": t.ASK_LANDLINE,
+            "email": t.ASK_EMAIL,
+            "sms": t.ASK_SMS,
         }[field]
         if field == "type":
             try:
@@ -189,7 +189,7 @@ class NewContactSteps:
                 return self.ASK_TYPE
             if not types:
                 retry = keys.retry_rows(self.buttons)
-                await self._display(update, contact_texts.NO_TYPES, self._keyboard(draft, retry))
+                await self._display(update, t.NO_TYPES, self._keyboard(draft, retry))
                 return self.ASK_TYPE
             rows = keys.type_rows(self.buttons, types)
         elif field in ("landline", "email"):
@@ -198,7 +198,7 @@ class NewContactSteps:
             rows = keys.sms_rows(self.buttons)
         parts = [problem or question]
         if draft.get("fixing") == field:
-            parts.append(contact_texts.current_value(self._current(draft, field)))
+            parts.append(t.current_value(self._current(draft, field)))
         await self._display(update, "\n\n".join(parts), self._keyboard(draft, rows))
         return self.STATES[field]
 
@@ -225,7 +225,7 @@ class NewContactSteps:
         self, update: Update, context: BotContext, notice: str | None = None
     ) -> object:
         draft = self.draft(context)
-        text = contact_texts.summary(
+        text = t.summary(
             draft["name"],
             draft["type_name"],
             draft["mobile"],
@@ -259,29 +259,27 @@ class NewContactSteps:
     async def receive_name(
         self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
-        return await self._typed(
-            update, context, session, "name", normalize_name, contact_texts.invalid_name
-        )
+        return await self._typed(update, context, session, "name", normalize_name, t.invalid_name)
 
     async def receive_mobile(
         self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._typed(
-            update, context, session, "mobile", normalize_mobile, contact_texts.invalid_mobile
+            update, context, session, "mobile", normalize_mobile, t.invalid_mobile
         )
 
     async def receive_landline(
         self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._typed(
-            update, context, session, "landline", normalize_landline, contact_texts.invalid_landline
+            update, context, session, "landline", normalize_landline, t.invalid_landline
         )
 
     async def receive_email(
         self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         return await self._typed(
-            update, context, session, "email", normalize_email, contact_texts.invalid_email
+            update, context, session, "email", normalize_email, t.invalid_email
         )
 
     # --- choices ----------------------------------------------------------------------------
@@ -295,7 +293,7 @@ class NewContactSteps:
         types = await context.services.backend.list_contact_types(session)
         chosen = next((contact_type for contact_type in types if matches(contact_type)), None)
         if chosen is None:  # a forged or outdated button, or a typed word matching no type
-            return await self._ask(update, context, session, "type", contact_texts.TYPE_UNAVAILABLE)
+            return await self._ask(update, context, session, "type", t.TYPE_UNAVAILABLE)
         draft = self.draft(context)
         draft["type"] = chosen.id
         draft["type_name"] = chosen.name
@@ -305,7 +303,7 @@ class NewContactSteps:
         self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
         type_id = self.buttons.argument(update, "type")
-        return await self._set_type(update, context, session, lambda t: t.id == type_id)
+        return await self._set_type(update, context, session, lambda kind: kind.id == type_id)
 
     async def type_typed(
         self, update: Update, context: BotContext, session: BackendSession
@@ -314,7 +312,7 @@ class NewContactSteps:
         assert update.message is not None and update.message.text is not None
         typed_name = fold(update.message.text)
         return await self._set_type(
-            update, context, session, lambda t: typed_name in (fold(t.name), fold(t.id))
+            update, context, session, lambda kind: typed_name in (fold(kind.name), fold(kind.id))
         )
 
     async def skip(self, update: Update, context: BotContext, session: BackendSession) -> object:
@@ -343,13 +341,13 @@ class NewContactSteps:
         elif answer in ("nao", "n", "no"):
             self.draft(context)["sms"] = False
         else:
-            return await self._ask(update, context, session, "sms", contact_texts.USE_BUTTONS)
+            return await self._ask(update, context, session, "sms", t.USE_BUTTONS)
         return await self._advance(update, context, session)
 
     async def summary_typed(
         self, update: Update, context: BotContext, session: BackendSession
     ) -> object:
-        return await self._summary_again(update, context, session, contact_texts.USE_BUTTONS)
+        return await self._summary_again(update, context, session, t.USE_BUTTONS)
 
     async def _summary_again(
         self, update: Update, context: BotContext, session: BackendSession, notice: str
@@ -357,7 +355,7 @@ class NewContactSteps:
         draft = self.draft(context)
         if self._missing(draft) is not None:
             return await self._advance(update, context, session)
-        text = contact_texts.summary(
+        text = t.summary(
             draft["name"],
             draft["type_name"],
             draft["mobile"],
@@ -381,7 +379,7 @@ class NewContactSteps:
         if self._missing(draft) is not None:
             return await self._advance(update, context, session)
         draft.pop("fixing", None)
-        await show(update, contact_texts.FIX_WHICH, keys.fix_keyboard(self.buttons, FIELDS))
+        await show(update, t.FIX_WHICH, keys.fix_keyboard(self.buttons, FIELDS))
         return self.SUMMARY
 
     async def fix_field(
@@ -409,7 +407,7 @@ class NewContactSteps:
         try:
             contact = await context.services.backend.add_contact(session, new_contact)
         except Unavailable:
-            notice = f"{texts.BACKEND_UNAVAILABLE}\n{contact_texts.SAVE_FAILED}"
+            notice = f"{texts.BACKEND_UNAVAILABLE}\n{t.SAVE_FAILED}"
             return await self._summary(update, context, notice)
         except Rejected as error:
             return await self._summary(update, context, f"⚠️ {esc(error.reason)}")
@@ -417,7 +415,7 @@ class NewContactSteps:
             draft.pop("type", None)
             draft.pop("type_name", None)
             draft["fixing"] = "type"
-            return await self._ask(update, context, session, "type", contact_texts.TYPE_UNAVAILABLE)
+            return await self._ask(update, context, session, "type", t.TYPE_UNAVAILABLE)
         logger.info("contact %s added for subscriber %s", contact.id, session.subscriber_id)
         self.clear(context)
         return await self._on_saved(update, context, session, contact)
@@ -522,13 +520,10 @@ async def _show_list(
         index = next((i for i, c in enumerate(contacts) if c.id == show_contact), 0)
         page = index // PAGE_SIZE
     page = paging.clamp(page, len(contacts), PAGE_SIZE)
-    cards = [
-        contact_texts.contact_card(contact)
-        for contact in paging.page_items(contacts, page, PAGE_SIZE)
-    ]
+    cards = [t.contact_card(contact) for contact in paging.page_items(contacts, page, PAGE_SIZE)]
     # A system that takes no new contacts is never offered one.
     can_add = not context.services.lacks(Feature.NEW_CONTACT)
-    text = contact_texts.contact_list(
+    text = t.contact_list(
         cards, page, paging.page_count(len(contacts), PAGE_SIZE), len(contacts), can_add=can_add
     )
     if notice:
@@ -559,12 +554,12 @@ async def _saved(
     update: Update, context: BotContext, session: BackendSession, contact: Contact
 ) -> int:
     return await _show_list(
-        update, context, session, notice=contact_texts.saved(contact.name), show_contact=contact.id
+        update, context, session, notice=t.saved(contact.name), show_contact=contact.id
     )
 
 
 async def _cancelled(update: Update, context: BotContext, session: BackendSession) -> int:
-    return await _show_list(update, context, session, notice=contact_texts.NEW_CANCELLED)
+    return await _show_list(update, context, session, notice=t.NEW_CANCELLED)
 
 
 NEW_CONTACT = NewContactSteps(FLOW, PREFIX, on_saved=_saved, on_cancel=_cancelled)

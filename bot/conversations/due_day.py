@@ -54,9 +54,7 @@ DAYS_PER_ROW = 4
 
 
 def _data(context: BotContext) -> dict[str, Any]:
-    assert context.chat_data is not None
-    data: dict[str, Any] = context.chat_data.setdefault(FLOW, {})
-    return data
+    return context.flow_data(FLOW)
 
 
 def _clear(context: BotContext) -> None:

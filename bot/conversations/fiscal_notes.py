@@ -21,7 +21,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import Unavailable
 from backend_client.models import BackendSession, FiscalNote
-from bot.conversations.common import flow, flow_data, step, text_expected, typed
+from bot.conversations.common import flow, step, text_expected, typed
 from bot.conversations.period_step import PeriodStep
 from bot.services.context import BotContext
 from bot.ui import paging, periods
@@ -72,7 +72,7 @@ async def change_page(update: Update, context: BotContext, session: BackendSessi
 
 
 async def _notes(context: BotContext, session: BackendSession) -> list[FiscalNote] | None:
-    stored = flow_data(context, FLOW).get("period")
+    stored = context.flow_data(FLOW).get("period")
     if not stored:
         return None
     period = periods.from_json(stored)
@@ -84,7 +84,7 @@ async def _show(update: Update, context: BotContext, session: BackendSession, pa
     notes = await _notes(context, session)
     if notes is None:  # an old button after the chat's data was cleared
         return await _ask_period(update, context)
-    data = flow_data(context, FLOW)
+    data = context.flow_data(FLOW)
     description = periods.describe(periods.from_json(data["period"]))
     if not notes:
         await show(update, t.empty(description), periods.keyboard(PREFIX))

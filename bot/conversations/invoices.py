@@ -39,7 +39,7 @@ from backend_client.models import (
     InvoiceStatus,
 )
 from bot.conversations import common
-from bot.conversations.common import flow, flow_data, step, text_expected, typed
+from bot.conversations.common import flow, step, text_expected, typed
 from bot.conversations.period_step import PeriodStep
 from bot.services.context import BotContext
 from bot.ui import paging, periods
@@ -62,7 +62,7 @@ _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 # --- helpers ---------------------------------------------------------------------------------
 def _data(context: BotContext) -> dict[str, Any]:
-    return flow_data(context, FLOW)
+    return context.flow_data(FLOW)
 
 
 def _contract_number(context: BotContext, contract_id: str) -> str | None:

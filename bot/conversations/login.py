@@ -25,11 +25,10 @@ from bot.conversations import notifications
 from bot.conversations.common import InFlow, enter, leave, typed
 from bot.conversations.timeouts import TimedConversation
 from bot.handlers import stray_passwords
-from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
 from bot.logs import chat_ref
 from bot.services import sessions
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.services.login_guard import LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
@@ -43,10 +42,10 @@ END = ConversationHandler.END
 DOCUMENT_KEY = "login_document"
 
 
-async def start(update: Update, context: Context) -> int:
+async def start(update: Update, context: BotContext) -> int:
     """/start or the Entrar button: the menu when logged in, else ask for the document."""
     await answer_query(update)
-    if current_session(context) is not None:
+    if context.session is not None:
         await show_menu(update, context)
         return END
     if update.callback_query is None:
@@ -54,7 +53,7 @@ async def start(update: Update, context: Context) -> int:
     return await _ask_document(update, context)
 
 
-async def _ask_document(update: Update, context: Context) -> int:
+async def _ask_document(update: Update, context: BotContext) -> int:
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
     enter(context, FLOW)
@@ -63,12 +62,12 @@ async def _ask_document(update: Update, context: Context) -> int:
     return ASK_DOCUMENT
 
 
-async def other_document(update: Update, context: Context) -> int:
+async def other_document(update: Update, context: BotContext) -> int:
     await answer_query(update)
     return await _ask_document(update, context)
 
 
-async def receive_document(update: Update, context: Context) -> int:
+async def receive_document(update: Update, context: BotContext) -> int:
     assert update.message is not None and update.message.text is not None
     assert context.chat_data is not None and update.effective_chat is not None
     document = normalize_document(update.message.text)
@@ -79,7 +78,7 @@ async def receive_document(update: Update, context: Context) -> int:
         await send(update, text)
         return ASK_DOCUMENT
     try:
-        locked_until = await services(context).login_guard.locked_until(
+        locked_until = await context.services.login_guard.locked_until(
             update.effective_chat.id, document
         )
     except LockoutUnavailable:
@@ -97,7 +96,7 @@ async def receive_document(update: Update, context: Context) -> int:
     return ASK_PASSWORD
 
 
-async def receive_password(update: Update, context: Context) -> int:
+async def receive_password(update: Update, context: BotContext) -> int:
     message = update.message
     assert message is not None and message.text is not None
     assert context.chat_data is not None and update.effective_chat is not None
@@ -106,7 +105,7 @@ async def receive_password(update: Update, context: Context) -> int:
     # Refused, locked or asked again, the next minutes may bring the password once more.
     stray_passwords.mark(context)
 
-    found = services(context)
+    found = context.services
     chat_id = update.effective_chat.id
     document = context.chat_data.get(DOCUMENT_KEY)
     if document is None:  # a state restored without its data: start over, losing nothing typed
@@ -166,12 +165,12 @@ async def receive_password(update: Update, context: Context) -> int:
     return END
 
 
-async def expect_text(update: Update, context: Context) -> None:
+async def expect_text(update: Update, context: BotContext) -> None:
     """A photo, sticker… while a document or password is expected: ask again, stay put."""
     await send(update, texts.EXPECTING_TEXT)
 
 
-async def cancel(update: Update, context: Context) -> int:
+async def cancel(update: Update, context: BotContext) -> int:
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
     leave(context)
@@ -179,7 +178,7 @@ async def cancel(update: Update, context: Context) -> int:
     return END
 
 
-async def menu_while_logged_out(update: Update, context: Context) -> int:
+async def menu_while_logged_out(update: Update, context: BotContext) -> int:
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
     leave(context)
@@ -188,7 +187,7 @@ async def menu_while_logged_out(update: Update, context: Context) -> int:
     return END
 
 
-async def timed_out(context: Context, chat_id: int, state: object) -> None:
+async def timed_out(context: BotContext, chat_id: int, state: object) -> None:
     """Left idle: forget the document typed (nothing is said: /start begins again)."""
     if context.chat_data is not None:
         context.chat_data.pop(DOCUMENT_KEY, None)

@@ -46,16 +46,15 @@ from backend_client.models import BackendSession
 from bot.conversations import common
 from bot.conversations.common import END, flow, leave, step, typed
 from bot.handlers import menu, stray_passwords
-from bot.handlers.guards import Context
 from bot.logs import chat_ref
 from bot.services import sessions
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.services.login_guard import DATABASE_ERRORS, LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
 from bot.ui.formatting import esc
 from bot.ui.keyboards import button
 from bot.ui.screens import answer_query, send, show
-from bot.ui.texts import password as password_texts
+from bot.ui.texts import password as t
 
 logger = logging.getLogger(__name__)
 
@@ -74,20 +73,20 @@ NOT_TEXT = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
 def password_problems(current: str, new: str, document: str) -> list[str]:
     """Which rules ``new`` breaks (pt-BR phrases; empty when it is acceptable)."""
     problems = []
-    if len(new) < password_texts.MIN_LENGTH:
-        problems.append(password_texts.TOO_SHORT)
+    if len(new) < t.MIN_LENGTH:
+        problems.append(t.TOO_SHORT)
     if not any(char.isalpha() for char in new) or not any(char.isdigit() for char in new):
-        problems.append(password_texts.NEEDS_LETTERS_AND_DIGITS)
+        problems.append(t.NEEDS_LETTERS_AND_DIGITS)
     if new == current:
-        problems.append(password_texts.SAME_AS_CURRENT)
+        problems.append(t.SAME_AS_CURRENT)
     folded = re.sub(r"[^0-9A-Za-z]", "", new).upper()
     if document and document.upper() in folded:
-        problems.append(password_texts.HAS_DOCUMENT)
+        problems.append(t.HAS_DOCUMENT)
     return problems
 
 
 # --- passwords held in memory only ---------------------------------------------------------------
-def _pending(context: Context) -> dict[int, dict[str, str]]:
+def _pending(context: BotContext) -> dict[int, dict[str, str]]:
     found: dict[int, dict[str, str]] = context.application.bot_data.setdefault(PENDING_KEY, {})
     return found
 
@@ -97,7 +96,7 @@ def _chat_id(update: Update) -> int:
     return update.effective_chat.id
 
 
-def _hold(context: Context, chat_id: int, **values: str) -> dict[str, str]:
+def _hold(context: BotContext, chat_id: int, **values: str) -> dict[str, str]:
     """Keep ``values`` for this chat until the flow ends (or its idle time-out passes)."""
     entry = _pending(context).setdefault(chat_id, {})
     entry.update(values)
@@ -108,14 +107,14 @@ def _hold(context: Context, chat_id: int, **values: str) -> dict[str, str]:
         job.schedule_removal()
     queue.run_once(
         _forget_job,
-        when=services(context).settings.flow_idle_timeout.total_seconds(),
+        when=context.services.settings.flow_idle_timeout.total_seconds(),
         data=chat_id,
         name=f"{FORGET_JOB}{chat_id}",
     )
     return entry
 
 
-def forget(context: Context, chat_id: int) -> None:
+def forget(context: BotContext, chat_id: int) -> None:
     """Drop whatever this chat's password change holds, and its timer."""
     _pending(context).pop(chat_id, None)
     queue = context.application.job_queue
@@ -124,13 +123,13 @@ def forget(context: Context, chat_id: int) -> None:
             job.schedule_removal()
 
 
-async def _forget_job(context: Context) -> None:
+async def _forget_job(context: BotContext) -> None:
     """The flow was left idle: forget its passwords."""
     assert context.job is not None
     _pending(context).pop(int(context.job.data), None)  # type: ignore[arg-type]
 
 
-async def forget_if_left(update: Update, context: Context) -> None:
+async def forget_if_left(update: Update, context: BotContext) -> None:
     """After any update: a chat no longer in this flow (another menu item, /menu caught by
     another flow, a logout…) holds no password any more."""
     chat = update.effective_chat
@@ -143,14 +142,14 @@ async def forget_if_left(update: Update, context: Context) -> None:
 
 # --- reading a password --------------------------------------------------------------------------
 def _password_step(
-    handler: Callable[[Update, Context, BackendSession], Awaitable[int]],
-) -> Callable[[Update, Context], Awaitable[Any]]:
+    handler: Callable[[Update, BotContext, BackendSession], Awaitable[int]],
+) -> Callable[[Update, BotContext], Awaitable[Any]]:
     """A step reading a password: the message is deleted first, whatever happens next (and a
     password typed in the next minutes, after leaving the flow, will be deleted too)."""
     stepped = step(FLOW)(handler)
 
     @functools.wraps(handler)
-    async def wrapper(update: Update, context: Context) -> Any:
+    async def wrapper(update: Update, context: BotContext) -> Any:
         await stray_passwords.delete_password_message(update, context)
         stray_passwords.mark(context)
         return await stepped(update, context)
@@ -167,7 +166,7 @@ def _keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(password_texts.BUTTON_CANCEL, f"{PREFIX}:cancel"),
+                button(t.BUTTON_CANCEL, f"{PREFIX}:cancel"),
                 button(texts.BUTTON_MENU, "menu:home"),
             ]
         ]
@@ -177,9 +176,9 @@ def _keyboard() -> InlineKeyboardMarkup:
 def _retry_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button(password_texts.BUTTON_RETRY, f"{PREFIX}:retry")],
+            [button(t.BUTTON_RETRY, f"{PREFIX}:retry")],
             [
-                button(password_texts.BUTTON_CANCEL, f"{PREFIX}:cancel"),
+                button(t.BUTTON_CANCEL, f"{PREFIX}:cancel"),
                 button(texts.BUTTON_MENU, "menu:home"),
             ],
         ]
@@ -188,26 +187,26 @@ def _retry_keyboard() -> InlineKeyboardMarkup:
 
 async def _restart(update: Update) -> int:
     """What was held is gone (restart, time-out): ask for the current password again."""
-    await send(update, password_texts.ASK_CURRENT_RESTORED, _keyboard())
+    await send(update, t.ASK_CURRENT_RESTORED, _keyboard())
     return ASK_CURRENT
 
 
 # --- steps ---------------------------------------------------------------------------------------
 @step(FLOW)
-async def start(update: Update, context: Context, session: BackendSession) -> int:
+async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     forget(context, _chat_id(update))
     stray_passwords.mark(context)
-    await show(update, password_texts.ASK_CURRENT, _keyboard())
+    await show(update, t.ASK_CURRENT, _keyboard())
     return ASK_CURRENT
 
 
 @_password_step
-async def receive_current(update: Update, context: Context, session: BackendSession) -> int:
+async def receive_current(update: Update, context: BotContext, session: BackendSession) -> int:
     """Check the current password (a login with it) before asking for the new one."""
     chat_id = _chat_id(update)
     forget(context, chat_id)  # nothing is held while the current password is unchecked
     current = _typed_password(update)
-    found = services(context)
+    found = context.services
     try:
         attempt = await found.login_guard.reserve(chat_id, session.document)
     except LockedOut as locked:
@@ -216,7 +215,7 @@ async def receive_current(update: Update, context: Context, session: BackendSess
         return END
     except LockoutUnavailable:
         logger.warning("password change: the lockout cannot record the attempt; not checked")
-        await send(update, password_texts.check_failed(texts.LOGIN_CHECK_UNAVAILABLE), _keyboard())
+        await send(update, t.check_failed(texts.LOGIN_CHECK_UNAVAILABLE), _keyboard())
         return ASK_CURRENT
     try:
         checked = await found.backend.login(session.document, current)
@@ -225,7 +224,7 @@ async def receive_current(update: Update, context: Context, session: BackendSess
     except Unavailable as error:
         await found.login_guard.release(attempt)
         logger.warning("password change: the current password not checked: %s", error)
-        await send(update, password_texts.check_failed(texts.BACKEND_UNAVAILABLE), _keyboard())
+        await send(update, t.check_failed(texts.BACKEND_UNAVAILABLE), _keyboard())
         return ASK_CURRENT
     except BaseException:
         await found.login_guard.release(attempt)
@@ -234,12 +233,12 @@ async def receive_current(update: Update, context: Context, session: BackendSess
     with contextlib.suppress(BackendError):
         await found.backend.logout(checked)  # the check's own session is not needed
     _hold(context, chat_id, current=current)
-    await send(update, password_texts.ASK_NEW, _keyboard())
+    await send(update, t.ASK_NEW, _keyboard())
     return ASK_NEW
 
 
 @_password_step
-async def receive_new(update: Update, context: Context, session: BackendSession) -> int:
+async def receive_new(update: Update, context: BotContext, session: BackendSession) -> int:
     chat_id = _chat_id(update)
     entry = _pending(context).get(chat_id, {})
     if "current" not in entry:
@@ -247,28 +246,28 @@ async def receive_new(update: Update, context: Context, session: BackendSession)
     new = _typed_password(update)
     problems = password_problems(entry["current"], new, session.document)
     if problems:
-        await send(update, password_texts.weak(problems), _keyboard())
+        await send(update, t.weak(problems), _keyboard())
         return ASK_NEW
     _hold(context, chat_id, candidate=new)
-    await send(update, password_texts.ASK_CONFIRMATION, _keyboard())
+    await send(update, t.ASK_CONFIRMATION, _keyboard())
     return ASK_CONFIRMATION
 
 
 @_password_step
-async def receive_confirmation(update: Update, context: Context, session: BackendSession) -> int:
+async def receive_confirmation(update: Update, context: BotContext, session: BackendSession) -> int:
     entry = _pending(context).get(_chat_id(update), {})
     if "current" not in entry:
         return await _restart(update)
     candidate = entry.pop("candidate", None)
     if candidate is None or _typed_password(update) != candidate:
-        await send(update, password_texts.MISMATCH, _keyboard())
+        await send(update, t.MISMATCH, _keyboard())
         return ASK_NEW
     entry["new"] = candidate
     return await _submit(update, context, session)
 
 
 @step(FLOW)
-async def retry(update: Update, context: Context, session: BackendSession) -> int:
+async def retry(update: Update, context: BotContext, session: BackendSession) -> int:
     await answer_query(update)
     entry = _pending(context).get(_chat_id(update), {})
     if "current" not in entry or "new" not in entry:
@@ -277,15 +276,15 @@ async def retry(update: Update, context: Context, session: BackendSession) -> in
 
 
 @_password_step
-async def typed_while_retrying(update: Update, context: Context, session: BackendSession) -> int:
-    await send(update, password_texts.USE_BUTTONS, _retry_keyboard())
+async def typed_while_retrying(update: Update, context: BotContext, session: BackendSession) -> int:
+    await send(update, t.USE_BUTTONS, _retry_keyboard())
     return RETRY
 
 
-async def _submit(update: Update, context: Context, session: BackendSession) -> int:
+async def _submit(update: Update, context: BotContext, session: BackendSession) -> int:
     chat_id = _chat_id(update)
     entry = _pending(context)[chat_id]
-    found = services(context)
+    found = context.services
     try:
         # The current password was checked (a reserved attempt) before the new one was asked.
         await found.backend.change_password(session, entry["current"], entry["new"])
@@ -300,11 +299,11 @@ async def _submit(update: Update, context: Context, session: BackendSession) -> 
         return await _wrong_current(update, context, locked_until)
     except Rejected as error:
         entry.pop("new", None)
-        await send(update, password_texts.rejected(esc(error.reason)), _keyboard())
+        await send(update, t.rejected(esc(error.reason)), _keyboard())
         return ASK_NEW
     except Unavailable as error:
         logger.warning("password change not done, backend unavailable: %s", error)
-        text = f"{texts.BACKEND_UNAVAILABLE}\n\n{password_texts.SAVE_FAILED}"
+        text = f"{texts.BACKEND_UNAVAILABLE}\n\n{t.SAVE_FAILED}"
         await send(update, text, _retry_keyboard())
         return RETRY
     except BaseException:
@@ -319,22 +318,22 @@ async def _submit(update: Update, context: Context, session: BackendSession) -> 
         "subscriber %s changed the password from chat %s", session.subscriber_id, chat_ref(chat_id)
     )
     others = _end_other_sessions(context, chat_id, session)
-    text = password_texts.CHANGED
+    text = t.CHANGED
     if others:
-        text += "\n\n" + password_texts.others_logged_out(len(others))
+        text += "\n\n" + t.others_logged_out(len(others))
     await send(update, text, keyboards.back_to_menu())
     await _tell_logged_out(context, others)
     return END
 
 
-async def _wrong_current(update: Update, context: Context, locked_until: datetime | None) -> int:
+async def _wrong_current(update: Update, context: BotContext, locked_until: datetime | None) -> int:
     """Counted toward the login lockout already; a lock logs this chat out."""
     chat_id = _chat_id(update)
     forget(context, chat_id)
-    found = services(context)
+    found = context.services
     logger.info("wrong current password on a password change in chat %s", chat_ref(chat_id))
     if locked_until is None:
-        await send(update, password_texts.WRONG_CURRENT, _keyboard())
+        await send(update, t.WRONG_CURRENT, _keyboard())
         return ASK_CURRENT
     forget(context, chat_id)
     assert context.chat_data is not None
@@ -348,7 +347,7 @@ async def _wrong_current(update: Update, context: Context, locked_until: datetim
 
 
 def _end_other_sessions(
-    context: Context, chat_id: int, session: BackendSession
+    context: BotContext, chat_id: int, session: BackendSession
 ) -> list[tuple[int, BackendSession]]:
     """Log out every other chat of this subscriber (their chat_data is saved right away)."""
     application = context.application
@@ -368,15 +367,15 @@ def _end_other_sessions(
     return ended
 
 
-async def _tell_logged_out(context: Context, ended: list[tuple[int, BackendSession]]) -> None:
+async def _tell_logged_out(context: BotContext, ended: list[tuple[int, BackendSession]]) -> None:
     """Best effort: end those backend sessions too and tell each chat why it was logged out."""
-    backend = services(context).backend
+    backend = context.services.backend
     for other_id, other in ended:
         with contextlib.suppress(BackendError):
             await backend.logout(other)  # the backend may already have ended it; harmless
         try:
             await context.bot.send_message(
-                other_id, password_texts.LOGGED_OUT_ELSEWHERE, reply_markup=keyboards.login()
+                other_id, t.LOGGED_OUT_ELSEWHERE, reply_markup=keyboards.login()
             )
         except TelegramError as error:
             logger.warning(
@@ -386,31 +385,31 @@ async def _tell_logged_out(context: Context, ended: list[tuple[int, BackendSessi
 
 # --- ways out (each forgets the passwords) -------------------------------------------------------
 @step(FLOW)
-async def cancel_button(update: Update, context: Context, session: BackendSession) -> int:
+async def cancel_button(update: Update, context: BotContext, session: BackendSession) -> int:
     forget(context, _chat_id(update))
     leave(context)
-    await show(update, password_texts.CANCELLED, keyboards.back_to_menu())
+    await show(update, t.CANCELLED, keyboards.back_to_menu())
     return END
 
 
-async def _leave_to_menu(update: Update, context: Context) -> int:
+async def _leave_to_menu(update: Update, context: BotContext) -> int:
     forget(context, _chat_id(update))
     return await common.back_to_menu(update, context)
 
 
-async def _leave_cancelling(update: Update, context: Context) -> int:
+async def _leave_cancelling(update: Update, context: BotContext) -> int:
     forget(context, _chat_id(update))
     return await common.cancel(update, context)
 
 
-async def _leave_logging_out(update: Update, context: Context) -> int:
+async def _leave_logging_out(update: Update, context: BotContext) -> int:
     forget(context, _chat_id(update))
     leave(context)
     await menu.logout(update, context)
     return END
 
 
-async def stale_button(update: Update, context: Context) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     await answer_query(update, texts.BUTTON_EXPIRED)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 
 from backend_client.models import BackendSession, DateRange
-from bot.conversations.common import flow_data, step, today
+from bot.conversations.common import step, today
 from bot.services.context import BotContext
 from bot.ui import periods, texts
 from bot.ui.callbacks import Buttons
@@ -104,10 +104,10 @@ class PeriodStep:
         return await self._chosen(update, context, session, period)
 
     def _ready(self, context: BotContext) -> bool:
-        return set(self._needs) <= flow_data(context, self._name).keys()
+        return set(self._needs) <= context.flow_data(self._name).keys()
 
     async def _chosen(
         self, update: Update, context: BotContext, session: BackendSession, period: DateRange
     ) -> int:
-        flow_data(context, self._name)["period"] = periods.to_json(period)
+        context.flow_data(self._name)["period"] = periods.to_json(period)
         return await self._on_chosen(update, context, session)

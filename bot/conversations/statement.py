@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
 from bot.conversations import common
-from bot.conversations.common import flow, flow_data, step, text_expected, typed
+from bot.conversations.common import flow, step, text_expected, typed
 from bot.conversations.period_step import PeriodStep
 from bot.services.context import BotContext
 from bot.ui import paging, periods
@@ -56,7 +56,7 @@ async def change_page(update: Update, context: BotContext, session: BackendSessi
 
 
 async def _show(update: Update, context: BotContext, session: BackendSession, page: int = 0) -> int:
-    data = flow_data(context, FLOW)
+    data = context.flow_data(FLOW)
     if not data.get("period"):  # an old button after the chat's data was cleared
         return await _ask_period(update, context)
     period = periods.from_json(data["period"])

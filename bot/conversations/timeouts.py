@@ -22,13 +22,13 @@ from telegram import Update
 from telegram.ext import Application, ConversationHandler
 from telegram.ext._utils.types import ConversationKey
 
-from bot.handlers.guards import Context
 from bot.logs import chat_ref
+from bot.services.context import BotContext
 
 logger = logging.getLogger(__name__)
 
 # Called with a context for the conversation's chat, the chat's id and the state it idled in.
-OnTimeout = Callable[[Context, int, object], Awaitable[None]]
+OnTimeout = Callable[[BotContext, int, object], Awaitable[None]]
 
 SWEEP_JOB = "flow-timeouts:"
 LONGEST_SWEEP_INTERVAL = 15.0  # seconds: a flow ends at most this late
@@ -68,7 +68,7 @@ class TimedConversation(ConversationHandler[Any]):
             self._sweep, interval=interval, first=interval, name=f"{SWEEP_JOB}{self.name}"
         )
 
-    async def _sweep(self, context: Context) -> None:
+    async def _sweep(self, context: BotContext) -> None:
         expired_before = time.monotonic() - self.idle_timeout
         expired: list[ConversationKey] = []
         for key, since in self._idle_since.items():

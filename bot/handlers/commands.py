@@ -6,37 +6,37 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.handlers import stray_passwords
-from bot.handlers.guards import Context, current_session
 from bot.handlers.menu import show_menu
+from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
 from bot.ui.texts import password as password_texts
 
 
-async def help_command(update: Update, context: Context) -> None:
-    keyboard = keyboards.back_to_menu() if current_session(context) else keyboards.login()
+async def help_command(update: Update, context: BotContext) -> None:
+    keyboard = keyboards.back_to_menu() if context.session else keyboards.login()
     await send(update, texts.HELP, keyboard)
 
 
-async def cancel_outside_flow(update: Update, context: Context) -> None:
+async def cancel_outside_flow(update: Update, context: BotContext) -> None:
     await send(update, texts.NOTHING_TO_CANCEL)
     await show_menu(update, context, new_message=True)
 
 
-async def unknown_command(update: Update, context: Context) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     await send(update, texts.UNKNOWN_COMMAND)
 
 
-async def free_text(update: Update, context: Context) -> None:
+async def free_text(update: Update, context: BotContext) -> None:
     # Deleted already when it may be a password (bot.handlers.stray_passwords): say why.
     deleted = f"{password_texts.STRAY_DELETED}\n\n" if stray_passwords.was_deleted(context) else ""
-    if current_session(context) is None:
+    if context.session is None:
         await send(update, deleted + texts.NOT_LOGGED_IN, keyboards.login())
         return
     await send(update, deleted + texts.NOT_UNDERSTOOD, keyboards.main_menu())
 
 
-async def stale_button(update: Update, context: Context) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """Any callback nobody handled: an old keyboard, or forged data. Answer it, change nothing."""
     await answer_query(update, texts.BUTTON_EXPIRED)
     await show_menu(update, context, new_message=True)
@@ -46,7 +46,7 @@ async def stale_button(update: Update, context: Context) -> None:
 LAST_GROUP = 1000
 
 
-async def answer_unanswered(update: Update, context: Context) -> None:
+async def answer_unanswered(update: Update, context: BotContext) -> None:
     """Last of all: a button press that no path answered is answered now (answer_query does
     nothing for one answered already), so every press is answered exactly once."""
     await answer_query(update)

@@ -16,8 +16,8 @@ from backend_client.errors import (
     SessionExpired,
     Unavailable,
 )
-from bot.handlers.guards import Context, current_session
 from bot.services import sessions
+from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.formatting import esc
 from bot.ui.screens import answer_query, send
@@ -25,7 +25,7 @@ from bot.ui.screens import answer_query, send
 logger = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: Context) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     if not isinstance(update, Update):
         # Errors outside an update (polling, jobs): nothing to tell anyone, just log.
@@ -62,5 +62,5 @@ async def on_error(update: object, context: Context) -> None:
         await send(update, text, keyboard)
 
 
-def _way_forward(context: Context) -> InlineKeyboardMarkup:
-    return keyboards.back_to_menu() if current_session(context) else keyboards.login()
+def _way_forward(context: BotContext) -> InlineKeyboardMarkup:
+    return keyboards.back_to_menu() if context.session else keyboards.login()

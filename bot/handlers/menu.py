@@ -9,20 +9,19 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from backend_client.errors import BackendError
-from bot.handlers.guards import Context, current_session
 from bot.services import sessions
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send, show
 
 logger = logging.getLogger(__name__)
 
 
-async def show_menu(update: Update, context: Context, *, new_message: bool = False) -> None:
+async def show_menu(update: Update, context: BotContext, *, new_message: bool = False) -> None:
     """The main menu; showing it leaves any flow in progress."""
     if context.chat_data is not None:
         sessions.leave_flow(context.chat_data)
-    session = current_session(context)
+    session = context.session
     if session is None:
         await answer_query(update)
         await send(update, texts.NOT_LOGGED_IN, keyboards.login())
@@ -33,22 +32,22 @@ async def show_menu(update: Update, context: Context, *, new_message: bool = Fal
         await show(update, texts.menu_title(session.name), keyboards.main_menu())
 
 
-async def menu_command(update: Update, context: Context) -> None:
+async def menu_command(update: Update, context: BotContext) -> None:
     await show_menu(update, context, new_message=True)
 
 
-async def menu_home(update: Update, context: Context) -> None:
+async def menu_home(update: Update, context: BotContext) -> None:
     await show_menu(update, context)
 
 
-async def logout(update: Update, context: Context) -> None:
+async def logout(update: Update, context: BotContext) -> None:
     await answer_query(update)
     ended = sessions.end(context.chat_data) if context.chat_data is not None else None
     if ended is None:
         await send(update, texts.NOT_LOGGED_IN, keyboards.login())
         return
     with contextlib.suppress(BackendError):
-        await services(context).backend.logout(ended)
+        await context.services.backend.logout(ended)
     logger.info("subscriber %s logged out", ended.subscriber_id)
     await show(update, texts.LOGGED_OUT, keyboards.login())
 

@@ -7,8 +7,8 @@ import logging
 from telegram import Update
 
 from bot import metrics
-from bot.handlers.guards import Context
 from bot.logs import chat_ref
+from bot.services.context import BotContext
 
 logger = logging.getLogger("bot.updates")
 
@@ -26,7 +26,7 @@ def kind_of(update: Update) -> str:
     return "other"
 
 
-async def record_update(update: Update, context: Context) -> None:
+async def record_update(update: Update, context: BotContext) -> None:
     kind = kind_of(update)
     metrics.UPDATES.labels(kind).inc()
     chat = update.effective_chat

@@ -23,9 +23,8 @@ from telegram.error import TelegramError
 from telegram.ext import TypeHandler, filters
 
 from backend_client.formats.documents import normalize_document
-from bot.handlers.guards import Context
 from bot.services import sessions
-from bot.services.context import services
+from bot.services.context import BotContext
 from bot.ui import texts
 from bot.ui.screens import send
 
@@ -40,27 +39,27 @@ FLOWS = frozenset({None, "login", "password"})
 _DELETED = "password_message_deleted"  # set on the update's CallbackContext (one per update)
 
 
-def mark(context: Context) -> None:
+def mark(context: BotContext) -> None:
     """Credentials were asked for, or a login refused or locked: watch the next minutes."""
     if context.chat_data is not None:
-        found = services(context)
+        found = context.services
         until = found.clock() + found.settings.flow_idle_timeout + WINDOW
         context.chat_data[MARK_KEY] = until.isoformat()
 
 
-def clear(context: Context) -> None:
+def clear(context: BotContext) -> None:
     """Logged in, or the password changed: what comes next is ordinary conversation."""
     if context.chat_data is not None:
         context.chat_data.pop(MARK_KEY, None)
 
 
-def _marked(context: Context) -> bool:
+def _marked(context: BotContext) -> bool:
     data = context.chat_data
     until = data.get(MARK_KEY) if data is not None else None
     if data is None or not isinstance(until, str):
         return False
     try:
-        active = services(context).clock() < datetime.fromisoformat(until)
+        active = context.services.clock() < datetime.fromisoformat(until)
     except ValueError:
         active = False
     if not active:
@@ -68,12 +67,12 @@ def _marked(context: Context) -> bool:
     return active
 
 
-def was_deleted(context: Context) -> bool:
+def was_deleted(context: BotContext) -> bool:
     """True when the message of this update was deleted as a possible password."""
     return bool(context.__dict__.get(_DELETED))
 
 
-async def delete_password_message(update: Update, context: Context) -> None:
+async def delete_password_message(update: Update, context: BotContext) -> None:
     """Delete the message just read (once per update); if Telegram refuses, ask the user to."""
     message = update.message
     if message is None or was_deleted(context):
@@ -86,7 +85,7 @@ async def delete_password_message(update: Update, context: Context) -> None:
         await send(update, texts.PASSWORD_NOT_DELETED)
 
 
-async def delete_stray_password(update: Update, context: Context) -> None:
+async def delete_stray_password(update: Update, context: BotContext) -> None:
     """Early handler: a text that may be a password, where one was asked for lately, goes."""
     message = update.message
     if message is None or message.text is None or context.chat_data is None:

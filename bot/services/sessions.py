@@ -16,7 +16,7 @@ from backend_client.models import BackendSession
 SESSION_KEY = "session"
 LAST_SEEN_KEY = "last_seen"
 ACTIVE_FLOW_KEY = "active_flow"  # see bot.conversations.common
-FLOW_STATE_KEY = "flow_state"  # written by versions before 2026-11-28; dropped on leaving
+FLOW_STATE_KEY = "flow_state"  # not written any more; dropped on leaving where a chat has it
 LOGIN_DOCUMENT_KEY = "login_document"  # bot.conversations.login.DOCUMENT_KEY, between the steps
 # Encrypted at rest (bot.storage.persistence): the session token and the document.
 SECRET_KEYS = frozenset({SESSION_KEY, LOGIN_DOCUMENT_KEY})

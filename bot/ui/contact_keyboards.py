@@ -18,7 +18,7 @@ from backend_client.models import ContactType
 from bot.ui import paging, texts
 from bot.ui.callbacks import Buttons
 from bot.ui.keyboards import button
-from bot.ui.texts import contacts as contact_texts
+from bot.ui.texts import contacts as t
 
 Rows = list[list[InlineKeyboardButton]]
 
@@ -41,14 +41,14 @@ def step_keyboard(buttons: Buttons, fixing: bool, rows: Rows | None = None) -> I
     """A step's own ``rows``, then ↩️ back to the summary (when correcting a field) or
     ✖️ Cancelar, and ⬅️ Menu."""
     if fixing:
-        first = button(contact_texts.BUTTON_BACK_TO_SUMMARY, buttons.pack("summary"))
+        first = button(t.BUTTON_BACK_TO_SUMMARY, buttons.pack("summary"))
     else:
-        first = button(contact_texts.BUTTON_CANCEL, buttons.pack("cancel"))
+        first = button(t.BUTTON_CANCEL, buttons.pack("cancel"))
     return InlineKeyboardMarkup([*(rows or []), [first, _menu()]])
 
 
 def retry_rows(buttons: Buttons) -> Rows:
-    return [[button(contact_texts.BUTTON_RETRY, buttons.pack("ask"))]]
+    return [[button(t.BUTTON_RETRY, buttons.pack("ask"))]]
 
 
 def type_rows(buttons: Buttons, types: Sequence[ContactType]) -> Rows:
@@ -63,14 +63,14 @@ def type_rows(buttons: Buttons, types: Sequence[ContactType]) -> Rows:
 
 
 def skip_rows(buttons: Buttons, field: str) -> Rows:
-    return [[button(contact_texts.BUTTON_SKIP, buttons.pack("skip", field))]]
+    return [[button(t.BUTTON_SKIP, buttons.pack("skip", field))]]
 
 
 def sms_rows(buttons: Buttons) -> Rows:
     return [
         [
-            button(contact_texts.BUTTON_YES, buttons.pack("sms", "yes")),
-            button(contact_texts.BUTTON_NO, buttons.pack("sms", "no")),
+            button(t.BUTTON_YES, buttons.pack("sms", "yes")),
+            button(t.BUTTON_NO, buttons.pack("sms", "no")),
         ]
     ]
 
@@ -79,19 +79,19 @@ def summary_keyboard(buttons: Buttons) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(contact_texts.BUTTON_CONFIRM, buttons.pack("confirm")),
-                button(contact_texts.BUTTON_FIX, buttons.pack("fix")),
+                button(t.BUTTON_CONFIRM, buttons.pack("confirm")),
+                button(t.BUTTON_FIX, buttons.pack("fix")),
             ],
-            [button(contact_texts.BUTTON_CANCEL, buttons.pack("cancel")), _menu()],
+            [button(t.BUTTON_CANCEL, buttons.pack("cancel")), _menu()],
         ]
     )
 
 
 def fix_keyboard(buttons: Buttons, fields: Sequence[str]) -> InlineKeyboardMarkup:
     """A button per field to correct, then back to the summary and ⬅️ Menu."""
-    labels = contact_texts.FIELD_LABELS
+    labels = t.FIELD_LABELS
     rows = _pairs([button(labels[field], buttons.pack("fix", field)) for field in fields])
-    rows.append([button(contact_texts.BUTTON_BACK_TO_SUMMARY, buttons.pack("summary"))])
+    rows.append([button(t.BUTTON_BACK_TO_SUMMARY, buttons.pack("summary"))])
     rows.append([_menu()])
     return InlineKeyboardMarkup(rows)
 
@@ -100,7 +100,7 @@ def list_keyboard(
     buttons: Buttons, page: int, total: int, size: int, can_add: bool
 ) -> InlineKeyboardMarkup:
     """➕ Novo contato (when the system takes new contacts), ◀️ n/N ▶️, ⬅️ Menu."""
-    rows: Rows = [[button(contact_texts.BUTTON_NEW, buttons.pack("new"))]] if can_add else []
+    rows: Rows = [[button(t.BUTTON_NEW, buttons.pack("new"))]] if can_add else []
     nav = paging.nav_row(buttons.prefix, page, total, size)
     if nav:
         rows.append(nav)
