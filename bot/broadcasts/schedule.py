@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from backend_client.timezone import SAO_PAULO
 from bot.broadcasts.content import InvalidInput
-from bot.ui.formatting import TIMEZONE
 
 MAX_AHEAD = timedelta(days=366)
 _LOCAL_TIME = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})[:h](\d{2})\s*$")
@@ -20,7 +20,7 @@ def parse_local_time(text: str, now: datetime) -> datetime:
         raise InvalidInput("send_at", "expected dd/mm/aaaa hh:mm", "time_format")
     day, month, year, hour, minute = (int(part) for part in match.groups())
     try:
-        local = datetime(year, month, day, hour, minute, tzinfo=TIMEZONE)
+        local = datetime(year, month, day, hour, minute, tzinfo=SAO_PAULO)
     except ValueError as error:
         raise InvalidInput(
             "send_at", f"not a real date or time ({error})", "time_format"
