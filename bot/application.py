@@ -53,6 +53,11 @@ from bot.handlers import (
     notification_jobs,
     observe,
 )
+from bot.provider.config import DEFAULT as DEFAULT_PROVIDER
+from bot.provider.config import ProviderConfig
+from bot.provider.policies import ProviderPolicies
+from bot.provider.store import ProviderConfigStore
+from bot.provider.store import install as install_provider
 from bot.services import mailer
 from bot.services.context import BotContext, Services, install
 from bot.services.login_guard import DOCUMENT_HASH_PURPOSE, LoginGuard
@@ -86,8 +91,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_backend(settings: Settings) -> SubscriberBackend:
-    """The adapter configuration asks for (``BACKEND``)."""
+def create_backend(
+    settings: Settings, provider: ProviderConfig = DEFAULT_PROVIDER
+) -> SubscriberBackend:
+    """The adapter configuration asks for (``BACKEND``), with the provider file's policies."""
     if settings.backend == "sandbox":
         from backend_client.sandbox import SandboxBackend
 
@@ -97,17 +104,34 @@ def create_backend(settings: Settings) -> SubscriberBackend:
     url, token = settings.backend_url or "", settings.backend_token or ""
     timeout = max(1.0, settings.backend_timeout / 3)
     subjects = tuple(TicketSubject(id, name) for id, name in settings.backend_ticket_subjects)
+    # The provider file's subjects with ids replace BACKEND_TICKET_SUBJECTS; its enabling_days
+    # is what the adapters say when the system does not (bot.provider.policies).
+    policies = provider.policies
+    subjects = (
+        tuple(TicketSubject(i, name) for i, name in policies.ticket_subjects if i) or subjects
+    )
+    extra = {"enabling_days": policies.enabling_days} if policies.enabling_days else {}
     if settings.backend == "sgp":
         from backend_client.sgp import SgpBackend
 
         return SgpBackend(
-            url, token, settings.backend_app or "", timeout=timeout, ticket_subjects=subjects
+            url,
+            token,
+            settings.backend_app or "",
+            timeout=timeout,
+            ticket_subjects=subjects,
+            **extra,
         )
     if settings.backend == "ixc":
         from backend_client.ixc import IxcBackend
 
         return IxcBackend(
-            url, settings.backend_user or "", token, timeout=timeout, ticket_subjects=subjects
+            url,
+            settings.backend_user or "",
+            token,
+            timeout=timeout,
+            ticket_subjects=subjects,
+            **extra,
         )
     if settings.backend == "http":
         from backend_client.http.backend import HttpBackend
@@ -131,7 +155,8 @@ def build_application(
     logs.protect(settings)  # its token and secrets are redacted from every log line
     engine = engine or create_engine(settings.database_url)
     box = box_for(settings)  # ENCRYPTION_KEY (the sandbox's own key without it)
-    raw_backend = backend or create_backend(settings)
+    provider = ProviderConfigStore.open(settings.provider_config)  # the provider file
+    raw_backend = backend or create_backend(settings, provider.current)
     guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout, metrics.backend_call)
 
     builder = (
@@ -184,7 +209,7 @@ def build_application(
         application,
         Services(
             settings=settings,
-            backend=guarded,
+            backend=ProviderPolicies(guarded, provider),  # [policies], read per call
             login_guard=LoginGuard(
                 LoginFailureRepository(engine), clock, box.derive(DOCUMENT_HASH_PURPOSE)
             ),
@@ -203,6 +228,7 @@ def build_application(
     )
     application.bot_data["engine"] = engine
     application.bot_data["raw_backend"] = raw_backend
+    install_provider(application.bot_data, provider)  # .current: read per update
     broadcast_jobs.install(
         application, settings, engine=engine, links=store, feed=feed, clock=clock, pacer=pacer
     )

@@ -24,15 +24,20 @@ logger = logging.getLogger(__name__)
 
 class ProviderPolicies:
     """``inner`` (the bot's guarded backend) with the provider's policies; everything else is
-    ``inner``'s own (``lacks``, the other operations…)."""
+    ``inner``'s own (``lacks``, the other operations, attributes read or set…)."""
+
+    __slots__ = ("_inner", "_store", "_unmatched")
 
     def __init__(self, inner: Any, store: ProviderConfigStore) -> None:
-        self._inner = inner
-        self._store = store
-        self._unmatched: set[str] = set()  # names logged once each
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_store", store)
+        object.__setattr__(self, "_unmatched", set())  # names logged once each
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
 
     async def get_due_day_options(self, session: BackendSession, contract_id: str) -> DueDayOptions:
         options: DueDayOptions = await self._inner.get_due_day_options(session, contract_id)

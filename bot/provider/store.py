@@ -72,6 +72,11 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def install(bot_data: dict[Any, Any], store: ProviderConfigStore) -> None:
+    """Done once by bot.application.build_application."""
+    bot_data[STORE_KEY] = store
+
+
 def store_of(application: Any) -> ProviderConfigStore:
     """The application's store: the one ``.current`` every update reads. Opened the first time
     it is asked for, from the settings' ``PROVIDER_CONFIG`` (``minha-central run`` has checked
