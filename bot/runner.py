@@ -22,6 +22,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.backend_check import BackendCredentialsRefused, check_at_start_up
 from bot.broadcasts import jobs as broadcast_jobs
+from bot.services.context import services_of
 from bot.settings import Settings
 from bot.web import create_web_app
 
@@ -117,7 +118,7 @@ def _telegram_problem(error: TelegramError, settings: Settings) -> str:
 
 
 async def _start_http(application: Any, settings: Settings, *, webhook: bool) -> web.AppRunner:
-    services = application.bot_data["services"]
+    services = services_of(application)
     app = create_web_app(
         application,
         webhook_path=settings.webhook_path if webhook else None,

@@ -34,6 +34,7 @@ from backend_client.provider import (
     TicketEventKind,
 )
 from bot import metrics, parsing
+from bot.services.context import services_of
 from bot.services.notifications import (
     Notice,
     enabling_notice,
@@ -113,7 +114,7 @@ async def _readyz(request: web.Request) -> web.Response:
         logger.warning("readiness: database check failed: %r", error)
         checks["database"] = "unreachable"
     try:
-        await application.bot_data["services"].backend.ping()  # type: ignore[attr-defined]
+        await services_of(application).backend.ping()
         checks["backend"] = "ok"
     except CredentialsRefused:
         logger.warning("readiness: the provider's system refused the integration's credentials")

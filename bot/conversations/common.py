@@ -42,6 +42,7 @@ from bot.handlers.access import enter as enter
 from bot.handlers.menu import logout, show_menu
 from bot.services import sessions
 from bot.services.context import BotContext as Context
+from bot.services.context import services_of
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send, send_to_chat
 
@@ -49,12 +50,6 @@ from bot.ui.screens import answer_query, send, send_to_chat
 def flow_data(context: Context, name: str) -> dict[str, Any]:
     """What flow ``name`` keeps in chat_data (``context.flow_data(name)``)."""
     return context.flow_data(name)
-
-
-def argument(update: Update) -> str:
-    """What follows ``<prefix>:<action>:`` in the pressed button's data."""
-    assert update.callback_query is not None
-    return (update.callback_query.data or "").split(":", 2)[-1]
 
 
 def today(context: Context) -> date:
@@ -182,7 +177,7 @@ def flow(
     fallbacks: list[BaseHandler] | None = None,  # type: ignore[type-arg]
 ) -> ConversationHandler:  # type: ignore[type-arg]
     """A persistent flow that survives restarts, ends politely when left idle."""
-    settings = application.bot_data["services"].settings
+    settings = services_of(application).settings
     return TimedConversation(
         name=name,
         persistent=True,

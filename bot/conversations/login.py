@@ -28,7 +28,7 @@ from bot.handlers import stray_passwords
 from bot.handlers.menu import show_menu
 from bot.logs import chat_ref
 from bot.services import sessions
-from bot.services.context import BotContext
+from bot.services.context import BotContext, services_of
 from bot.services.login_guard import LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
@@ -198,7 +198,7 @@ async def timed_out(context: BotContext, chat_id: int, state: object) -> None:
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     """The flow; also installs the early handler that deletes stray passwords."""
     stray_passwords.install(application)
-    settings = application.bot_data["services"].settings
+    settings = services_of(application).settings
     not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return TimedConversation(
         name="login",

@@ -52,6 +52,13 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], services: Se
     application.bot_data[SERVICES_KEY] = services
 
 
+def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """The bot's services where there is no callback context (building handlers, the web
+    app, the runner)."""
+    found: Services = application.bot_data[SERVICES_KEY]
+    return found
+
+
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """The context every handler and job of the bot gets (``ContextTypes(context=BotContext)``
     in bot.application, as PTB's own example does:
@@ -59,8 +66,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     @property
     def services(self) -> Services:
-        found: Services = self.application.bot_data[SERVICES_KEY]
-        return found
+        return services_of(self.application)
 
     @property
     def session(self) -> BackendSession | None:
@@ -76,6 +82,5 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
-    """The bot's services from any callback context (``context.services`` on a BotContext)."""
-    found: Services = context.application.bot_data[SERVICES_KEY]
-    return found
+    """Old spelling of ``context.services``, kept for modules not moved to BotContext yet."""
+    return services_of(context.application)
