@@ -3,6 +3,7 @@ always held) and the submission of a draft to the sandbox provider."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import shutil
@@ -326,3 +327,15 @@ def test_the_file_a_refusal_names(names: list[str], reason: str, culprit: str | 
     draft = TicketDraft(mode=Mode.NEW, subscriber_id="1", stage=5, files=files)
     found = tickets.rejected_file(draft, reason)
     assert (found.name if found else None) == culprit
+
+
+def test_the_ticket_service_knows_nothing_of_telegram_nor_of_the_chat() -> None:
+    tree = ast.parse(Path(tickets.__file__).read_text(encoding="utf-8"))
+    imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [
+        a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names
+    ]
+    above = ("telegram", "bot.conversations", "bot.handlers", "bot.ui")
+    assert [
+        name for name in imported if name.split(".")[0] == "telegram" or name.startswith(above)
+    ] == []
