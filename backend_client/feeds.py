@@ -26,4 +26,10 @@ def create_feed(
         from backend_client.http.feed import HttpFeed
 
         return HttpFeed(backend, requests_per_second=requests_per_second)
+    from backend_client.ixc.backend import IxcBackend
+
+    if isinstance(backend, IxcBackend):
+        from backend_client.ixc.feed import IxcFeed
+
+        return IxcFeed(backend, requests_per_second=requests_per_second)
     return None

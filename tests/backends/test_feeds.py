@@ -208,15 +208,17 @@ async def test_audience_of_a_segment(fcase: FeedCase) -> None:
     )
     assert {p.subscriber_id for p in overdue} >= {w.subscriber_id for w in watched}
     options = await feed.audience_options(watched=watched)
-    assert options.places and options.plans
-    city = options.places[0][0]
-    in_city = await every_page(
-        lambda c: feed.audience(
-            AudienceFilter(places=frozenset({(city.upper(), None)})), watched=watched, cursor=c
+    assert options.plans
+    # Without the cidade table (ixc-restricted), IXC's contracts have no city names.
+    assert bool(options.places) is (fcase.name != "ixc-restricted")
+    for city, _ in options.places[:1]:
+        in_city = await every_page(
+            lambda c, city=city: feed.audience(
+                AudienceFilter(places=frozenset({(city.upper(), None)})), watched=watched, cursor=c
+            )
         )
-    )
-    assert in_city
-    assert all(contract.city == city for p in in_city for contract in p.contracts)
+        assert in_city
+        assert all(contract.city == city for p in in_city for contract in p.contracts)
     plan_id = options.plans[0][0]
     on_plan = await every_page(
         lambda c: feed.audience(

@@ -1,0 +1,368 @@
+"""IXC's :class:`~backend_client.provider.ProviderFeed`, over the webservice's global listings.
+
+IXC's listing protocol (:mod:`backend_client.ixc.query`) filters any table by one ``qtype``/
+``query``/``oper`` condition plus ``grid_param`` conditions ``{TB, OP, P}``, sorted by ``sortname``
+and paged by ``page``/``rp`` — e.g. ``fn_areceber`` by ``status`` "A" and a ``data_vencimento``
+range (public integrations: ``grid_param: [{TB: "fn_areceber.status", OP: "=", P: "A"}]`` and
+``{TB: "fn_areceber.data_vencimento", OP: "<", P: …}`` in node clients of
+``/webservice/v1/fn_areceber``; ``pagamento_data`` is the payment day of a row with ``status``
+"R", as ``mapping.invoice`` reads it). Each question here is one such listing:
+
+- open invoices: ``fn_areceber`` status A, ``data_vencimento`` in the window; each with its linha
+  digitável, the updated 2ª via when overdue (``get_boleto`` "dados") and its PIX (``get_pix``),
+  as the subscriber's own screen shows them;
+- payments: ``fn_areceber`` status R, ``pagamento_data`` in the window;
+- ticket events: ``su_mensagens`` after an instant (``data``) written by an operator, with the
+  ticket (``su_ticket``) they belong to; the last one of a closed ticket is its closing;
+- fiscal notes: ``vd_saida`` by ``data_emissao``;
+- enablings ending: ``cliente_contrato`` with ``desbloqueio_confianca_ativo`` S whose enabling
+  (``dt_ult_des_bloq_conf`` + the enabling days) ends that day;
+- audiences: per watched subscriber (``cliente``/``cliente_contrato``/``fn_areceber``, as the
+  account screen reads them), cached for a few minutes.
+
+Listings page by key: ``qtype`` ``<table>.id > cursor``, sorted by id, so a page taken after a
+crash, or after rows changed, neither repeats nor skips a row that still matches. Only the
+watched subscribers' rows are kept (only they can be notified). A table the webservice user may
+not read skips that question (an empty answer) with one WARNING naming the table. Every request
+goes through the feed's pacer, over the backend's pooled client.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from backend_client.errors import NotPermitted, NotSupported
+from backend_client.ixc import mapping
+from backend_client.ixc.backend import IxcBackend
+from backend_client.ixc.query import SYSTEM, Filter, IxcClient
+from backend_client.kit.pacing import DEFAULT_RATE, PacedTransport, RequestPacer
+from backend_client.kit.shape import SAO_PAULO, Record
+from backend_client.models import BackendSession, InvoiceStatus, TicketAuthor, TicketStatus
+from backend_client.provider import (
+    AudienceFilter,
+    AudienceOptions,
+    ContractProfile,
+    EnablingEnding,
+    FeedPage,
+    SubscriberFiscalNote,
+    SubscriberInvoice,
+    SubscriberProfile,
+    TicketEvent,
+    TicketEventKind,
+    Watched,
+    every_page,
+    matching_contracts,
+    options_of,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PAGE_SIZE = 100  # rows per listing request
+AUDIENCE_PAGE = 10  # subscribers per audience page (a few requests each)
+PROFILE_TTL = 300.0  # seconds an audience profile is reused (count, then send)
+
+
+class IxcFeed:
+    def __init__(
+        self,
+        backend: IxcBackend,
+        *,
+        requests_per_second: float = DEFAULT_RATE,
+        pacer: RequestPacer | None = None,
+        page_size: int = PAGE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pacer = pacer or RequestPacer(requests_per_second, system=SYSTEM)
+        self.page_size = page_size
+        paced: Any = PacedTransport(backend._transport, self.pacer)
+        # The backend's own reading and mapping, its requests paced: a shallow copy shares its
+        # settings and caches (places, refused tables) but talks through the pacer.
+        self._ixc = IxcClient(paced, page_size=page_size)
+        view = copy.copy(backend)
+        view._transport = paced
+        view._ixc = self._ixc
+        self._view = view
+        self._clock = clock
+        self._warned: set[str] = set()
+        self._profiles: dict[str, tuple[float, tuple[ContractProfile, ...]]] = {}
+
+    def __repr__(self) -> str:
+        return f"IxcFeed({self._view!r})"
+
+    # --- plumbing -------------------------------------------------------------------------------
+    async def _skipping(
+        self, question: str, ask: Callable[[], Awaitable[FeedPage[T]]]
+    ) -> FeedPage[T]:
+        """``ask()``, or nothing when the webservice user may not read a table it needs."""
+        try:
+            return await ask()
+        except NotPermitted as refused:
+            if refused.resource not in self._warned:
+                self._warned.add(refused.resource)
+                logger.warning(
+                    "IXC: the webservice user may not read %s: %s is skipped",
+                    refused.resource,
+                    question,
+                )
+            return FeedPage([], None)
+
+    async def _rows(
+        self, table: str, filters: list[Filter], cursor: str | None
+    ) -> tuple[list[Record], str | None]:
+        """One page of ``table`` by id after ``cursor``, and the next cursor."""
+        rows = await self._ixc.list(
+            table,
+            "id",
+            cursor or "0",
+            ">",
+            filters=filters,
+            sortname=f"{table}.id",
+            sortorder="asc",
+            limit=self.page_size,
+        )
+        if len(rows) < self.page_size:
+            return rows, None
+        return rows, rows[-1].ident("id")
+
+    @staticmethod
+    def _owners(watched: Sequence[Watched]) -> dict[str, str]:
+        """cliente id → the bot's subscriber id (the same for IXC)."""
+        return {w.reference: w.subscriber_id for w in watched}
+
+    def _session(self, owner: str) -> BackendSession:
+        """A session of the adapter's own kind for a watched cliente (never leaves the feed)."""
+        token = self._view._signer.sign({"sub": owner})
+        return BackendSession(subscriber_id=owner, document="", name="", token=token)
+
+    # --- invoices -------------------------------------------------------------------------------
+    async def open_invoices_due_between(
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberInvoice]:
+        async def ask() -> FeedPage[SubscriberInvoice]:
+            owners = self._owners(watched)
+            rows, next_cursor = await self._rows(
+                "fn_areceber",
+                [
+                    Filter("fn_areceber.status", "=", "A"),
+                    Filter("fn_areceber.data_vencimento", ">=", start.isoformat()),
+                    Filter("fn_areceber.data_vencimento", "<=", end.isoformat()),
+                ],
+                cursor,
+            )
+            today = self._view._today()
+            found = []
+            for row in rows:
+                owner = row.opt_ident("id_cliente")
+                if owner not in owners:
+                    continue
+                invoice = mapping.invoice(row)
+                if invoice.status is not InvoiceStatus.OPEN or not start <= invoice.due_date <= end:
+                    continue
+                if invoice.is_overdue(today):
+                    invoice = await self._view._second_copy(invoice)
+                code = await self._view._pix(invoice)
+                if code:
+                    invoice = dataclasses.replace(invoice, pix_code=code)
+                found.append(SubscriberInvoice(owners[owner], invoice.contract_id, invoice))
+            return FeedPage(found, next_cursor)
+
+        return await self._skipping("open invoices", ask)
+
+    async def payments_between(
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberInvoice]:
+        async def ask() -> FeedPage[SubscriberInvoice]:
+            owners = self._owners(watched)
+            rows, next_cursor = await self._rows(
+                "fn_areceber",
+                [
+                    Filter("fn_areceber.status", "=", "R"),
+                    Filter("fn_areceber.pagamento_data", ">=", start.isoformat()),
+                    Filter("fn_areceber.pagamento_data", "<=", end.isoformat()),
+                ],
+                cursor,
+            )
+            found = []
+            for row in rows:
+                owner = row.opt_ident("id_cliente")
+                if owner not in owners:
+                    continue
+                invoice = mapping.invoice(row)
+                paid = invoice.paid_on
+                if invoice.status is InvoiceStatus.PAID and paid and start <= paid <= end:
+                    found.append(SubscriberInvoice(owners[owner], invoice.contract_id, invoice))
+            return FeedPage(found, next_cursor)
+
+        return await self._skipping("payments", ask)
+
+    # --- tickets --------------------------------------------------------------------------------
+    async def ticket_events_since(
+        self, since: datetime, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[TicketEvent]:
+        async def ask() -> FeedPage[TicketEvent]:
+            owners = self._owners(watched)
+            local = since.astimezone(SAO_PAULO).strftime("%Y-%m-%d %H:%M:%S")
+            rows, next_cursor = await self._rows(
+                "su_mensagens", [Filter("su_mensagens.data", ">", local)], cursor
+            )
+            wanted: dict[str, list[str]] = {}  # ticket id → message ids of this page
+            for row in rows:
+                if row.opt_ident("operador") is None:
+                    continue  # the subscriber's own message
+                ticket_id = row.opt_ident("id_ticket")
+                if ticket_id:
+                    wanted.setdefault(ticket_id, []).append(row.ident("id"))
+            events: list[TicketEvent] = []
+            for ticket_id, message_ids in wanted.items():
+                ticket_row = await self._ixc.one("su_ticket", ticket_id)
+                owner = ticket_row.opt_ident("id_cliente") if ticket_row else None
+                if owner not in owners:
+                    continue
+                ticket = await self._view._full_ticket(owner, ticket_id, "")
+                provider = [m for m in ticket.messages if m.author is TicketAuthor.PROVIDER]
+                closing = provider[-1].id if ticket.status is TicketStatus.CLOSED else None
+                for message in provider:
+                    if message.id not in message_ids or message.sent_at <= since:
+                        continue
+                    events.append(
+                        TicketEvent(
+                            subscriber_id=owners[owner],
+                            ticket_id=ticket.id,
+                            protocol=ticket.protocol,
+                            subject=ticket.subject,
+                            kind=(
+                                TicketEventKind.CLOSED
+                                if message.id == closing
+                                else TicketEventKind.ANSWERED
+                            ),
+                            event_id=message.id,
+                            at=message.sent_at,
+                            text=message.text,
+                        )
+                    )
+            return FeedPage(events, next_cursor)
+
+        return await self._skipping("ticket answers", ask)
+
+    # --- fiscal notes and enablings ---------------------------------------------------------------
+    async def fiscal_notes_issued_between(
+        self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberFiscalNote]:
+        async def ask() -> FeedPage[SubscriberFiscalNote]:
+            owners = self._owners(watched)
+            rows, next_cursor = await self._rows(
+                "vd_saida",
+                [
+                    Filter("vd_saida.data_emissao", ">=", start.isoformat()),
+                    Filter("vd_saida.data_emissao", "<=", end.isoformat()),
+                ],
+                cursor,
+            )
+            found = []
+            for row in rows:
+                owner = row.opt_ident("id_cliente")
+                if owner in owners:
+                    note = mapping.fiscal_note(row)
+                    if start <= note.issued_on <= end:
+                        found.append(SubscriberFiscalNote(owners[owner], note))
+            return FeedPage(found, next_cursor)
+
+        return await self._skipping("fiscal notes", ask)
+
+    async def enablings_ending_on(
+        self, day: date, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[EnablingEnding]:
+        async def ask() -> FeedPage[EnablingEnding]:
+            owners = self._owners(watched)
+            rows, next_cursor = await self._rows(
+                "cliente_contrato",
+                [Filter("cliente_contrato.desbloqueio_confianca_ativo", "=", "S")],
+                cursor,
+            )
+            found = []
+            for row in rows:
+                owner = row.opt_ident("id_cliente")
+                if owner not in owners:
+                    continue
+                _, until = mapping.contract_status(row, self._view._enabling_days)
+                if until == day:
+                    contract_id = row.ident("id")
+                    found.append(EnablingEnding(owners[owner], contract_id, contract_id, day))
+            return FeedPage(found, next_cursor)
+
+        return await self._skipping("enablings ending", ask)
+
+    async def unlink_device(self, contact_id: str, device_id: str) -> None:
+        raise NotSupported("unlink_device")  # IXC's webservice has no chat links on contacts
+
+    # --- audiences --------------------------------------------------------------------------------
+    async def _profile(self, owner: str) -> tuple[ContractProfile, ...]:
+        cached = self._profiles.get(owner)
+        if cached is not None and self._clock() - cached[0] < PROFILE_TTL:
+            return cached[1]
+        session = self._session(owner)
+        subscriber = await self._view.get_subscriber(session)
+        today = self._view._today()
+        overdue = {
+            invoice.contract_id
+            for invoice in await self._view.list_invoices(
+                session, statuses=frozenset({InvoiceStatus.OPEN})
+            )
+            if invoice.due_date < today
+        }
+        contracts = tuple(
+            ContractProfile(
+                contract_id=contract.id,
+                city=contract.address.city,
+                neighbourhood=contract.address.neighbourhood,
+                plan_id=contract.plan.id,
+                plan_name=contract.plan.name,
+                status=contract.status.value,
+                overdue=contract.id in overdue,
+            )
+            for contract in subscriber.contracts
+        )
+        self._profiles[owner] = (self._clock(), contracts)
+        return contracts
+
+    async def audience(
+        self, segment: AudienceFilter, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberProfile]:
+        """Over the watched subscribers by cliente id, a few at a time (cursor: the last one
+        looked at)."""
+        people = sorted({w.reference: w for w in watched}.values(), key=lambda w: _key(w.reference))
+        if segment.subscriber_ids:
+            people = [w for w in people if w.subscriber_id in segment.subscriber_ids]
+        if cursor is not None:
+            people = [w for w in people if _key(w.reference) > _key(cursor)]
+        chunk = people[:AUDIENCE_PAGE]
+
+        async def ask() -> FeedPage[SubscriberProfile]:
+            found = []
+            for person in chunk:
+                chosen = matching_contracts(segment, await self._profile(person.reference))
+                if chosen:
+                    found.append(SubscriberProfile(person.subscriber_id, chosen))
+            more = len(people) > len(chunk)
+            return FeedPage(found, chunk[-1].reference if more else None)
+
+        return await self._skipping("audiences", ask)
+
+    async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
+        """The places and plans of the watched subscribers' contracts."""
+        profiles = await every_page(
+            lambda c: self.audience(AudienceFilter(), watched=watched, cursor=c)
+        )
+        return options_of(c for profile in profiles for c in profile.contracts)
+
+
+def _key(reference: str) -> tuple[int, str]:
+    """cliente ids in numeric order (any other text after them)."""
+    return (int(reference), "") if reference.isdigit() else (1 << 62, reference)
