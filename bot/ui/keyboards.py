@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.ui import texts
-from bot.ui.callbacks import MAX_BYTES, pack
+from bot.ui.callbacks import MAX_BYTES, MENU
+from bot.ui.texts import provider as provider_texts
 
 
 def button(label: str, data: str) -> InlineKeyboardButton:
@@ -21,8 +24,13 @@ def menu_row(back: str | None = None) -> list[InlineKeyboardButton]:
     return row
 
 
-def main_menu() -> InlineKeyboardMarkup:
-    buttons = [button(label, pack("menu", item)) for item, label in texts.MENU_ITEMS]
+def main_menu(items: Sequence[str] | None = None, *, contact: bool = False) -> InlineKeyboardMarkup:
+    """The menu's ``items`` (ids, in this order; every item when None: the provider file's
+    ``[menu] items``, bot.handlers.provider), then 📞 Fale com a gente when ``contact``."""
+    chosen = [item for item, _ in texts.MENU_ITEMS] if items is None else items
+    buttons = [button(texts.MENU_LABELS[item], MENU.pack(item)) for item in chosen]
+    if contact:
+        buttons.append(button(provider_texts.MENU_CONTACT, MENU.pack("contact")))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([button(texts.MENU_LOGOUT, "menu:logout")])
     return InlineKeyboardMarkup(rows)
