@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,10 @@ def test_without_a_file_the_bot_keeps_todays_behaviour() -> None:
     assert DEFAULT.menu_items == MENU_IDS and len(MENU_IDS) == 12
     assert DEFAULT.text("welcome", "today's") == "today's"
     assert DEFAULT.policies.due_days == () and DEFAULT.policies.enabling_days is None
-    assert parse("") == DEFAULT  # an empty file changes nothing either
+    # An empty file changes nothing either, but the menu then leaves out what the system lacks.
+    assert replace(parse(""), from_file=False) == DEFAULT
+    assert DEFAULT.visible_items(lambda item: item == "calls") == MENU_IDS
+    assert "calls" not in parse("").visible_items(lambda item: item == "calls")
 
 
 def test_every_problem_is_named_at_once() -> None:

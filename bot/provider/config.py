@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -143,6 +143,16 @@ class ProviderConfig:
     texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     policies: Policies = field(default_factory=Policies)
     support: Support = field(default_factory=Support)
+    # Read from a file: then the menu leaves out what the backend lacks (without a file every
+    # item shows, and one the system cannot do says so when pressed, as before).
+    from_file: bool = False
+
+    def visible_items(self, lacks: Callable[[str], bool]) -> tuple[str, ...]:
+        """The menu's items: all of them without a file; with one, ``[menu] items`` in order
+        minus those ``lacks`` (an item id -> whether the provider's system cannot do it)."""
+        if not self.from_file:
+            return self.menu_items
+        return tuple(item for item in self.menu_items if not lacks(item))
 
     def text(self, key: str, default: str) -> str:
         """The provider's override of catalogue text ``key`` (:data:`TEXT_KEYS`), or ``default``."""
@@ -216,6 +226,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "") -> ProviderConfig:
         texts=MappingProxyType(texts),
         policies=policies,
         support=support,
+        from_file=True,
     )
 
 
