@@ -28,7 +28,7 @@ from bot.conversations.common import END, flow, leave, step, typed
 from bot.conversations.period_step import PeriodStep
 from bot.services.context import BotContext
 from bot.ui import paging, periods
-from bot.ui.callbacks import Buttons
+from bot.ui.callbacks import MENU, Buttons
 from bot.ui.formatting import day_time
 from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import show
@@ -265,7 +265,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     return flow(
         FLOW,
         application,
-        entry_points=[CallbackQueryHandler(start, pattern=rf"^menu:{FLOW}$")],
+        entry_points=[CallbackQueryHandler(start, pattern=MENU.pattern(FLOW))],
         states={
             CHOOSE_LOGIN: [*buttons, common.buttons_expected(FLOW, application)],
             CHOOSE_PERIOD: [*buttons, period_typed],

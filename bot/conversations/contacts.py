@@ -62,7 +62,7 @@ from bot.services.contact_validation import (
 from bot.services.context import BotContext
 from bot.ui import contact_keyboards as keys
 from bot.ui import paging, texts
-from bot.ui.callbacks import Buttons
+from bot.ui.callbacks import MENU, Buttons
 from bot.ui.contact_keyboards import fold
 from bot.ui.formatting import esc, phone
 from bot.ui.screens import answer_query, send, show
@@ -570,7 +570,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         FLOW,
         application,
         entry_points=[
-            CallbackQueryHandler(start, pattern=rf"^menu:{FLOW}$"),
+            CallbackQueryHandler(start, pattern=MENU.pattern(FLOW)),
             CallbackQueryHandler(change_page, pattern=BUTTONS.pattern("page", "", whole=False)),
             CallbackQueryHandler(new_contact, pattern=BUTTONS.pattern("new")),
         ],

@@ -51,6 +51,7 @@ from bot.services import sessions
 from bot.services.context import BotContext
 from bot.services.login_guard import DATABASE_ERRORS, LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
+from bot.ui.callbacks import MENU
 from bot.ui.formatting import esc
 from bot.ui.keyboards import button
 from bot.ui.screens import answer_query, send, show
@@ -428,7 +429,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     return flow(
         FLOW,
         application,
-        entry_points=[CallbackQueryHandler(start, pattern=rf"^menu:{FLOW}$")],
+        entry_points=[CallbackQueryHandler(start, pattern=MENU.pattern(FLOW))],
         states={
             ASK_CURRENT: [typed(FLOW, application, receive_current), *exits],
             ASK_NEW: [typed(FLOW, application, receive_new), *exits],

@@ -121,3 +121,7 @@ class Buttons:
     def page(self, update: Update | str | None, pages: int | None = None) -> int:
         """The page of a ``<prefix>:page:<n>`` button (see ``page_number``)."""
         return page_number(self.argument(update, "page"), pages)
+
+
+# The main menu's items: ``menu:<item>`` (``menu:home`` shows the menu itself).
+MENU = Buttons("menu")
