@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 Context = BotContext
 
 
-async def private_chats_only(update: Update, context: Context) -> None:
+async def private_chats_only(update: Update, context: BotContext) -> None:
     """Subscriber data must never show up in a group: answer commands there once, briefly."""
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.PRIVATE:
@@ -36,7 +36,7 @@ async def private_chats_only(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-async def expire_idle_session(update: Update, context: Context) -> None:
+async def expire_idle_session(update: Update, context: BotContext) -> None:
     """End a session idle longer than the timeout; otherwise record this interaction."""
     if context.chat_data is None:
         return
@@ -86,7 +86,7 @@ def feature_of_button(data: str) -> Feature | None:
     return next((feature for prefix, feature in ENTRY_FEATURES if data.startswith(prefix)), None)
 
 
-async def refuse_unsupported(update: Update, context: Context) -> None:
+async def refuse_unsupported(update: Update, context: BotContext) -> None:
     """A menu item (or a flow's entry button) the provider's system cannot do says so at once,
     before its flow asks anything."""
     query = update.callback_query
@@ -104,7 +104,7 @@ async def refuse_unsupported(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-def current_session(context: Context) -> BackendSession | None:
+def current_session(context: BotContext) -> BackendSession | None:
     return context.session
 
 
