@@ -42,12 +42,12 @@ from backend_client.ixc import mapping
 from backend_client.ixc.backend import IxcBackend
 from backend_client.ixc.query import SYSTEM, Filter, IxcClient
 from backend_client.kit.pacing import DEFAULT_RATE, PacedTransport, RequestPacer
+from backend_client.kit.per_subscriber import Audiences
 from backend_client.kit.shape import SAO_PAULO, Record
 from backend_client.models import BackendSession, InvoiceStatus, TicketAuthor, TicketStatus
 from backend_client.provider import (
     AudienceFilter,
     AudienceOptions,
-    ContractProfile,
     EnablingEnding,
     FeedPage,
     SubscriberFiscalNote,
@@ -56,17 +56,12 @@ from backend_client.provider import (
     TicketEvent,
     TicketEventKind,
     Watched,
-    every_page,
-    matching_contracts,
-    options_of,
 )
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 100  # rows per listing request
-AUDIENCE_PAGE = 10  # subscribers per audience page (a few requests each)
-PROFILE_TTL = 300.0  # seconds an audience profile is reused (count, then send)
 
 
 class IxcFeed:
@@ -89,9 +84,8 @@ class IxcFeed:
         view._transport = paced
         view._ixc = self._ixc
         self._view = view
-        self._clock = clock
         self._warned: set[str] = set()
-        self._profiles: dict[str, tuple[float, tuple[ContractProfile, ...]]] = {}
+        self._audiences = Audiences(view, lambda w: self._session(w.reference), clock=clock)
 
     def __repr__(self) -> str:
         return f"IxcFeed({self._view!r})"
@@ -303,66 +297,13 @@ class IxcFeed:
         raise NotSupported("unlink_device")  # IXC's webservice has no chat links on contacts
 
     # --- audiences --------------------------------------------------------------------------------
-    async def _profile(self, owner: str) -> tuple[ContractProfile, ...]:
-        cached = self._profiles.get(owner)
-        if cached is not None and self._clock() - cached[0] < PROFILE_TTL:
-            return cached[1]
-        session = self._session(owner)
-        subscriber = await self._view.get_subscriber(session)
-        today = self._view._today()
-        overdue = {
-            invoice.contract_id
-            for invoice in await self._view.list_invoices(
-                session, statuses=frozenset({InvoiceStatus.OPEN})
-            )
-            if invoice.due_date < today
-        }
-        contracts = tuple(
-            ContractProfile(
-                contract_id=contract.id,
-                city=contract.address.city,
-                neighbourhood=contract.address.neighbourhood,
-                plan_id=contract.plan.id,
-                plan_name=contract.plan.name,
-                status=contract.status.value,
-                overdue=contract.id in overdue,
-            )
-            for contract in subscriber.contracts
-        )
-        self._profiles[owner] = (self._clock(), contracts)
-        return contracts
-
     async def audience(
         self, segment: AudienceFilter, *, watched: Sequence[Watched], cursor: str | None = None
     ) -> FeedPage[SubscriberProfile]:
-        """Over the watched subscribers by cliente id, a few at a time (cursor: the last one
-        looked at)."""
-        people = sorted({w.reference: w for w in watched}.values(), key=lambda w: _key(w.reference))
-        if segment.subscriber_ids:
-            people = [w for w in people if w.subscriber_id in segment.subscriber_ids]
-        if cursor is not None:
-            people = [w for w in people if _key(w.reference) > _key(cursor)]
-        chunk = people[:AUDIENCE_PAGE]
-
-        async def ask() -> FeedPage[SubscriberProfile]:
-            found = []
-            for person in chunk:
-                chosen = matching_contracts(segment, await self._profile(person.reference))
-                if chosen:
-                    found.append(SubscriberProfile(person.subscriber_id, chosen))
-            more = len(people) > len(chunk)
-            return FeedPage(found, chunk[-1].reference if more else None)
-
-        return await self._skipping("audiences", ask)
+        """Over the watched subscribers, a few at a time, as their account screens read them."""
+        return await self._skipping(
+            "audiences", lambda: self._audiences.page(segment, watched, cursor)
+        )
 
     async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
-        """The places and plans of the watched subscribers' contracts."""
-        profiles = await every_page(
-            lambda c: self.audience(AudienceFilter(), watched=watched, cursor=c)
-        )
-        return options_of(c for profile in profiles for c in profile.contracts)
-
-
-def _key(reference: str) -> tuple[int, str]:
-    """cliente ids in numeric order (any other text after them)."""
-    return (int(reference), "") if reference.isdigit() else (1 << 62, reference)
+        return await self._audiences.options(watched)
