@@ -52,6 +52,7 @@ from bot.handlers import (
     menu,
     notification_jobs,
     observe,
+    provider,
 )
 from bot.provider.config import DEFAULT as DEFAULT_PROVIDER
 from bot.provider.config import ProviderConfig
@@ -85,6 +86,10 @@ warnings.filterwarnings("ignore", message=r".*per_message.*", category=PTBUserWa
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
+# A feed page may take many paced requests (IXC: a 2ª via and a PIX per open invoice; SGP: a few
+# per watched subscriber), each bounded by the transport's own timeout and the pacer's back-off:
+# the page as a whole gets an hour, not BACKEND_TIMEOUT_SECONDS.
+FEED_PAGE_TIMEOUT = 3600.0
 
 
 def utc_now() -> datetime:
@@ -155,8 +160,8 @@ def build_application(
     logs.protect(settings)  # its token and secrets are redacted from every log line
     engine = engine or create_engine(settings.database_url)
     box = box_for(settings)  # ENCRYPTION_KEY (the sandbox's own key without it)
-    provider = ProviderConfigStore.open(settings.provider_config)  # the provider file
-    raw_backend = backend or create_backend(settings, provider.current)
+    provider_store = ProviderConfigStore.open(settings.provider_config)  # the provider file
+    raw_backend = backend or create_backend(settings, provider_store.current)
     guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout, metrics.backend_call)
 
     builder = (
@@ -199,7 +204,7 @@ def build_application(
 
     raw_feed = create_feed(raw_backend, requests_per_second=settings.backend_feed_rate)
     feed: Any = (
-        GuardedBackend(raw_feed, settings.backend_timeout, metrics.backend_call)
+        GuardedBackend(raw_feed, FEED_PAGE_TIMEOUT, metrics.backend_call)
         if raw_feed is not None
         else None
     )
@@ -209,7 +214,7 @@ def build_application(
         application,
         Services(
             settings=settings,
-            backend=ProviderPolicies(guarded, provider),  # [policies], read per call
+            backend=ProviderPolicies(guarded, provider_store),  # [policies], read per call
             login_guard=LoginGuard(
                 LoginFailureRepository(engine), clock, box.derive(DOCUMENT_HASH_PURPOSE)
             ),
@@ -228,7 +233,7 @@ def build_application(
     )
     application.bot_data["engine"] = engine
     application.bot_data["raw_backend"] = raw_backend
-    install_provider(application.bot_data, provider)  # .current: read per update
+    install_provider(application.bot_data, provider_store)  # .current: read per update
     broadcast_jobs.install(
         application, settings, engine=engine, links=store, feed=feed, clock=clock, pacer=pacer
     )
@@ -258,6 +263,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handlers(notifications.handlers())
     application.add_handler(broadcast_flow.build(application))  # staff only (ADMIN_TELEGRAM_IDS)
     application.add_handlers(broadcast_commands.handlers())
+    application.add_handlers(provider.handlers())  # 📞 Fale com a gente, Esqueci minha senha
     application.add_handlers(menu.handlers())
     application.add_handlers(commands.handlers())
     application.add_handler(TypeHandler(Update, commands.answer_unanswered), commands.LAST_GROUP)
@@ -273,6 +279,7 @@ async def _post_init(application: BotApplication) -> None:
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     await application.bot.set_my_commands(commands)
     await application.bot.set_my_commands(commands, language_code="pt")
+    await provider.publish_descriptions(application)  # the provider's name, when it has one
 
 
 async def _post_shutdown(application: BotApplication) -> None:

@@ -56,6 +56,8 @@ class LocalBotApi(BotMethods):
             "username": username,
         }
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        # setMyDescription / setMyShortDescription: (parameter, language_code) -> text.
+        self.descriptions: dict[tuple[str, str], str] = {}
         self.webhook_url = ""
         self._injected: list[tuple[Callable[[str], bool], BotApiError]] = []
         # Every call (method, parameters), for tests; a long benchmark turns it off.

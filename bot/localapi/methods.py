@@ -13,6 +13,8 @@ from bot.localapi.params import checked_markup, display_text
 from bot.localapi.store import ChatStore
 
 CALLBACK_ANSWER_LIMIT = 200
+DESCRIPTION_LIMIT = 512
+SHORT_DESCRIPTION_LIMIT = 120
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on the public Bot API
 
 
@@ -21,6 +23,7 @@ class BotMethods(ChatStore):
 
     bot_user: dict[str, Any]
     commands: dict[str, list[dict[str, Any]]]
+    descriptions: dict[tuple[str, str], str]
     webhook_url: str
 
     def _m_getme(self, params: dict[str, Any], files: dict[str, StoredFile]) -> dict[str, Any]:
@@ -56,6 +59,40 @@ class BotMethods(ChatStore):
     def _m_deletemycommands(self, params: dict[str, Any], files: dict[str, StoredFile]) -> bool:
         self.commands.pop(str(params.get("language_code", "")), None)
         return True
+
+    # setMyDescription / setMyShortDescription: "New bot description; 0-512 characters",
+    # "New short description for the bot; 0-120 characters"; "Pass an empty string to remove
+    # the dedicated description for the given language"; the get methods answer BotDescription
+    # / BotShortDescription (https://core.telegram.org/bots/api#setmydescription). The limits
+    # are Telegram's; the wording of its refusal could not be checked, so ours says the limit.
+    def _m_setmydescription(self, params: dict[str, Any], files: dict[str, StoredFile]) -> bool:
+        return self._set_description(params, "description", DESCRIPTION_LIMIT)
+
+    def _m_setmyshortdescription(
+        self, params: dict[str, Any], files: dict[str, StoredFile]
+    ) -> bool:
+        return self._set_description(params, "short_description", SHORT_DESCRIPTION_LIMIT)
+
+    def _m_getmydescription(self, params: dict[str, Any], files: dict[str, StoredFile]) -> Any:
+        return {"description": self._description(params, "description")}
+
+    def _m_getmyshortdescription(self, params: dict[str, Any], files: dict[str, StoredFile]) -> Any:
+        return {"short_description": self._description(params, "short_description")}
+
+    def _set_description(self, params: dict[str, Any], name: str, limit: int) -> bool:
+        text = str(params.get(name, ""))
+        if len(text) > limit:
+            raise BotApiError(f"Bad Request: {name} must be 0-{limit} characters")
+        key = (name, str(params.get("language_code", "")))
+        if text:
+            self.descriptions[key] = text
+        else:
+            self.descriptions.pop(key, None)
+        return True
+
+    def _description(self, params: dict[str, Any], name: str) -> str:
+        """The text set for exactly this language_code ("" when none: no fallback emulated)."""
+        return self.descriptions.get((name, str(params.get("language_code", ""))), "")
 
     def _m_setwebhook(self, params: dict[str, Any], files: dict[str, StoredFile]) -> bool:
         url = str(params.get("url", ""))
