@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _broadcast_parser(commands)
     _config_parser(commands)
+    from bot.intents.cli import add_parser as _intents_parser
+
+    _intents_parser(commands)
     sandbox = commands.add_parser("sandbox", help="the embedded sandbox provider")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     accounts = sandbox_commands.add_parser("accounts", help="list the demo logins")
@@ -65,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db(args.action)
     if args.command == "backend":
         return _backend_check()
+    if args.command == "intents":
+        from bot.intents.cli import run as run_intents
+
+        return run_intents(args)
     if args.command == "config":
         from bot.provider.cli import run as run_config
 
