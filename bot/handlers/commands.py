@@ -5,17 +5,19 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers import stray_passwords
+from bot.handlers import provider, stray_passwords
 from bot.handlers.menu import show_menu
 from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
 from bot.ui.texts import password as password_texts
+from bot.ui.texts import provider as provider_texts
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     keyboard = keyboards.back_to_menu() if context.session else keyboards.login()
-    await send(update, texts.HELP, keyboard)
+    # The catalogue's help (or the provider's), then the provider's contacts (issue 20).
+    await send(update, provider_texts.help_text(provider.current(context)), keyboard)
 
 
 async def cancel_outside_flow(update: Update, context: BotContext) -> None:
@@ -33,7 +35,7 @@ async def free_text(update: Update, context: BotContext) -> None:
     if context.session is None:
         await send(update, deleted + texts.NOT_LOGGED_IN, keyboards.login())
         return
-    await send(update, deleted + texts.NOT_UNDERSTOOD, keyboards.main_menu())
+    await send(update, deleted + texts.NOT_UNDERSTOOD, provider.menu_keyboard(context))
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -9,10 +9,12 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from backend_client.errors import BackendError
+from bot.handlers import provider
 from bot.services import sessions
 from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send, show
+from bot.ui.texts import provider as provider_texts
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +28,12 @@ async def show_menu(update: Update, context: BotContext, *, new_message: bool = 
         await answer_query(update)
         await send(update, texts.NOT_LOGGED_IN, keyboards.login())
         return
+    # The provider file's name, items and order (bot.handlers.provider); today's without one.
+    title = provider_texts.menu_title(session.name, provider.current(context))
     if new_message:
-        await send(update, texts.menu_title(session.name), keyboards.main_menu())
+        await send(update, title, provider.menu_keyboard(context))
     else:
-        await show(update, texts.menu_title(session.name), keyboards.main_menu())
+        await show(update, title, provider.menu_keyboard(context))
 
 
 async def menu_command(update: Update, context: BotContext) -> None:
