@@ -32,4 +32,10 @@ def create_feed(
         from backend_client.ixc.feed import IxcFeed
 
         return IxcFeed(backend, requests_per_second=requests_per_second)
+    from backend_client.sgp.backend import SgpBackend
+
+    if isinstance(backend, SgpBackend):
+        from backend_client.sgp.feed import SgpFeed
+
+        return SgpFeed(backend, requests_per_second=requests_per_second)
     return None

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.backends.standin import PDF, StandIn, deep, fixture, now_text, substitute
+from tests.backends.standin_sgp_ura import ura_titles
 
 
 def _digits(text: str) -> str:
@@ -100,8 +101,16 @@ class SgpStandIn(StandIn):
         )
 
     async def _central(self, request: web.Request) -> tuple[str | None, dict[str, Any]]:
+        """The subscriber's document: by their Central password, or by the integration's token
+        and app (what the bot's feed sends) unless the token may not use the URA."""
         form = dict(await request.post())
         document = _digits(str(form.get("cpfcnpj", "")))
+        integration = self.accounts["integration"]
+        by_token = (
+            form.get("token") == integration["token"] and form.get("app") == integration["app"]
+        )
+        if by_token and document in self.state["consultacliente"]:
+            return (None if "ura-refused" in self.variant else document), form
         if self.accounts["central"].get(document) != form.get("senha"):
             return None, form
         return document, form
@@ -155,6 +164,7 @@ class SgpStandIn(StandIn):
         app.router.add_post("/api/central/nfcom/list", self.nfcom_list)
         app.router.add_post("/api/central/nfcom/print/{numero}", self.nfcom_print)
         app.router.add_post("/api/ura/consultacliente/", self.consultacliente)
+        app.router.add_post("/api/ura/titulos/", self.ura_titulos)
         app.router.add_post("/api/ura/contato/add/", self.contato_add)
         app.router.add_post("/api/ura/pops/", self.pops)
         app.router.add_get("/boleto/{name}", self.pdf)
@@ -445,6 +455,16 @@ class SgpStandIn(StandIn):
         if not any(n["numero"] == request.match_info["numero"] for n in notes):
             return self._error("contract_not_found")
         return web.Response(body=PDF, content_type="application/pdf")
+
+    async def ura_titulos(self, request: web.Request) -> web.Response:
+        """Every subscriber's titles (URA, camelCase), filtered and paged by offset/limit."""
+        form = await self._ura(request)
+        if form is None:
+            return self._error("credentials_refused")
+        refused = self._ura_refused()
+        if refused is not None:
+            return refused
+        return self._answer(ura_titles(self.state, form, strings="strings" in self.variant))
 
     async def consultacliente(self, request: web.Request) -> web.Response:
         form = await self._ura(request)
