@@ -24,7 +24,7 @@ from backend_client.formats.documents import mask_document, normalize_document
 from bot.conversations import notifications
 from bot.conversations.common import InFlow, enter, leave, typed
 from bot.conversations.timeouts import TimedConversation
-from bot.handlers import stray_passwords
+from bot.handlers import provider, stray_passwords
 from bot.handlers.menu import show_menu
 from bot.logs import chat_ref
 from bot.services import sessions
@@ -33,6 +33,7 @@ from bot.services.login_guard import LockedOut, LockoutUnavailable
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send
 from bot.ui.texts import password as password_texts
+from bot.ui.texts import provider as provider_texts
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ async def start(update: Update, context: BotContext) -> int:
         await show_menu(update, context)
         return END
     if update.callback_query is None:
-        await send(update, texts.WELCOME)
+        await send(update, provider_texts.welcome(provider.current(context)))
     return await _ask_document(update, context)
 
 
@@ -58,7 +59,7 @@ async def _ask_document(update: Update, context: BotContext) -> int:
     context.chat_data.pop(DOCUMENT_KEY, None)
     enter(context, FLOW)
     stray_passwords.mark(context)  # a password is often typed here, before the CPF/CNPJ
-    await send(update, texts.ASK_DOCUMENT)
+    await send(update, provider.current(context).text("ask_document", texts.ASK_DOCUMENT))
     return ASK_DOCUMENT
 
 
@@ -92,7 +93,8 @@ async def receive_document(update: Update, context: BotContext) -> int:
         return END
     context.chat_data[DOCUMENT_KEY] = document
     stray_passwords.mark(context)
-    await send(update, texts.ASK_PASSWORD)
+    ask = provider.current(context).text("ask_password", texts.ASK_PASSWORD)
+    await send(update, ask, provider.password_keyboard(context))  # Esqueci minha senha
     return ASK_PASSWORD
 
 
@@ -123,7 +125,9 @@ async def receive_password(update: Update, context: BotContext) -> int:
         # Fail closed: an attempt that cannot be counted is not checked.
         logger.warning("login: the lockout cannot record the attempt; password not checked")
         await send(update, texts.LOGIN_CHECK_UNAVAILABLE)
-        await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
+        await send(
+            update, texts.TRY_PASSWORD_AGAIN, provider.password_keyboard(context, retry=True)
+        )
         return ASK_PASSWORD
 
     try:
@@ -137,15 +141,19 @@ async def receive_password(update: Update, context: BotContext) -> int:
             await send(update, texts.locked_out(locked_until))
             return END
         await send(update, texts.INVALID_CREDENTIALS)
-        await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
+        await send(
+            update, texts.TRY_PASSWORD_AGAIN, provider.password_keyboard(context, retry=True)
+        )
         return ASK_PASSWORD
     except Unavailable as error:
         await found.login_guard.release(attempt)
         # The error names the system, endpoint and field (never the document or password): an
         # installation where nobody can log in must say why in its log.
         logger.warning("login: the provider's system is unavailable: %s", error)
-        await send(update, texts.BACKEND_UNAVAILABLE)
-        await send(update, texts.TRY_PASSWORD_AGAIN, keyboards.other_document())
+        await send(update, provider_texts.backend_unavailable(provider.current(context).provider))
+        await send(
+            update, texts.TRY_PASSWORD_AGAIN, provider.password_keyboard(context, retry=True)
+        )
         return ASK_PASSWORD
 
     except Exception:

@@ -16,11 +16,13 @@ from backend_client.errors import (
     SessionExpired,
     Unavailable,
 )
+from bot.handlers import provider
 from bot.services import sessions
 from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.formatting import esc
 from bot.ui.screens import answer_query, send
+from bot.ui.texts import provider as provider_texts
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,9 @@ async def on_error(update: object, context: BotContext) -> None:
         text, keyboard = texts.SESSION_EXPIRED, keyboards.login()
     elif isinstance(error, Unavailable):
         logger.warning("backend unavailable: %s", error)
-        text, keyboard = texts.BACKEND_UNAVAILABLE, _way_forward(context)
+        # The apology ends with the provider's support phone, when its file gives one.
+        text = provider_texts.backend_unavailable(provider.current(context).provider)
+        keyboard = _way_forward(context)
     elif isinstance(error, Rejected):
         text, keyboard = f"⚠️ {esc(error.reason)}", _way_forward(context)
     elif isinstance(error, NotPermitted):
