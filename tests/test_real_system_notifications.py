@@ -7,6 +7,7 @@ that slows down or fails in the middle of a round."""
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -125,12 +126,22 @@ async def _sgp(env: BotEnv) -> System:
         timeout=2.0,
         backoff=0.01,
     )
-    pay = getattr(standin, "simulate_payment", None)
-    answer = getattr(standin, "simulate_staff_answer", None)
-    if pay is None or answer is None:
-        await standin.close()
-        pytest.skip("the SGP stand-in has no payment/answer controls yet")
-    return System("sgp", env, standin.invoice_due_on("2026-12-10"), pay, answer, "/api/", standin)
+
+    def pay(invoice_id: str, day: date) -> None:
+        title = next(t for t in standin.state["titulos"]["1101"] if str(t["id"]) == invoice_id)
+        title.update(
+            statusid=2, status="Pago", data_pagamento=day.isoformat(), valorpago=title["valor"]
+        )
+
+    def answer(text: str) -> None:
+        ticket = next(c for c in standin.state["chamados"]["1101"] if c["os"] == 90042)
+        when = local_time(env.clock()).strftime("%Y-%m-%d %H:%M:%S")
+        ticket["anotacoes"].append(
+            {"id": 7999, "anotacao": text, "data": when, "usuario": "suporte.ana", "cliente": False}
+        )
+        ticket["data_alteracao"] = when
+
+    return System("sgp", env, "70105", pay, answer, "/api/ura/titulos", standin)
 
 
 @pytest.fixture(params=SYSTEMS)
@@ -199,7 +210,10 @@ async def expected_codes(system: System) -> tuple[str, str | None]:
     return invoice.linha_digitavel or "", invoice.pix_code
 
 
-async def test_a_linked_chat_gets_every_notice_once_after_logout(system: System) -> None:
+async def test_a_linked_chat_gets_every_notice_once_after_logout(
+    system: System, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     env = system.env
     chat_id = await link_then_log_out(system)
     store = env.app.bot_data["services"].notifications
@@ -240,6 +254,9 @@ async def test_a_linked_chat_gets_every_notice_once_after_logout(system: System)
 
     await env.launch()
     assert await news(env, chat_id) == []
+    # The feed reference (SGP: the CPF) is never logged, nor the password.
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "31845672062" not in logged and PERSON.password not in logged
 
 
 async def test_a_provider_failing_mid_round_resumes_it_and_repeats_nothing(
