@@ -104,7 +104,7 @@ class RequestPacer:
         """An error: no request before the returned delay (seconds) is over."""
         self._failures += 1
         self.backoffs += 1
-        delay = min(self.max_backoff, self.backoff * 2 ** (self._failures - 1))
+        delay = min(self.max_backoff, self.backoff * 2 ** min(self._failures - 1, 30))
         if retry_after is not None:
             delay = max(delay, retry_after)  # the system's own word wins when it asks for more
         self._blocked_until = max(self._blocked_until, self._clock() + delay)

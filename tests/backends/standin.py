@@ -59,13 +59,19 @@ class Fault:
     json_body: Any = None
     content_type: str = "application/json"
     times: int | None = None
+    headers: dict[str, str] | None = None  # e.g. Retry-After
 
     def response(self) -> web.Response | None:
         if self.json_body is not None:
-            return web.json_response(self.json_body, status=self.status or 200)
+            return web.json_response(
+                self.json_body, status=self.status or 200, headers=self.headers
+            )
         if self.text is not None or self.status is not None:
             return web.Response(
-                text=self.text or "", status=self.status or 200, content_type=self.content_type
+                text=self.text or "",
+                status=self.status or 200,
+                content_type=self.content_type,
+                headers=self.headers,
             )
         return None
 
