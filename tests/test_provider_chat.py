@@ -6,7 +6,7 @@ the next update and after a restart."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from tests.support.bot_env import (
 )
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
+from tests.test_due_day import SmtpServer, free_port, use_smtp
 
 ROOT = Path(__file__).resolve().parents[1]
 API_TOKEN = "adm-0123456789abcdef0123456789"
@@ -228,3 +229,23 @@ async def test_without_a_file_the_bot_is_as_before(env: BotEnv) -> None:
     assert chat.screen().startswith("📋 Menu — olá, Maria!")
     assert _menu(chat) == [f"menu:{item}" for item, _ in texts.MENU_ITEMS]
     assert "Fale com a gente" not in shown(await chat.send("/ajuda"))
+
+
+@pytest.fixture
+def mail_server() -> Iterator[SmtpServer]:
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_the_subscribers_e_mail_is_signed_with_the_providers_name(
+    env: BotEnv, chat: ChatDriver, mail_server: SmtpServer
+) -> None:
+    use_smtp(env, mail_server.port)
+    await login(chat)
+    await chat.press("menu:due_day")
+    await chat.tap("Dia 15")  # the system's own list: the file's days are not needed
+    await chat.tap("Concordo")
+    _, subscriber = mail_server.received
+    assert "mensagem automática da Central do Assinante Net Exemplo." in subscriber.body

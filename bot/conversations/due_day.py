@@ -36,6 +36,7 @@ from backend_client.models import (
     Subscriber,
 )
 from bot.conversations.common import END, flow, leave, step
+from bot.provider.store import current as current_provider
 from bot.services import mailer
 from bot.services.context import BotContext
 from bot.ui import texts
@@ -296,7 +297,7 @@ async def _email(
             dispatcher.compose(
                 copy_to,
                 t.subscriber_email_subject(request.protocol, request.requested_day),
-                t.subscriber_email_body(**facts),
+                t.subscriber_email_body(**facts, provider=current_provider(context).provider.name),
             )
         )
     if update.effective_chat is not None:

@@ -211,7 +211,10 @@ def subscriber_email_body(
     current: int,
     new: int,
     requested_at: datetime,
+    provider: str | None = None,
 ) -> str:
+    """The subscriber's copy; signed with the provider's name (its file) when there is one."""
+    sender = f"da Central do Assinante {provider}" if provider else "da Minha Central"
     lines = [
         f"Olá, {name}!",
         "",
@@ -223,6 +226,6 @@ def subscriber_email_body(
         "atual e o novo; as faturas já emitidas mantêm o vencimento. O provedor vai confirmar "
         "a mudança com você.",
         "",
-        "Esta é uma mensagem automática da Minha Central. Guarde o número do protocolo.",
+        f"Esta é uma mensagem automática {sender}. Guarde o número do protocolo.",
     ]
     return "\n".join(lines) + "\n"
