@@ -126,6 +126,7 @@ async def start_ixc(
     variant: frozenset[str] = frozenset(), **options: Any
 ) -> tuple[IxcStandIn, IxcBackend]:
     standin = IxcStandIn(variant)
+    standin.today = lambda: TODAY
     url = await standin.start()
     if "restricted" in variant:  # the provider configures the subjects IXC will not list
         from backend_client.models import TicketSubject

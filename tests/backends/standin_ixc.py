@@ -66,6 +66,7 @@ class IxcStandIn(StandIn):
             self.dados = deep(second["dados"])
             self.pix.update(deep(second["get_pix"]))
         self.enablings_used: set[str] = set()
+        self.today = date.today  # the installation's calendar (tests pin it to the adapter's)
         self.uploads: list[dict[str, Any]] = []  # su_ticket_arquivos as received (multipart)
         self._ids = itertools.count(96000)
 
@@ -168,7 +169,7 @@ class IxcStandIn(StandIn):
         contract.update(
             status_internet="A",
             desbloqueio_confianca_ativo="S",
-            dt_ult_des_bloq_conf=date.today().isoformat(),
+            dt_ult_des_bloq_conf=self.today().isoformat(),
         )
         return web.json_response(answers["sucesso"])
 

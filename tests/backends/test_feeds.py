@@ -17,7 +17,7 @@ from backend_client.feeds import create_feed
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.pix import is_valid_brcode
 from backend_client.http.backend import HttpBackend
-from backend_client.models import InvoiceStatus, TicketAuthor
+from backend_client.models import ContractStatus, InvoiceStatus, TicketAuthor, TicketStatus
 from backend_client.provider import (
     AudienceFilter,
     AudienceStatus,
@@ -28,6 +28,7 @@ from backend_client.provider import (
     every_page,
 )
 from backend_client.sandbox.api import create_app
+from backend_client.sandbox.db import TicketMessageRow
 from backend_client.sandbox.feed import SandboxFeed
 from tests.backends.conftest import (
     EVERYTHING,
@@ -42,6 +43,7 @@ from tests.backends.conftest import (
     start_sandbox,
     start_sgp,
 )
+from tests.backends.standin import now_text
 
 FEED_CASES = ["sandbox", "http", "sgp", "sgp-variants", "ixc", "ixc-restricted"]
 WIDE_START, WIDE_END = TODAY - timedelta(days=400), TODAY + timedelta(days=400)
@@ -55,6 +57,7 @@ class FeedCase:
     feed: Any
     watched: list[Watched]
     standin: Any = None
+    sandbox: Any = None
     closers: list[Any] = field(default_factory=list)
 
 
@@ -74,7 +77,7 @@ async def fcase(
 ) -> AsyncIterator[FeedCase]:
     name = request.param
     closers: list[Any] = []
-    standin = None
+    standin = sandbox = None
     if name in ("sandbox", "http"):
         sandbox = await start_sandbox(sandbox_template, tmp_path)
         closers.append(sandbox.close)
@@ -97,7 +100,7 @@ async def fcase(
     feed = create_feed(backend, requests_per_second=0)
     assert isinstance(feed, ProviderFeed), name
     watched = await watch(backend, MARIA, JOAO)
-    yield FeedCase(name, backend, feed, watched, standin, closers)
+    yield FeedCase(name, backend, feed, watched, standin, sandbox, closers)
     for close in reversed(closers):
         await close()
 
@@ -234,3 +237,95 @@ async def test_enablings_ending(fcase: FeedCase) -> None:
         lambda c: feed.enablings_ending_on(TODAY + timedelta(days=1), watched=watched, cursor=c)
     )
     assert all(e.enabled_until == TODAY + timedelta(days=1) for e in found)
+
+
+async def test_fiscal_notes_issued(fcase: FeedCase) -> None:
+    feed, watched = fcase.feed, fcase.watched
+    found = await every_page(
+        lambda c: feed.fiscal_notes_issued_between(WIDE_START, WIDE_END, watched=watched, cursor=c)
+    )
+    session = await fcase.backend.login(MARIA.document, MARIA.password)
+    expected = {n.id for n in await fcase.backend.list_fiscal_notes(session, EVERYTHING)}
+    maria = fcase.watched[0].subscriber_id
+    assert expected and {n.note.id for n in found if n.subscriber_id == maria} == expected
+
+
+async def test_an_enabling_asked_for_appears_on_its_last_day(fcase: FeedCase) -> None:
+    session = await fcase.backend.login(JOAO.document, JOAO.password)
+    contract = next(
+        c
+        for c in (await fcase.backend.get_subscriber(session)).contracts
+        if c.status is ContractStatus.SUSPENDED
+    )
+    enabling = await fcase.backend.request_temporary_enabling(session, contract.id)
+    feed, watched = fcase.feed, fcase.watched
+    found = await every_page(
+        lambda c: feed.enablings_ending_on(enabling.enabled_until, watched=watched, cursor=c)
+    )
+    if fcase.name.startswith("sgp"):  # SGP does not say when an enabling ends
+        assert found == []
+        return
+    assert [(e.subscriber_id, e.contract_id) for e in found] == [
+        (fcase.watched[1].subscriber_id, contract.id)
+    ]
+
+
+async def test_a_staff_reply_after_a_point_is_a_ticket_event(fcase: FeedCase) -> None:
+    mark = datetime.now(UTC) - timedelta(minutes=1)
+    ticket_id = await staff_replies(fcase, "Trocamos o equipamento; pode testar?")
+    feed, watched = fcase.feed, fcase.watched
+    events = await every_page(lambda c: feed.ticket_events_since(mark, watched=watched, cursor=c))
+    assert [(e.ticket_id, e.kind, e.text) for e in events] == [
+        (ticket_id, TicketEventKind.ANSWERED, "Trocamos o equipamento; pode testar?")
+    ]
+    assert events[0].subscriber_id == fcase.watched[0].subscriber_id
+
+
+async def staff_replies(fcase: FeedCase, text: str) -> str:
+    """The provider's staff answer one of Maria's open tickets, in the system itself."""
+    session = await fcase.backend.login(MARIA.document, MARIA.password)
+    ticket = next(
+        t for t in await fcase.backend.list_tickets(session) if t.status is not TicketStatus.CLOSED
+    )
+    now = datetime.now(UTC)
+    if fcase.sandbox is not None:
+        async with fcase.sandbox._transaction() as db:
+            db.add(
+                TicketMessageRow(
+                    id="msg-staff-test",
+                    ticket_id=ticket.id,
+                    position=99,
+                    author=TicketAuthor.PROVIDER.value,
+                    author_name="Suporte",
+                    sent_at=now,
+                    text=text,
+                )
+            )
+    elif fcase.name.startswith("ixc"):
+        fcase.standin.tables["su_mensagens"].append(
+            {
+                "id": "99901",
+                "id_ticket": ticket.id,
+                "mensagem": text,
+                "operador": "12",
+                "data": now_text(),
+                "titulo": "Suporte Conecta",
+                "visibilidade_mensagens": "PU",
+                "su_status": "EP",
+            }
+        )
+    else:
+        for chamados in fcase.standin.state["chamados"].values():
+            for chamado in chamados:
+                if str(chamado["os"]) == ticket.id:
+                    chamado["anotacoes"].append(
+                        {
+                            "id": 99901,
+                            "anotacao": text,
+                            "data": now_text(),
+                            "usuario": "suporte.ana",
+                            "cliente": False,
+                        }
+                    )
+                    chamado["data_alteracao"] = now_text()
+    return ticket.id
