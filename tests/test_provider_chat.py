@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from telegram.error import BadRequest
 
 from backend_client.features import Feature
 from backend_client.models import BackendSession, DueDayOptions
@@ -249,3 +250,16 @@ async def test_the_subscribers_e_mail_is_signed_with_the_providers_name(
     await chat.tap("Concordo")
     _, subscriber = mail_server.received
     assert "mensagem automática da Central do Assinante Net Exemplo." in subscriber.body
+
+
+async def test_the_local_bot_api_keeps_telegrams_description_limits(env: BotEnv) -> None:
+    bot = env.app.bot
+    with pytest.raises(BadRequest):
+        await bot.set_my_description("x" * 513)
+    with pytest.raises(BadRequest):
+        await bot.set_my_short_description("x" * 121)
+    assert await bot.set_my_short_description("y" * 120, language_code="en")
+    assert (await bot.get_my_short_description("en")).short_description == "y" * 120
+    assert (await bot.get_my_description()).description.startswith("Central do Assinante Net")
+    assert await bot.set_my_description("", language_code="pt")  # empty: removed
+    assert ("description", "pt") not in env.api.api.descriptions
