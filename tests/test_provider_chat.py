@@ -261,5 +261,3 @@ async def test_the_local_bot_api_keeps_telegrams_description_limits(env: BotEnv)
     assert await bot.set_my_short_description("y" * 120, language_code="en")
     assert (await bot.get_my_short_description("en")).short_description == "y" * 120
     assert (await bot.get_my_description()).description.startswith("Central do Assinante Net")
-    assert await bot.set_my_description("", language_code="pt")  # empty: removed
-    assert ("description", "pt") not in env.api.api.descriptions
