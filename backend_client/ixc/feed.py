@@ -85,7 +85,9 @@ class IxcFeed:
         view._ixc = self._ixc
         self._view = view
         self._warned: set[str] = set()
-        self._audiences = Audiences(view, lambda w: self._session(w.reference), clock=clock)
+        self._audiences = Audiences(
+            view, lambda w: self._session(w.reference), pacer=self.pacer, clock=clock
+        )
 
     def __repr__(self) -> str:
         return f"IxcFeed({self._view!r})"
@@ -125,6 +127,11 @@ class IxcFeed:
             return rows, None
         return rows, rows[-1].ident("id")
 
+    def _budget(self) -> Callable[[], bool]:
+        """True once this page has sent what one page may (see RequestPacer.allowance)."""
+        started, allowance = self.pacer.requests, self.pacer.allowance()
+        return lambda: self.pacer.requests - started >= allowance
+
     @staticmethod
     def _owners(watched: Sequence[Watched]) -> dict[str, str]:
         """cliente id → the bot's subscriber id (the same for IXC)."""
@@ -152,6 +159,7 @@ class IxcFeed:
             )
             today = self._view._today()
             found = []
+            budget = self._budget()
             for row in rows:
                 owner = row.opt_ident("id_cliente")
                 if owner not in owners:
@@ -165,6 +173,8 @@ class IxcFeed:
                 if code:
                     invoice = dataclasses.replace(invoice, pix_code=code)
                 found.append(SubscriberInvoice(owners[owner], invoice.contract_id, invoice))
+                if budget() and row is not rows[-1]:
+                    return FeedPage(found, row.ident("id"))  # the rest on the next page
             return FeedPage(found, next_cursor)
 
         return await self._skipping("open invoices", ask)
@@ -214,7 +224,10 @@ class IxcFeed:
                 if ticket_id:
                     wanted.setdefault(ticket_id, []).append(row.ident("id"))
             events: list[TicketEvent] = []
+            budget = self._budget()
             for ticket_id, message_ids in wanted.items():
+                if budget():  # the rest of the page on the next one
+                    return FeedPage(events, _before(message_ids[0]))
                 ticket_row = await self._ixc.one("su_ticket", ticket_id)
                 owner = ticket_row.opt_ident("id_cliente") if ticket_row else None
                 if owner not in owners:
@@ -307,3 +320,8 @@ class IxcFeed:
 
     async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
         return await self._audiences.options(watched)
+
+
+def _before(row_id: str) -> str:
+    """The cursor that asks again from ``row_id`` on (ids are numbers in IXC)."""
+    return str(int(row_id) - 1) if row_id.isdigit() else row_id

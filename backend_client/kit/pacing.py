@@ -30,6 +30,7 @@ from backend_client.kit.transport import HttpResponse, HttpTransport
 logger = logging.getLogger(__name__)
 
 DEFAULT_RATE = 2.0  # requests per second (BACKEND_FEED_RATE)
+PAGE_SECONDS = 6.0  # a feed page sends at most what fits in this at the pace (see allowance)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -61,6 +62,7 @@ class RequestPacer:
         backoff: float = 1.0,
         max_backoff: float = 60.0,
         max_wait: float = 5.0,
+        page_seconds: float = PAGE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
@@ -71,6 +73,7 @@ class RequestPacer:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_wait = max_wait
+        self.page_seconds = page_seconds
         self._clock = clock
         self._sleep = sleep
         self._next_slot = 0.0
@@ -82,6 +85,13 @@ class RequestPacer:
     @property
     def interval(self) -> float:
         return 1.0 / self.requests_per_second if self.requests_per_second > 0 else 0.0
+
+    def allowance(self) -> int:
+        """How many requests fit in ``page_seconds`` at this pace: what one feed page may send,
+        so that a page answers well within the bot's deadline for one backend call."""
+        if self.requests_per_second <= 0:
+            return 1_000_000
+        return max(1, int(self.requests_per_second * self.page_seconds))
 
     @property
     def blocked_for(self) -> float:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from backend_client.kit.pacing import RequestPacer
 from backend_client.models import BackendSession, InvoiceStatus
 from backend_client.provider import (
     AudienceFilter,
@@ -33,13 +34,12 @@ PROFILE_TTL = 300.0  # seconds a subscriber's audience profile is reused (count,
 
 def chunk(
     watched: Iterable[Watched], cursor: str | None, size: int = SUBSCRIBERS_PER_PAGE
-) -> tuple[list[Watched], str | None]:
-    """The next ``size`` watched subscribers after ``cursor``, and the cursor after them."""
+) -> tuple[list[Watched], bool]:
+    """The next ``size`` watched subscribers after ``cursor``, and whether more follow."""
     people = sorted({w.subscriber_id: w for w in watched}.values(), key=lambda w: w.subscriber_id)
     if cursor is not None:
         people = [w for w in people if w.subscriber_id > cursor]
-    taken = people[:size]
-    return taken, (taken[-1].subscriber_id if len(people) > size else None)
+    return people[:size], len(people) > size
 
 
 async def page_per_subscriber(
@@ -47,12 +47,19 @@ async def page_per_subscriber(
     cursor: str | None,
     ask: Callable[[Watched], Awaitable[list[T]]],
     size: int = SUBSCRIBERS_PER_PAGE,
+    pacer: RequestPacer | None = None,
 ) -> FeedPage[T]:
-    taken, next_cursor = chunk(watched, cursor, size)
+    """Up to ``size`` subscribers' answers; fewer when ``pacer``'s allowance for one page is
+    spent (at least one subscriber per page, so every page moves on)."""
+    taken, more = chunk(watched, cursor, size)
+    allowance = pacer.allowance() if pacer is not None else 0
+    started = pacer.requests if pacer is not None else 0
     items: list[T] = []
-    for person in taken:
+    for done, person in enumerate(taken, start=1):
         items += await ask(person)
-    return FeedPage(items, next_cursor)
+        if pacer is not None and pacer.requests - started >= allowance and done < len(taken):
+            return FeedPage(items, person.subscriber_id)
+    return FeedPage(items, taken[-1].subscriber_id if more and taken else None)
 
 
 class Audiences:
@@ -65,8 +72,10 @@ class Audiences:
         session_for: Callable[[Watched], BackendSession],
         *,
         size: int = SUBSCRIBERS_PER_PAGE,
+        pacer: RequestPacer | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._pacer = pacer
         self._backend = backend
         self._session_for = session_for
         self._size = size
@@ -108,7 +117,7 @@ class Audiences:
             chosen = matching_contracts(segment, await self.profile(person))
             return [SubscriberProfile(person.subscriber_id, chosen)] if chosen else []
 
-        return await page_per_subscriber(people, cursor, ask, self._size)
+        return await page_per_subscriber(people, cursor, ask, self._size, self._pacer)
 
     async def options(self, watched: Sequence[Watched]) -> AudienceOptions:
         """The places and plans of the watched subscribers' contracts."""

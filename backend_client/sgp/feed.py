@@ -86,7 +86,7 @@ class SgpFeed:
         view._entry = types.MethodType(_entry_of_session, view)  # type: ignore[method-assign]
         self._view = view
         self._warned: set[str] = set()
-        self._audiences = Audiences(view, _session)
+        self._audiences = Audiences(view, _session, pacer=self.pacer)
 
     def __repr__(self) -> str:
         return f"SgpFeed({self._view!r})"
@@ -212,7 +212,8 @@ class SgpFeed:
             return events
 
         return await self._skipping(
-            "ticket answers", lambda: page_per_subscriber(watched, cursor, of)
+            "ticket answers",
+            lambda: page_per_subscriber(watched, cursor, of, pacer=self.pacer),
         )
 
     async def fiscal_notes_issued_between(
@@ -225,7 +226,7 @@ class SgpFeed:
             return [SubscriberFiscalNote(person.subscriber_id, note) for note in notes]
 
         return await self._skipping(
-            "fiscal notes", lambda: page_per_subscriber(watched, cursor, of)
+            "fiscal notes", lambda: page_per_subscriber(watched, cursor, of, pacer=self.pacer)
         )
 
     async def enablings_ending_on(

@@ -13,7 +13,7 @@ import pytest
 from backend_client.errors import Unavailable
 from backend_client.ixc.feed import IxcFeed
 from backend_client.kit.pacing import RequestPacer, retry_after_seconds
-from backend_client.provider import FeedPage, Watched
+from backend_client.provider import AudienceFilter, FeedPage, Watched
 from backend_client.sgp.feed import SgpFeed
 from tests.backends.conftest import JOAO, MARIA, TODAY, start_ixc, start_sgp
 from tests.backends.standin import Fault
@@ -172,6 +172,37 @@ async def test_the_feed_keeps_to_its_rate_and_the_subscribers_do_not_wait() -> N
         session = await backend.login(MARIA.document, MARIA.password)
         await backend.list_invoices(session)
         assert time.monotonic() - started < 1.0
+    finally:
+        await backend.close()
+        await standin.close()
+
+
+async def test_a_page_sends_no_more_than_fits_in_its_time() -> None:
+    """At 1000 requests/s and 2 ms a page, a page may send 2 requests after its listing: the
+    IXC feed stops once they are spent (a PIX each, a 2ª via too when overdue) and the next page
+    goes on from the last invoice it completed."""
+    standin, backend = await start_ixc()
+    pacer = RequestPacer(1000, system="test", page_seconds=0.002)
+    feed = IxcFeed(backend, pacer=pacer)
+    watched = await watch(backend, MARIA, JOAO)
+    try:
+        pages: list[FeedPage[Any]] = []
+        cursor = None
+        while True:
+            page = await feed.open_invoices_due_between(*WIDE, watched=watched, cursor=cursor)
+            pages.append(page)
+            if page.cursor is None:
+                break
+            cursor = page.cursor
+        ids = [item.invoice.id for page in pages for item in page.items]
+        assert len(pages) >= 2 and all(len(page.items) <= 2 for page in pages)
+        unpaced = IxcFeed(backend, pacer=quick_pacer())
+        whole, _ = await collect(
+            lambda c: unpaced.open_invoices_due_between(*WIDE, watched=watched, cursor=c)
+        )
+        assert ids == [item.invoice.id for item in whole]  # every one, once, in order
+        profiles = await feed.audience(AudienceFilter(), watched=watched)
+        assert len(profiles.items) == 1 and profiles.cursor is not None
     finally:
         await backend.close()
         await standin.close()
