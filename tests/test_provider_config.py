@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.provider.config import DEFAULT, MENU_IDS, ProviderConfigError, load, parse
+from bot.provider.config import (
+    DEFAULT,
+    MENU_IDS,
+    PROVIDER_KEYS,
+    ProviderConfigError,
+    load,
+    parse,
+)
 from bot.settings import Settings, SettingsError
 from tests.support.bot_env import TOKEN
 
@@ -188,3 +195,14 @@ def test_run_stops_on_a_broken_file_naming_every_problem(
     for expected in BROKEN_PROBLEMS:
         assert f"  - {expected}" in err
     assert not (tmp_path / "bot.db").exists()  # stopped before anything started
+
+
+def test_the_readmes_example_is_complete_and_valid() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The provider's file", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = parse(example, "README.md")
+    assert config.provider.name == "Net Exemplo"
+    assert all(getattr(config.provider, key) for key in PROVIDER_KEYS)  # every key given
+    assert config.policies.due_days and config.policies.enabling_days
+    assert config.policies.ticket_subjects and config.texts
