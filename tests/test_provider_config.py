@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,3 +207,25 @@ def test_the_readmes_example_is_complete_and_valid() -> None:
     assert all(getattr(config.provider, key) for key in PROVIDER_KEYS)  # every key given
     assert config.policies.due_days and config.policies.enabling_days
     assert config.policies.ticket_subjects and config.texts
+
+
+def test_sgp_and_ixc_get_the_files_enabling_days_and_subjects_with_ids() -> None:
+    from bot.application import create_backend
+
+    provider = parse('[policies]\nenabling_days = 5\nticket_subjects = ["12=Sem conexão", "X"]\n')
+    for backend, extra in (("sgp", {"backend_app": "app"}), ("ixc", {"backend_user": "7"})):
+        settings = Settings(
+            telegram_bot_token=TOKEN,
+            backend=backend,
+            backend_url="https://sistema.provedor.example",
+            backend_token="t",
+            backend_ticket_subjects=(("99", "Do ambiente"),),
+            **extra,  # type: ignore[arg-type]
+        )
+        adapter: Any = create_backend(settings, provider)
+        assert adapter._enabling_days == 5
+        assert [(s.id, s.name) for s in adapter._ticket_subjects] == [("12", "Sem conexão")]
+        # Without the file: BACKEND_TICKET_SUBJECTS and the adapters' own default (3 days).
+        adapter = create_backend(settings)
+        assert adapter._enabling_days == 3
+        assert [(s.id, s.name) for s in adapter._ticket_subjects] == [("99", "Do ambiente")]
