@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from backend_client.errors import NotSupported
 from backend_client.http.backend import HttpBackend
 from backend_client.http.feed_contract import (
     FEED_ROUTES,
@@ -48,6 +49,15 @@ class HttpFeed:
 
     def __repr__(self) -> str:
         return f"HttpFeed({self._transport.base_url!r})"
+
+    async def check(self) -> list[str]:
+        """What ``backend check`` should say: a server without the feed routes answers
+        ``not_supported`` (then no notification or segmented broadcast works)."""
+        try:
+            await self._call("audience_options")
+        except NotSupported:
+            return ["notifications and broadcast audiences: the server has no /v1/feed/ routes"]
+        return []
 
     async def _call(
         self,

@@ -62,6 +62,15 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 100  # rows per listing request
+# The tables the feed lists, and the notices that need them.
+FEED_TABLES = {
+    "fn_areceber": "invoice reminders and payment confirmations",
+    "su_mensagens": "ticket answers",
+    "su_ticket": "ticket answers",
+    "vd_saida": "fiscal-note notices",
+    "cliente_contrato": "end-of-enabling warnings and broadcast audiences",
+    "cliente": "broadcast audiences",
+}
 
 
 class IxcFeed:
@@ -141,6 +150,17 @@ class IxcFeed:
         """A session of the adapter's own kind for a watched cliente (never leaves the feed)."""
         token = self._view._signer.sign({"sub": owner})
         return BackendSession(subscriber_id=owner, document="", name="", token=token)
+
+    async def check(self) -> list[str]:
+        """What ``backend check`` should say about this feed: one line per question the
+        webservice user cannot answer here (empty: every question works)."""
+        lines = []
+        for table, questions in FEED_TABLES.items():
+            try:
+                await self._ixc.list(table, "id", "0", ">", limit=1)
+            except NotPermitted:
+                lines.append(f"{questions}: the webservice user may not read {table}")
+        return lines
 
     # --- invoices -------------------------------------------------------------------------------
     async def open_invoices_due_between(

@@ -65,6 +65,10 @@ class SandboxFeed:
         self.backend = backend
         self.page_size = page_size
 
+    async def check(self) -> list[str]:
+        """Every question works on the sandbox."""
+        return []
+
     # ``_operation`` reads ``latency``/``outage`` from the instance: mirror the backend's.
     @property
     def latency(self) -> float:

@@ -91,6 +91,18 @@ class SgpFeed:
     def __repr__(self) -> str:
         return f"SgpFeed({self._view!r})"
 
+    async def check(self) -> list[str]:
+        """What ``backend check`` should say about this feed (empty: every question works)."""
+        lines = ["end-of-enabling warnings: SGP does not say when a temporary enabling ends"]
+        try:
+            await self._view._ura_json(TITLES, "feed", "titulos", offset=0, limit=1)
+        except NotPermitted:
+            lines.append(
+                "invoice reminders and payment confirmations: the token may not use the URA "
+                f"({TITLES})"
+            )
+        return lines
+
     async def _skipping(
         self, question: str, ask: Callable[[], Awaitable[FeedPage[T]]]
     ) -> FeedPage[T]:

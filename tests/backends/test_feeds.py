@@ -4,6 +4,7 @@ stand-ins. Feeds are built by ``create_feed``, as the bot builds them."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -329,3 +330,38 @@ async def staff_replies(fcase: FeedCase, text: str) -> str:
                     )
                     chamado["data_alteracao"] = now_text()
     return ticket.id
+
+
+async def test_the_feed_says_what_it_cannot_answer(fcase: FeedCase) -> None:
+    lines = await fcase.feed.check()
+    if fcase.name.startswith("sgp"):
+        assert lines == [
+            "end-of-enabling warnings: SGP does not say when a temporary enabling ends"
+        ]
+    else:
+        assert lines == []
+
+
+async def test_a_restricted_table_skips_its_question_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    standin, backend = await start_ixc()
+    del standin.tables["su_mensagens"]
+    feed = create_feed(backend, requests_per_second=0)
+    watched = await watch(backend, MARIA)
+    caplog.set_level(logging.WARNING)
+    try:
+        for _ in range(2):
+            page = await feed.ticket_events_since(LONG_AGO, watched=watched)
+            assert page == FeedPage([], None)
+        assert await feed.check() == [
+            "ticket answers: the webservice user may not read su_mensagens"
+        ]
+    finally:
+        await backend.close()
+        await standin.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "IXC: the webservice user may not read su_mensagens: ticket answers is skipped"
+    ]
+    assert MARIA.document not in caplog.text
