@@ -125,7 +125,9 @@ class RequestPacer:
 
 
 def _is_backoff_status(status: int) -> bool:
-    return status == 429 or status >= 500
+    """Too many requests, or a server error that may pass (not 501 Not Implemented: our
+    contract's ``not_supported``, or 505)."""
+    return status == 429 or (status >= 500 and status not in (501, 505))
 
 
 class PacedTransport:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from backend_client.errors import CredentialsRefused, NotSupported
 from backend_client.feeds import create_feed
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.pix import is_valid_brcode
@@ -365,3 +366,58 @@ async def test_a_restricted_table_skips_its_question_with_one_warning(
         "IXC: the webservice user may not read su_mensagens: ticket answers is skipped"
     ]
     assert MARIA.document not in caplog.text
+
+
+async def test_sandbox_serve_answers_the_feed_behind_its_api_key(
+    sandbox_template: Path, tmp_path: Path
+) -> None:
+    sandbox = await start_sandbox(sandbox_template, tmp_path)
+    server = TestServer(create_app(sandbox, api_key="chave-do-bot-123"), host="127.0.0.1", port=0)
+    await server.start_server()
+    url = str(server.make_url(""))
+    allowed, refused = (
+        HttpBackend(url, api_key="chave-do-bot-123", **FAST),
+        HttpBackend(url, **FAST),
+    )
+    try:
+        await allowed.start()
+        await refused.start()
+        feed = create_feed(allowed)
+        watched = await watch(allowed, MARIA)
+        options = await feed.audience_options(watched=watched)
+        assert options.places and options.plans
+        audience = await every_page(
+            lambda c: feed.audience(AudienceFilter(), watched=watched, cursor=c)
+        )
+        assert [p.subscriber_id for p in audience] == [watched[0].subscriber_id]
+        with pytest.raises(CredentialsRefused):
+            await create_feed(refused).audience_options(watched=watched)
+    finally:
+        await allowed.close()
+        await refused.close()
+        await server.close()
+        await sandbox.close()
+
+
+async def test_a_server_without_the_feed_says_so(sandbox_template: Path, tmp_path: Path) -> None:
+    sandbox = await start_sandbox(sandbox_template, tmp_path)
+
+    class NoFeed:  # a provider's server implementing only the subscriber operations
+        def __getattr__(self, name: str) -> Any:
+            return getattr(sandbox, name)
+
+    server = TestServer(create_app(NoFeed()), host="127.0.0.1", port=0)  # type: ignore[arg-type]
+    await server.start_server()
+    backend = HttpBackend(str(server.make_url("")), **FAST)
+    try:
+        await backend.start()
+        feed = create_feed(backend)
+        assert await feed.check() == [
+            "notifications and broadcast audiences: the server has no /v1/feed/ routes"
+        ]
+        with pytest.raises(NotSupported):
+            await feed.payments_between(WIDE_START, WIDE_END, watched=[])
+    finally:
+        await backend.close()
+        await server.close()
+        await sandbox.close()
