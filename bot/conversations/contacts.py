@@ -52,6 +52,7 @@ from backend_client.models import BackendSession, Contact, ContactType, NewConta
 from bot.conversations import common
 from bot.conversations.common import END, flow, leave, step, typed
 from bot.handlers import menu
+from bot.handlers.provider import unavailable
 from bot.services.contact_validation import (
     InvalidValue,
     normalize_email,
@@ -185,7 +186,7 @@ class NewContactSteps:
                 types = await context.services.backend.list_contact_types(session)
             except Unavailable:
                 retry = keys.retry_rows(self.buttons)
-                await self._display(update, texts.BACKEND_UNAVAILABLE, self._keyboard(draft, retry))
+                await self._display(update, unavailable(context), self._keyboard(draft, retry))
                 return self.ASK_TYPE
             if not types:
                 retry = keys.retry_rows(self.buttons)
@@ -407,7 +408,7 @@ class NewContactSteps:
         try:
             contact = await context.services.backend.add_contact(session, new_contact)
         except Unavailable:
-            notice = f"{texts.BACKEND_UNAVAILABLE}\n{t.SAVE_FAILED}"
+            notice = f"{unavailable(context)}\n{t.SAVE_FAILED}"
             return await self._summary(update, context, notice)
         except Rejected as error:
             return await self._summary(update, context, f"⚠️ {esc(error.reason)}")

@@ -46,6 +46,7 @@ from backend_client.models import BackendSession
 from bot.conversations import common
 from bot.conversations.common import END, flow, leave, step, typed
 from bot.handlers import menu, stray_passwords
+from bot.handlers.provider import unavailable
 from bot.logs import chat_ref
 from bot.services import sessions
 from bot.services.context import BotContext
@@ -225,7 +226,7 @@ async def receive_current(update: Update, context: BotContext, session: BackendS
     except Unavailable as error:
         await found.login_guard.release(attempt)
         logger.warning("password change: the current password not checked: %s", error)
-        await send(update, t.check_failed(texts.BACKEND_UNAVAILABLE), _keyboard())
+        await send(update, t.check_failed(unavailable(context)), _keyboard())
         return ASK_CURRENT
     except BaseException:
         await found.login_guard.release(attempt)
@@ -304,7 +305,7 @@ async def _submit(update: Update, context: BotContext, session: BackendSession) 
         return ASK_NEW
     except Unavailable as error:
         logger.warning("password change not done, backend unavailable: %s", error)
-        text = f"{texts.BACKEND_UNAVAILABLE}\n\n{t.SAVE_FAILED}"
+        text = f"{unavailable(context)}\n\n{t.SAVE_FAILED}"
         await send(update, text, _retry_keyboard())
         return RETRY
     except BaseException:

@@ -36,6 +36,7 @@ __all__ = [
     "menu_keyboard",
     "password_keyboard",
     "publish_descriptions",
+    "unavailable",
 ]
 
 
@@ -61,6 +62,11 @@ def password_keyboard(context: BotContext, *, retry: bool = False) -> InlineKeyb
     if provider_texts.offers_password_help(current(context).provider):
         rows.append([keyboards.button(provider_texts.BUTTON_FORGOT_PASSWORD, FORGOT_PASSWORD)])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def unavailable(context: BotContext) -> str:
+    """The apology for a system that did not answer, ending with the provider's phone."""
+    return provider_texts.backend_unavailable(current(context).provider)
 
 
 async def contact_us(update: Update, context: BotContext) -> None:
