@@ -60,9 +60,11 @@ def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Servi
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The context every handler and job of the bot gets (``ContextTypes(context=BotContext)``
-    in bot.application, as PTB's own example does:
-    https://docs.python-telegram-bot.org/en/stable/examples.contexttypesbot.html)."""
+    """The context every handler, error handler and job of the bot gets:
+    ``ContextTypes(context=BotContext)`` in bot.application "determines the type of the context
+    argument of all (error-)handler callbacks and job callbacks"
+    (https://docs.python-telegram-bot.org/en/stable/telegram.ext.contexttypes.html), as PTB's
+    own example does (https://docs.python-telegram-bot.org/en/stable/examples.contexttypesbot.html)."""
 
     @property
     def services(self) -> Services:
