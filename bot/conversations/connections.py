@@ -24,8 +24,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import AccessLogin, BackendSession, ConnectionSession
 from bot.conversations import common
-from bot.conversations.common import END, flow, leave, step, typed
+from bot.conversations.common import flow, typed
 from bot.conversations.period_step import PeriodStep
+from bot.handlers.access import END, leave, step
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import MENU, Buttons

@@ -50,8 +50,9 @@ from backend_client.errors import NotFound, Rejected, Unavailable
 from backend_client.features import Feature
 from backend_client.models import BackendSession, Contact, ContactType, NewContact
 from bot.conversations import common
-from bot.conversations.common import END, flow, leave, step, typed
+from bot.conversations.common import flow, typed
 from bot.handlers import menu
+from bot.handlers.access import END, leave, step
 from bot.handlers.provider import unavailable
 from bot.services.contact_validation import (
     InvalidValue,

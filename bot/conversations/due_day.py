@@ -35,7 +35,8 @@ from backend_client.models import (
     DueDayOptions,
     Subscriber,
 )
-from bot.conversations.common import END, flow, leave, step
+from bot.conversations.common import flow
+from bot.handlers.access import END, leave, step
 from bot.provider.store import current as current_provider
 from bot.services import mailer
 from bot.services.context import BotContext

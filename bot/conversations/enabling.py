@@ -19,7 +19,8 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import NotFound, Rejected
 from backend_client.models import BackendSession, Contract, ContractStatus
-from bot.conversations.common import END, flow, leave, step
+from bot.conversations.common import flow
+from bot.handlers.access import END, leave, step
 from bot.services.context import BotContext
 from bot.ui import texts
 from bot.ui.callbacks import ID, Buttons

@@ -21,8 +21,9 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import Unavailable
 from backend_client.models import BackendSession, FiscalNote
-from bot.conversations.common import flow, step, text_expected, typed
+from bot.conversations.common import flow, text_expected, typed
 from bot.conversations.period_step import PeriodStep
+from bot.handlers.access import step
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import ID, KEY, PAGE, Buttons

@@ -22,9 +22,10 @@ from telegram.ext import (
 from backend_client.errors import InvalidCredentials, Unavailable
 from backend_client.formats.documents import mask_document, normalize_document
 from bot.conversations import notifications
-from bot.conversations.common import InFlow, enter, leave, typed
+from bot.conversations.common import InFlow, typed
 from bot.conversations.timeouts import TimedConversation
 from bot.handlers import provider, stray_passwords
+from bot.handlers.access import enter, leave
 from bot.handlers.menu import show_menu
 from bot.logs import chat_ref
 from bot.services import sessions

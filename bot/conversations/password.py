@@ -44,8 +44,9 @@ from telegram.ext import (
 from backend_client.errors import BackendError, InvalidCredentials, Rejected, Unavailable
 from backend_client.models import BackendSession
 from bot.conversations import common
-from bot.conversations.common import END, flow, leave, step, typed
+from bot.conversations.common import flow, typed
 from bot.handlers import menu, stray_passwords
+from bot.handlers.access import END, leave, step
 from bot.handlers.provider import unavailable
 from bot.logs import chat_ref
 from bot.services import sessions

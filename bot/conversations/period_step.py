@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 
 from backend_client.models import BackendSession, DateRange
-from bot.conversations.common import step, today
+from bot.conversations.common import today
+from bot.handlers.access import step
 from bot.services.context import BotContext
 from bot.ui import periods, texts
 from bot.ui.callbacks import Buttons

@@ -18,8 +18,9 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
 from bot.conversations import common
-from bot.conversations.common import flow, step, text_expected, typed
+from bot.conversations.common import flow, text_expected, typed
 from bot.conversations.period_step import PeriodStep
+from bot.handlers.access import step
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import KEY, PAGE, Buttons
