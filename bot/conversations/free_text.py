@@ -1,0 +1,479 @@
+"""Free text (issue 21): what a subscriber types that no screen takes, understood and routed.
+
+``bot.intents`` names what a message asks for; this module takes the subscriber there:
+
+- a confident intent opens its menu item exactly as its button would (the item's flow is then in
+  the step it showed, so the screen's buttons work), acting on a detail when it is cheap: a
+  period or month for Nota Fiscal and Extrato Financeiro opens that period's list, a day for
+  Alterar Vencimento proposes it;
+- an unsure one offers the two or three likeliest items as buttons (not the whole menu);
+- greetings, thanks, "ok" and 👍 get a short human answer;
+- ``human`` shows the provider's contacts (the provider file's) or the way to open a ticket;
+  ``no_internet`` shows the connection's status and the way to a ticket about it;
+- before the login, what was asked is kept (``PENDING_KEY``) and opened right after it
+  (``resume``); a greeting gets a greeting, not "CPF inválido" (``before_login``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from backend_client.features import Feature
+from backend_client.models import BackendSession, ContractStatus, DateRange
+from bot.handlers import stray_passwords
+from bot.handlers.access import requires_login, step
+from bot.handlers.provider import menu_keyboard
+from bot.intents import OTHER, Classification, Details, classify, details
+from bot.intents.details import due_day as day_in
+from bot.intents.small_talk import ACK, BYE, GREETING, THANKS
+from bot.provider.store import current
+from bot.services import sessions
+from bot.services.context import BotContext
+from bot.ui import keyboards, periods, texts
+from bot.ui.formatting import local_time
+from bot.ui.keyboards import button
+from bot.ui.screens import answer_query, send, show
+from bot.ui.texts import free_text as t
+from bot.ui.texts import provider as provider_texts
+from bot.ui.texts.password import STRAY_DELETED
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "ft"
+HUMAN, NO_INTERNET = "human", "no_internet"
+# intent → the menu item (bot.ui.texts.MENU_ITEMS id) that serves it.
+ITEM_OF: Mapping[str, str] = {
+    "account": "account",
+    "unlock": "enabling",
+    "invoices": "invoices",
+    "fiscal_note": "fiscal_notes",
+    "contacts": "contacts",
+    "calls": "calls",
+    "connections": "connections",
+    "statement": "statement",
+    "due_date": "due_day",
+    "tickets": "tickets",
+    "password": "password",
+}
+# What was asked before the login: {"intent", "at", and the details}; kept this long.
+PENDING_KEY = "free_text_pending"
+PENDING_FOR = timedelta(minutes=30)
+# Flows whose list a period or a month in the phrase opens at once (their PeriodStep).
+_PERIOD_FLOWS = ("fiscal_notes", "statement")
+
+Callback = Callable[[Update, BotContext], Awaitable[Any]]
+
+
+@lru_cache(maxsize=2048)
+def understand(text: str) -> Classification:
+    """``classify`` with a cache: the same text is classified once (filters, then handlers)."""
+    return classify(text)
+
+
+def _today(context: BotContext) -> date:
+    return local_time(context.services.clock()).date()
+
+
+# --- opening a menu item -------------------------------------------------------------------------
+def _entry(application: Any, item: str) -> tuple[ConversationHandler | None, Callback] | None:  # type: ignore[type-arg]
+    """The handler the menu button ``menu:<item>`` reaches, and its flow's conversation."""
+    data = f"menu:{item}"
+
+    def takes(handler: BaseHandler) -> bool:  # type: ignore[type-arg]
+        return (
+            isinstance(handler, CallbackQueryHandler)
+            and hasattr(handler.pattern, "match")
+            and handler.pattern.match(data) is not None
+        )
+
+    for handler in application.handlers.get(0, []):
+        if isinstance(handler, ConversationHandler):
+            for entry in handler.entry_points:
+                if takes(entry):
+                    return handler, entry.callback
+        elif takes(handler):
+            return None, handler.callback
+    return None
+
+
+def _put_in_state(conversation: ConversationHandler | None, update: Update, state: object) -> None:  # type: ignore[type-arg]
+    """The flow's conversation goes to the step its entry returned, as when its button is
+    pressed; PTB's own (private) bookkeeping, as bot.conversations.timeouts also uses it."""
+    if conversation is None or state is None:
+        return
+    enter = getattr(conversation, "enter", None)
+    if enter is not None:  # TimedConversation.enter: also restarts the idle timer
+        enter(update, state)
+        return
+    conversation._update_state(state, conversation._get_key(update))
+
+
+_FEATURES = frozenset(feature.value for feature in Feature)
+
+
+def _offered(context: BotContext, item: str) -> bool:
+    """The menu shows ``item`` (the provider file's items, minus what its system lacks)."""
+    services = context.services
+
+    def lacks(name: str) -> bool:
+        return name in _FEATURES and services.lacks(Feature(name))
+
+    return item in current(context).visible_items(lacks)
+
+
+async def open_item(update: Update, context: BotContext, item: str) -> object:
+    """Open menu item ``item`` as its button does; the state its flow is left in."""
+    found = _entry(context.application, item)
+    if found is None or not _offered(context, item):
+        await send(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
+        return None
+    conversation, callback = found
+    state = await callback(update, context)
+    _put_in_state(conversation, update, state)
+    return state
+
+
+async def _in_flow(
+    update: Update,
+    context: BotContext,
+    item: str,
+    flow_name: str,
+    run: Callable[[Update, BotContext, BackendSession], Awaitable[object]],
+) -> object:
+    """Run ``run`` as a step of ``item``'s flow (named ``flow_name``), and leave the flow's
+    conversation in the state it returns."""
+    found = _entry(context.application, item)
+    if found is None or not _offered(context, item):
+        await send(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
+        return None
+    state = await step(flow_name)(run)(update, context)
+    _put_in_state(found[0], update, state)
+    return state
+
+
+async def _open_with_period(
+    update: Update, context: BotContext, item: str, period: DateRange
+) -> object:
+    """Nota Fiscal / Extrato Financeiro straight on ``period``'s list (their PeriodStep)."""
+    module = importlib.import_module(f"bot.conversations.{item}")
+
+    async def chosen(update: Update, context: BotContext, session: BackendSession) -> object:
+        assert context.chat_data is not None
+        context.chat_data[module.FLOW] = {}  # what the flow's own start does
+        return await module.PERIOD.open(update, context, session, period)
+
+    return await _in_flow(update, context, item, module.FLOW, chosen)
+
+
+def _period_of(found: Details, today: date) -> DateRange | None:
+    if found.month is not None:
+        end = found.month + relativedelta(months=1, days=-1)
+        return DateRange(found.month, end)
+    if found.period is not None:
+        return periods.resolve(found.period, today)
+    return None
+
+
+async def go(update: Update, context: BotContext, intent: str, found: Details) -> None:
+    """Take the subscriber to what ``intent`` asks for (logged in)."""
+    logger.info("free text: routed to %s", intent)
+    if intent == HUMAN:
+        await _human(update, context)
+        return
+    if intent == NO_INTERNET:
+        await _no_internet(update, context)
+        return
+    item = ITEM_OF.get(intent)
+    if item is None:
+        await _other(update, context)
+        return
+    period = _period_of(found, _today(context))
+    if item in _PERIOD_FLOWS and period is not None:
+        await _open_with_period(update, context, item, period)
+        return
+    if item == "due_day" and found.day is not None:
+        from bot.conversations import due_day
+
+        day = found.day
+
+        async def propose(update: Update, context: BotContext, session: BackendSession) -> object:
+            return await due_day.propose(update, context, session, day)
+
+        await _in_flow(update, context, item, due_day.FLOW, propose)
+        return
+    await open_item(update, context, item)
+
+
+# --- logged in: what no screen took --------------------------------------------------------------
+async def answer(update: Update, context: BotContext) -> None:
+    """Text a logged-in subscriber typed that no flow or screen took."""
+    message = update.effective_message
+    assert isinstance(message, Message) and message.text is not None
+    if stray_passwords.was_deleted(context):  # it looked like a password: say why it is gone
+        await send(update, f"{STRAY_DELETED}\n\n{texts.NOT_UNDERSTOOD}", menu_keyboard(context))
+        return
+    result = understand(message.text)
+    if result.small_talk is not None:
+        await _small_talk(update, context, result.small_talk)
+    elif result.intent != OTHER and result.confident:
+        await go(update, context, result.intent, details(message.text, _today(context)))
+    elif result.likely:
+        await _did_you_mean(update, context, result)
+    elif result.intent == OTHER and result.confident:
+        await _other(update, context)
+    else:
+        rows = [[button(t.BUTTON_MENU_ALL, "menu:home")]]
+        await send(update, t.NOT_UNDERSTOOD, InlineKeyboardMarkup(rows))
+
+
+async def _small_talk(update: Update, context: BotContext, kind: str) -> None:
+    if kind == GREETING:
+        session = context.session
+        first = session.name.split()[0] if session and session.name.split() else None
+        await send(update, t.greeting(first), menu_keyboard(context))
+    elif kind == THANKS:
+        await send(update, t.THANKS)
+    elif kind == BYE:
+        await send(update, t.BYE)
+    else:
+        assert kind == ACK
+        await send(update, t.ACK)
+
+
+def _label(intent: str) -> str:
+    if intent == HUMAN:
+        return t.HUMAN_LABEL
+    if intent == NO_INTERNET:
+        return t.NO_INTERNET_LABEL
+    return texts.MENU_LABELS[ITEM_OF[intent]]
+
+
+def _data_of(intent: str) -> str:
+    """The button that opens ``intent``: its menu item's, or ours for a person / no internet."""
+    if intent in (HUMAN, NO_INTERNET):
+        return f"{PREFIX}:{intent}"
+    return f"menu:{ITEM_OF[intent]}"
+
+
+async def _did_you_mean(update: Update, context: BotContext, result: Classification) -> None:
+    choices = [
+        guess.intent
+        for guess in result.likely
+        if guess.intent in (HUMAN, NO_INTERNET) or _offered(context, ITEM_OF[guess.intent])
+    ]
+    rows = [[button(_label(intent), _data_of(intent))] for intent in choices[:3]]
+    rows.append([button(t.BUTTON_MENU_ALL, "menu:home")])
+    await send(update, t.DID_YOU_MEAN, InlineKeyboardMarkup(rows))
+
+
+async def _other(update: Update, context: BotContext) -> None:
+    provider = current(context).provider
+    rows = [[button(t.BUTTON_MENU_ALL, "menu:home")]]
+    if provider.has_contacts:
+        text = f"{t.OTHER_WITH_CONTACTS}\n\n{provider_texts.contacts(provider)}"
+    else:
+        text = t.OTHER
+        if _offered(context, "tickets"):
+            rows.insert(0, [button(t.BUTTON_OPEN_TICKET, "menu:tickets")])
+    await send(update, text, InlineKeyboardMarkup(rows))
+
+
+async def _human(update: Update, context: BotContext) -> None:
+    """The provider's contacts when the provider file gives them; else the way to a ticket."""
+    provider = current(context).provider
+    rows = []
+    logged_in = context.session is not None
+    if logged_in and _offered(context, "tickets"):
+        rows.append([button(t.BUTTON_OPEN_TICKET, "menu:tickets")])
+    rows.append(
+        [button(t.BUTTON_MENU_ALL, "menu:home")]
+        if logged_in
+        else [button(texts.BUTTON_LOGIN, "login:start")]
+    )
+    if provider.has_contacts:
+        text = f"{t.HUMAN_CONTACTS}\n\n{provider_texts.contacts(provider)}"
+    else:
+        text = t.HUMAN_TICKET
+    await show(update, text, InlineKeyboardMarkup(rows))
+
+
+@requires_login
+async def _no_internet(update: Update, context: BotContext, session: BackendSession) -> None:
+    """Is the connection up (each access login's RADIUS status), is a contract suspended; then
+    the way to a ticket about it."""
+    subscriber = await context.services.backend.get_subscriber(session)
+    contracts = [c for c in subscriber.contracts if c.status is not ContractStatus.CANCELLED]
+    logins = [login for contract in contracts for login in contract.logins]
+    status = "\n".join(t.login_status(login.login, login.online) for login in logins)
+    lines = [f"{t.NO_INTERNET_TITLE}\n{status}" if status else t.NO_INTERNET_TITLE]
+    rows = []
+    if any(c.status is ContractStatus.SUSPENDED for c in contracts):
+        lines.append(t.SUSPENDED)
+        if _offered(context, "invoices"):
+            rows.append([button(texts.MENU_LABELS["invoices"], "menu:invoices")])
+        if _offered(context, "enabling"):
+            rows.append([button(texts.MENU_LABELS["enabling"], "menu:enabling")])
+    elif not logins:
+        lines.append(t.NO_LOGINS)
+    elif all(login.online for login in logins):
+        lines.append(t.ALL_ONLINE)
+    else:
+        lines.append(t.SOME_OFFLINE)
+    if _offered(context, "tickets") and not context.services.lacks(Feature.NEW_TICKET):
+        rows.append([button(t.BUTTON_TICKET_NO_CONNECTION, f"{PREFIX}:ticket_no_connection")])
+    rows.append([button(texts.BUTTON_MENU, "menu:home")])
+    await show(update, "\n\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def _ticket_no_connection(update: Update, context: BotContext) -> None:
+    """A new ticket with the system's subject "Sem conexão" already chosen."""
+    from bot.conversations.tickets import compose
+
+    async def new_ticket(update: Update, context: BotContext, session: BackendSession) -> object:
+        return await compose.new_ticket_on(update, context, session, t.NO_CONNECTION_SUBJECT)
+
+    await _in_flow(update, context, "tickets", compose.FLOW, new_ticket)
+
+
+async def _pressed_human(update: Update, context: BotContext) -> None:
+    await answer_query(update)
+    await _human(update, context)
+
+
+async def _pressed_no_internet(update: Update, context: BotContext) -> None:
+    await answer_query(update)
+    await _no_internet(update, context)
+
+
+# --- before the login ----------------------------------------------------------------------------
+def before_login(update: Update, context: BotContext) -> str | None:
+    """What to say before asking for the CPF/CNPJ again, for a message that is not one: a
+    greeting, or "log in first" for a request (kept for after the login, see ``resume``);
+    None when the message says nothing the bot understood (then: "CPF inválido")."""
+    message = update.effective_message
+    if not isinstance(message, Message) or message.text is None:
+        return None
+    result = understand(message.text)
+    if result.small_talk in (GREETING, ACK):
+        return t.GREETING_LOGGED_OUT
+    if result.small_talk == THANKS:
+        return t.THANKS
+    if result.small_talk == BYE:
+        return t.BYE
+    if result.intent == OTHER or not result.confident:
+        return None
+    if context.chat_data is not None:
+        found = details(message.text, _today(context))
+        context.chat_data[PENDING_KEY] = {
+            "intent": result.intent,
+            "at": context.services.clock().isoformat(),
+            "day": found.day,
+            "month": found.month.isoformat() if found.month else None,
+            "period": found.period,
+            "payment": found.payment,
+        }
+    return t.login_first(_label(result.intent))
+
+
+async def resume(update: Update, context: BotContext) -> bool:
+    """Right after the login: open what was asked before it, if anything (True then)."""
+    if context.chat_data is None:
+        return False
+    pending = context.chat_data.pop(PENDING_KEY, None)
+    if not isinstance(pending, dict) or pending.get("intent") not in (*ITEM_OF, HUMAN, NO_INTERNET):
+        return False
+    try:
+        asked_at = datetime.fromisoformat(pending["at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if context.services.clock() - asked_at > PENDING_FOR:
+        return False
+    month = date.fromisoformat(pending["month"]) if pending.get("month") else None
+    found = Details(
+        day=pending.get("day"),
+        month=month,
+        period=pending.get("period"),
+        payment=pending.get("payment"),
+    )
+    await go(update, context, pending["intent"], found)
+    return True
+
+
+# --- registration --------------------------------------------------------------------------------
+class LoggedIn(filters.UpdateFilter):
+    """The update's chat has a subscriber login."""
+
+    def __init__(self, chat_data: Mapping[int, dict[str, Any]], *, wanted: bool = True) -> None:
+        super().__init__(name="LoggedIn" if wanted else "LoggedOut")
+        self._chat_data = chat_data
+        self._wanted = wanted
+
+    def filter(self, update: Update) -> bool:
+        chat = update.effective_chat
+        data = self._chat_data.get(chat.id) if chat is not None else None
+        logged_in = data is not None and sessions.current(data) is not None
+        return logged_in == self._wanted
+
+
+class NoFlow(filters.UpdateFilter):
+    """No flow is active in the update's chat."""
+
+    def __init__(self, chat_data: Mapping[int, dict[str, Any]]) -> None:
+        super().__init__(name="NoFlow")
+        self._chat_data = chat_data
+
+    def filter(self, update: Update) -> bool:
+        chat = update.effective_chat
+        data = self._chat_data.get(chat.id) if chat is not None else None
+        return data is None or sessions.active_flow(data) is None
+
+
+class _Mentions(filters.MessageFilter):
+    """Text from which ``reader`` reads something (not None)."""
+
+    def __init__(self, reader: Callable[[str], object], name: str) -> None:
+        super().__init__(name=name)
+        self._reader = reader
+
+    def filter(self, message: Message) -> bool:
+        return message.text is not None and self._reader(message.text) is not None
+
+
+# Text that names a day of the month ("15", "dia 15", "para o dia 15"): Alterar Vencimento's
+# days step takes it (bot.conversations.due_day); other text goes on to free text.
+TYPED_DAY = filters.TEXT & ~filters.COMMAND & _Mentions(day_in, "TYPED_DAY")
+
+
+def logged_out_text(application: Any) -> filters.BaseFilter:
+    """Text typed by a chat without a login, outside any flow (the login takes it)."""
+    return (
+        filters.TEXT
+        & ~filters.COMMAND
+        & LoggedIn(application.chat_data, wanted=False)
+        & NoFlow(application.chat_data)
+    )
+
+
+def handlers(application: Any) -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Registered after every flow and menu item, before the catch-alls (bot.handlers.commands)."""
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND & LoggedIn(application.chat_data), answer),
+        CallbackQueryHandler(_pressed_human, pattern=rf"^{PREFIX}:{HUMAN}$"),
+        CallbackQueryHandler(_pressed_no_internet, pattern=rf"^{PREFIX}:{NO_INTERNET}$"),
+        CallbackQueryHandler(_ticket_no_connection, pattern=rf"^{PREFIX}:ticket_no_connection$"),
+    ]
