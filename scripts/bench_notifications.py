@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
@@ -182,7 +183,9 @@ class Figures:
             f"| round (watched list → pages → fan out → outbox) | {self.round_seconds:.1f} s, "
             f"{self.pages:,} pages |",
             f"| outbox rows enqueued | {self.added:,} |",
-            f"| overlapping second round: enqueued | {self.again} in {self.again_seconds:.1f} s |",
+            f"| overlapping second round: enqueued | {self.again} in {self.again_seconds:.1f} s |"
+            if self.again >= 0
+            else "| overlapping second round | not run |",
             f"| longest event-loop pause: first round / second round | "
             f"{self.longest_pause * 1000:.0f} ms / {self.longest_pause_again * 1000:.0f} ms |",
             f"| replies to a subscriber chatting meanwhile | {len(lat):,}: p50 {p50:.1f} ms, "
@@ -190,8 +193,11 @@ class Figures:
         ]
 
 
-async def measure(detector: NotificationDetector, planner: NotificationPlanner) -> Figures:
-    """Two polling rounds as the bot runs them, with the ticker and the chatting subscriber."""
+async def measure(
+    detector: NotificationDetector, planner: NotificationPlanner, *, again: bool = True
+) -> Figures:
+    """Two polling rounds as the bot runs them (one with ``again`` False), with the ticker and
+    the chatting subscriber."""
     api = LocalBotApi(TOKEN)
     api.user(CHATTER)
     bot = Bot(TOKEN, request=InProcessRequest(api))
@@ -206,7 +212,7 @@ async def measure(detector: NotificationDetector, planner: NotificationPlanner) 
     assert first.finished, "the round did not finish"
     first_pause, longest[0] = longest[0], 0.0
     started = time.perf_counter()
-    second = await detector.poll(NOW + timedelta(minutes=5), planner.plan)
+    second = await detector.poll(NOW + timedelta(minutes=5), planner.plan) if again else None
     again_seconds = time.perf_counter() - started
     stop.set()
     ticker.cancel()
@@ -216,7 +222,7 @@ async def measure(detector: NotificationDetector, planner: NotificationPlanner) 
         round_seconds,
         first.pages,
         first.added,
-        second.added,
+        second.added if second is not None else -1,
         again_seconds,
         first_pause,
         longest[0],
@@ -260,13 +266,93 @@ async def sandbox(count: int) -> None:
         await engine.dispose()
 
 
+async def link_chats(engine: object, watched: list[tuple[str, str]], box: SecretBox) -> None:
+    """A linked chat per watched subscriber, its feed reference sealed as linking stores it."""
+    sessions = NotificationStore(engine)._sessions  # type: ignore[arg-type]
+    async with sessions.begin() as session:
+        for start in range(0, len(watched), BATCH):
+            await session.execute(
+                insert(ChatLinkRow),
+                [
+                    {
+                        "chat_id": 20_000_000 + start + k,
+                        "subscriber_id": subscriber_id,
+                        "contact_id": "titular",
+                        "contact_name": "Assinante",
+                        "linked_at": NOW - timedelta(days=30),
+                        "active": True,
+                        "muted": [],
+                        "reference": box.seal(reference),
+                    }
+                    for k, (subscriber_id, reference) in enumerate(watched[start : start + BATCH])
+                ],
+            )
+
+
+async def real_system(name: str, count: int, rate: float) -> None:
+    """A round over ``count`` linked chats against the SGP or IXC stand-in (served by a process
+    of its own), every feed request paced at ``rate`` per second."""
+    from bench_standins import serve
+
+    from backend_client.feeds import create_feed
+    from backend_client.ixc import IxcBackend
+    from backend_client.sgp import SgpBackend
+
+    started = time.perf_counter()
+    process, url, accounts, watched = serve(name, count, TODAY)
+    backend: Any
+    if name == "sgp":
+        integration = accounts["integration"]
+        backend = SgpBackend(url, integration["token"], integration["app"], today=lambda: TODAY)
+    else:
+        backend = IxcBackend(url, accounts["user"], accounts["token"], today=lambda: TODAY)
+    await backend.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            engine = create_engine(f"sqlite+aiosqlite:///{Path(folder) / 'bot.db'}")
+            await upgrade(engine)
+            box = SecretBox([Fernet.generate_key().decode()])
+            await link_chats(engine, watched, box)
+            generated = time.perf_counter() - started
+            feed: Any = create_feed(backend, requests_per_second=rate)
+            store = NotificationStore(engine, box=box, id_is_reference=name != "sgp")
+            detector = NotificationDetector(feed, watched=store, rounds=RoundStore(engine))
+            planner = NotificationPlanner(store, QuietHours())
+            gc.collect()
+            gc.freeze()
+            figures = await measure(detector, planner, again=False)
+            requests = feed.pacer.requests
+            print(f"### {name} stand-in: {count:,} linked chats, feed paced at {rate:g} requests/s")
+            print("| | |\n|---|---|")
+            print(f"| stand-in and links generated (not measured below) | {generated:.1f} s |")
+            for row in figures.rows():
+                print(row)
+            print(
+                f"| requests to the provider's system in the round | {requests:,} "
+                f"({requests / figures.round_seconds:.0f}/s achieved) |"
+            )
+            hours = requests / 2 / 3600
+            print(f"| the same round at the default BACKEND_FEED_RATE=2 | ~{hours:.1f} h |")
+            await engine.dispose()
+    finally:
+        await backend.close()
+        process.terminate()
+
+
 async def main(args: argparse.Namespace) -> None:
     if args.system in ("sandbox", "all"):
         await sandbox(args.subscribers)
+    for name in ("sgp", "ixc"):
+        if args.system in (name, "all"):
+            await real_system(name, args.linked, args.rate)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=100_000)
-    parser.add_argument("--system", choices=("sandbox", "all"), default="all")
+    parser.add_argument("--system", choices=("sandbox", "sgp", "ixc", "all"), default="all")
+    parser.add_argument("--linked", type=int, default=10_000, help="SGP/IXC linked chats")
+    parser.add_argument(
+        "--rate", type=float, default=200, help="SGP/IXC feed requests per second (the bench's)"
+    )
     asyncio.run(main(parser.parse_args()))
