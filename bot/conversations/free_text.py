@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -180,6 +181,15 @@ async def _open_with_period(
     return await _in_flow(update, context, item, module.FLOW, chosen)
 
 
+def period_in(text: str, today: date) -> DateRange | None:
+    """The period ``text`` names in words ("março", "mês passado", "últimos 6 meses"), if any:
+    what a period step takes besides ``mm/aaaa`` (bot.conversations.period_step). Digits with
+    a "/" are left to ``periods.parse``, whose errors say what is wrong with them."""
+    if _SLASHED.search(text):
+        return None
+    return _period_of(details(text, today), today)
+
+
 def _period_of(found: Details, today: date) -> DateRange | None:
     if found.month is not None:
         end = found.month + relativedelta(months=1, days=-1)
@@ -207,16 +217,59 @@ async def go(update: Update, context: BotContext, intent: str, found: Details) -
         await _open_with_period(update, context, item, period)
         return
     if item == "due_day" and found.day is not None:
-        from bot.conversations import due_day
-
-        day = found.day
-
-        async def propose(update: Update, context: BotContext, session: BackendSession) -> object:
-            return await due_day.propose(update, context, session, day)
-
-        await _in_flow(update, context, item, due_day.FLOW, propose)
+        await _propose_day(update, context, found.day)
         return
     await open_item(update, context, item)
+
+
+async def _propose_day(update: Update, context: BotContext, day: int) -> None:
+    from bot.conversations import due_day
+
+    async def propose(update: Update, context: BotContext, session: BackendSession) -> object:
+        return await due_day.propose(update, context, session, day)
+
+    await _in_flow(update, context, "due_day", due_day.FLOW, propose)
+
+
+_SLASHED = re.compile(r"\d\s*/\s*\d")
+# Flows with a period step (their module's PERIOD) whose screens take a period typed anywhere.
+_PERIOD_STEP_FLOWS = ("invoices", "fiscal_notes", "statement", "calls", "connections")
+
+
+async def _on_period_screen(
+    update: Update, context: BotContext, active: str | None, text: str
+) -> bool:
+    """A period (``mm/aaaa``, ``dd/mm/aaaa a dd/mm/aaaa`` or in words) typed on a screen of a
+    flow with a period step: that period's list (True); else False."""
+    if active not in _PERIOD_STEP_FLOWS:
+        return False
+    try:
+        period: DateRange | None = periods.parse(text)
+    except periods.PeriodError:
+        period = period_in(text, _today(context))
+    if period is None:
+        return False
+    module = importlib.import_module(f"bot.conversations.{active}")
+    chosen = period
+
+    async def show_period(update: Update, context: BotContext, session: BackendSession) -> object:
+        return await module.PERIOD.open(update, context, session, chosen)
+
+    await _in_flow(update, context, active, module.FLOW, show_period)
+    return True
+
+
+async def elsewhere(update: Update, context: BotContext) -> bool:
+    """Text a step could not take (not a period, not a button): when it clearly asks for
+    something else, go there and say True; else False (the step explains what it expects)."""
+    message = update.effective_message
+    if not isinstance(message, Message) or message.text is None or context.session is None:
+        return False
+    result = understand(message.text)
+    if result.small_talk is not None or result.intent == OTHER or not result.confident:
+        return False
+    await go(update, context, result.intent, details(message.text, _today(context)))
+    return True
 
 
 # --- logged in: what no screen took --------------------------------------------------------------
@@ -226,6 +279,15 @@ async def answer(update: Update, context: BotContext) -> None:
     assert isinstance(message, Message) and message.text is not None
     if stray_passwords.was_deleted(context):  # it looked like a password: say why it is gone
         await send(update, f"{STRAY_DELETED}\n\n{texts.NOT_UNDERSTOOD}", menu_keyboard(context))
+        return
+    # On a screen, what answers that screen first: a day on Alterar Vencimento (its days step
+    # takes one itself; here: its terms, or the request made).
+    active = sessions.active_flow(context.chat_data) if context.chat_data is not None else None
+    day = day_in(message.text, loose=True)
+    if active == "due_day" and day is not None:
+        await _propose_day(update, context, day)
+        return
+    if await _on_period_screen(update, context, active, message.text):
         return
     result = understand(message.text)
     if result.small_talk is not None:
@@ -443,6 +505,10 @@ class NoFlow(filters.UpdateFilter):
         return data is None or sessions.active_flow(data) is None
 
 
+def _loose_day(text: str) -> int | None:
+    return day_in(text, loose=True)
+
+
 class _Mentions(filters.MessageFilter):
     """Text from which ``reader`` reads something (not None)."""
 
@@ -456,7 +522,7 @@ class _Mentions(filters.MessageFilter):
 
 # Text that names a day of the month ("15", "dia 15", "para o dia 15"): Alterar Vencimento's
 # days step takes it (bot.conversations.due_day); other text goes on to free text.
-TYPED_DAY = filters.TEXT & ~filters.COMMAND & _Mentions(day_in, "TYPED_DAY")
+TYPED_DAY = filters.TEXT & ~filters.COMMAND & _Mentions(_loose_day, "TYPED_DAY")
 
 
 def logged_out_text(application: Any) -> filters.BaseFilter:

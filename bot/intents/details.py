@@ -92,9 +92,10 @@ def details(text: str, today: date) -> Details:
     )
 
 
-def due_day(text: str) -> int | None:
+def due_day(text: str, *, loose: bool = False) -> int | None:
     """The day asked for: the last "para o dia N"-like one, else the last "dia N"; or a bare
-    number when that is all the text is ("20")."""
+    number when that is all the text is ("20"). ``loose`` (on a screen that asks for a day):
+    also the only number of the text ("melhor o 15")."""
     folded = fold(text)
     for pattern in (_TARGET_DAY, _ANY_DAY):
         days = [int(match) for match in pattern.findall(folded)]
@@ -104,6 +105,9 @@ def due_day(text: str) -> int | None:
     bare = re.fullmatch(r"(?:dia\s*)?(\d{1,2})", folded.strip(" .!"))
     if bare and 1 <= int(bare.group(1)) <= 31:
         return int(bare.group(1))
+    numbers = re.findall(_N, folded) if loose else []
+    if len(numbers) == 1 and 1 <= int(numbers[0]) <= 31 and not re.search(r"\d{3}", folded):
+        return int(numbers[0])
     return None
 
 
