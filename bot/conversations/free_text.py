@@ -340,7 +340,7 @@ async def _did_you_mean(update: Update, context: BotContext, result: Classificat
     ]
     rows = [[button(_label(intent), _data_of(intent))] for intent in choices[:3]]
     rows.append([button(t.BUTTON_MENU_ALL, "menu:home")])
-    await send(update, t.DID_YOU_MEAN, InlineKeyboardMarkup(rows))
+    await send(update, t.DID_YOU_MEAN if choices else t.NOT_UNDERSTOOD, InlineKeyboardMarkup(rows))
 
 
 async def _other(update: Update, context: BotContext) -> None:
@@ -439,6 +439,9 @@ def before_login(update: Update, context: BotContext) -> str | None:
         return t.BYE
     if result.intent == OTHER or not result.confident:
         return None
+    provider = current(context).provider
+    if result.intent == HUMAN and provider.has_contacts:  # no login needed for those
+        return f"{t.HUMAN_CONTACTS}\n\n{provider_texts.contacts(provider)}\n\n{t.OR_LOG_IN}"
     if context.chat_data is not None:
         found = details(message.text, _today(context))
         context.chat_data[PENDING_KEY] = {

@@ -52,6 +52,7 @@ BUTTON_OPEN_TICKET = "🛠️ Abrir atendimento"
 
 # --- a person ------------------------------------------------------------------------------------
 HUMAN_CONTACTS = "👩‍💼 Para falar com uma pessoa da nossa equipe:"
+OR_LOG_IN = "Ou entre na sua central para resolver por aqui mesmo."
 HUMAN_TICKET = (
     "👩‍💼 Para falar com a nossa equipe, abra um atendimento: descreva o que precisa e a "
     "resposta chega aqui mesmo, no chat."
