@@ -21,7 +21,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -80,9 +79,9 @@ _PERIOD_FLOWS = ("fiscal_notes", "statement")
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
 
-@lru_cache(maxsize=2048)
 def understand(text: str) -> Classification:
-    """``classify`` with a cache: the same text is classified once (filters, then handlers)."""
+    """``classify`` (not cached: what subscribers type, a password typed by mistake among it,
+    is not kept in memory)."""
     return classify(text)
 
 

@@ -345,7 +345,7 @@ def _vocabulary() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
     return frozenset(words), tuple(sorted(words)), tuple(sorted(prefixes))
 
 
-@lru_cache(maxsize=4096)
+# Not cached: what subscribers type (a password typed by mistake among it) is not kept in memory.
 def _correct(word: str) -> str:
     """``word``, or the known word one typo away (two for words of 8 letters or more)."""
     known, choices, prefixes = _vocabulary()
