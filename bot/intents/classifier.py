@@ -118,7 +118,7 @@ RULES: dict[str, tuple[tuple[str, float], ...]] = {
         ("promet* + pag*", 5),
         ("pago|pagar + amanha|sexta|segunda|semana|depois|libera*", 3),
         ("falta + pagamento", 2),
-        ("paguei|pago + volta*|continua|ainda|quando", 4),
+        ("paguei|pago + volta*|continua|quando", 4),
     ),
     "statement": (
         ("extrato", 3),
