@@ -56,6 +56,7 @@ from bot.handlers import (
 )
 from bot.provider.config import DEFAULT as DEFAULT_PROVIDER
 from bot.provider.config import ProviderConfig
+from bot.provider.config import load as load_provider
 from bot.provider.policies import ProviderPolicies
 from bot.provider.store import ProviderConfigStore
 from bot.provider.store import install as install_provider
@@ -96,10 +97,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_backend(
-    settings: Settings, provider: ProviderConfig = DEFAULT_PROVIDER
-) -> SubscriberBackend:
-    """The adapter configuration asks for (``BACKEND``), with the provider file's policies."""
+def create_backend(settings: Settings, provider: ProviderConfig | None = None) -> SubscriberBackend:
+    """The adapter configuration asks for (``BACKEND``), with the policies of ``provider`` (by
+    default the provider file's, ``PROVIDER_CONFIG``)."""
     if settings.backend == "sandbox":
         from backend_client.sandbox import SandboxBackend
 
@@ -111,7 +111,9 @@ def create_backend(
     subjects = tuple(TicketSubject(id, name) for id, name in settings.backend_ticket_subjects)
     # The provider file's subjects with ids replace BACKEND_TICKET_SUBJECTS; its enabling_days
     # is what the adapters say when the system does not (bot.provider.policies).
-    policies = provider.policies
+    if provider is None:
+        provider = load_provider(settings.provider_config) if settings.provider_config else None
+    policies = (provider or DEFAULT_PROVIDER).policies
     subjects = (
         tuple(TicketSubject(i, name) for i, name in policies.ticket_subjects if i) or subjects
     )
@@ -161,7 +163,7 @@ def build_application(
     engine = engine or create_engine(settings.database_url)
     box = box_for(settings)  # ENCRYPTION_KEY (the sandbox's own key without it)
     provider_store = ProviderConfigStore.open(settings.provider_config)  # the provider file
-    raw_backend = backend or create_backend(settings, provider_store.current)
+    raw_backend = backend or create_backend(settings)  # reads the same file's policies
     guarded: Any = GuardedBackend(raw_backend, settings.backend_timeout, metrics.backend_call)
 
     builder = (
