@@ -430,8 +430,10 @@ def before_login(update: Update, context: BotContext) -> str | None:
     if not isinstance(message, Message) or message.text is None:
         return None
     result = understand(message.text)
-    if result.small_talk in (GREETING, ACK):
+    if result.small_talk == GREETING:
         return t.GREETING_LOGGED_OUT
+    if result.small_talk == ACK:
+        return t.ACK_LOGGED_OUT
     if result.small_talk == THANKS:
         return t.THANKS
     if result.small_talk == BYE:

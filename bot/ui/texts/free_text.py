@@ -11,6 +11,7 @@ NO_INTERNET_LABEL = "📶 Estou sem internet"
 
 # --- small talk ----------------------------------------------------------------------------------
 GREETING_LOGGED_OUT = "👋 Olá! Que bom falar com você."
+ACK_LOGGED_OUT = "👍 Certo!"
 
 
 def greeting(first_name: str | None) -> str:
