@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from backend_client.errors import CredentialsRefused, Unavailable
 from backend_client.features import CheckState, Feature, FeatureCheck, all_ok
@@ -20,13 +19,13 @@ from bot import application as application_module
 from bot.backend_check import RECHECK_JOB, BackendCredentialsRefused, check_at_start_up
 from bot.cli import main
 from bot.localapi.core import LocalBotApi
-from bot.localapi.server import create_app
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
 from tests.support.bot_env import TOKEN, BotEnv, login
 from tests.support.driver import texts as shown
 from tests.support.fake_backends import SECRET_TOKEN, CheckOnlyBackend, refusing, unreachable
+from tests.support.local_api import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 ENCRYPTION_KEY = "Kk7F1Vx8b1rXxAq9mJm0c0dHq8y2V8xk3s5b9Q1f2Rw="  # production needs a Fernet key
@@ -285,15 +284,8 @@ async def test_out_of_reach_at_start_up_warns_and_checks_again_in_the_background
 
 @pytest.fixture
 async def served_api() -> AsyncIterator[str]:
-    api = LocalBotApi(TOKEN)
-    runner = web.AppRunner(create_app(api), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await api.close()
-    await runner.cleanup()
+    async with serving(LocalBotApi(TOKEN)) as url:
+        yield url
 
 
 async def test_run_stops_before_taking_updates_when_credentials_are_refused(

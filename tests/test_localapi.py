@@ -10,27 +10,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 
 from bot.localapi.core import LocalBotApi
-from bot.localapi.server import create_app
-
-TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[LocalBotApi, str]]:
-    api = LocalBotApi(TOKEN)
-    runner = web.AppRunner(create_app(api), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield api, f"http://127.0.0.1:{port}"
-    await api.close()
-    await runner.cleanup()
+from tests.support.bot_env import TOKEN
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from bot import telegram_html
 from bot.localapi.core import LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
 from bot.ui import formatting
-from tests.support.bot_env import BotEnv
+from tests.support.bot_env import TOKEN, BotEnv
 from tests.support.driver import ChatDriver
 
-TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
 ROOT = Path(__file__).resolve().parent.parent
 
 # (method, parameters, the Bot API's description) — Telegram's words, from bot.telegram_html.

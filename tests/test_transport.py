@@ -12,33 +12,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.request import HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.localapi.core import LocalBotApi
-from bot.localapi.server import create_app
 from bot.settings import Settings, SettingsError
 from bot.transport import UPDATES_READ_TIMEOUT, AiohttpRequest
 from bot.update_processor import OrderedConcurrentProcessor
+from tests.support.bot_env import TOKEN
 
-TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
 SECRET = TOKEN.split(":", 1)[1]
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[LocalBotApi, str]]:
-    api = LocalBotApi(TOKEN)
-    runner = web.AppRunner(create_app(api), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield api, f"http://127.0.0.1:{port}"
-    await api.close()
-    await runner.cleanup()
 
 
 @pytest.fixture

@@ -9,17 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
 from telegram import CallbackQuery, Chat, InlineQuery, Message, Update, User
 from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler, filters
 
 from bot.localapi.core import LocalBotApi
-from bot.localapi.server import create_app
 from bot.transport import AiohttpRequest
 from bot.update_processor import SHARED_LANE, OrderedConcurrentProcessor, lane_of
+from tests.support.bot_env import TOKEN
 from tests.support.fake_telegram import FakeTelegram
 
-TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 _update_ids = iter(range(1, 10**9))
 
@@ -273,19 +271,6 @@ def test_needs_a_positive_limit() -> None:
 
 
 # --- end to end: polling a local Bot API over aiohttp --------------------------------------------
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[LocalBotApi, str]]:
-    api = LocalBotApi(TOKEN)
-    runner = web.AppRunner(create_app(api), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield api, f"http://127.0.0.1:{port}"
-    await api.close()
-    await runner.cleanup()
-
-
 async def test_polling_bot_answers_every_chat_in_order(served: tuple[LocalBotApi, str]) -> None:
     api, url = served
 

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot.localapi.core import LocalBotApi
-from bot.localapi.server import create_app
-
-TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
+from tests.support.bot_env import TOKEN
+from tests.support.local_api import serving
 
 
 class BotProcess:
@@ -67,14 +65,8 @@ class BotProcess:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def served_api() -> AsyncIterator[tuple[LocalBotApi, str]]:
     api = LocalBotApi(TOKEN)
-    runner = web.AppRunner(create_app(api), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield api, f"http://127.0.0.1:{port}"
-    await api.close()
-    await runner.cleanup()
+    async with serving(api) as url:
+        yield api, url
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
