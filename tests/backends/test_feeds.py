@@ -46,6 +46,7 @@ from tests.backends.conftest import (
     start_sgp,
 )
 from tests.backends.standin import now_text
+from tests.backends.standin_population import populate_ixc, populate_sgp
 
 FEED_CASES = ["sandbox", "http", "sgp", "sgp-variants", "ixc", "ixc-restricted"]
 WIDE_START, WIDE_END = TODAY - timedelta(days=400), TODAY + timedelta(days=400)
@@ -421,3 +422,45 @@ async def test_a_server_without_the_feed_says_so(sandbox_template: Path, tmp_pat
         await backend.close()
         await server.close()
         await sandbox.close()
+
+
+@pytest.mark.parametrize("system", ["sgp", "ixc"])
+async def test_a_round_over_many_generated_subscribers(system: str) -> None:
+    """What the benchmark's 10k-linked rounds do, at a test's size: every question, every page."""
+    standin, backend = await (start_sgp() if system == "sgp" else start_ixc())
+    populate = populate_sgp if system == "sgp" else populate_ixc
+    generated = populate(standin, 60, TODAY)
+    watched = [g.watched for g in generated]
+    feed = create_feed(backend, requests_per_second=0)
+    try:
+        first = generated[0]
+        session = await backend.login(first.document, first.password)
+        assert Watched(session.subscriber_id, backend.feed_reference(session)) == first.watched
+        due = await every_page(
+            lambda c: feed.open_invoices_due_between(
+                TODAY, TODAY + timedelta(days=3), watched=watched, cursor=c
+            )
+        )
+        assert len(due) == 60 and all(d.invoice.linha_digitavel and d.invoice.pix_code for d in due)
+        paid = await every_page(
+            lambda c: feed.payments_between(
+                TODAY - timedelta(days=1), TODAY, watched=watched, cursor=c
+            )
+        )
+        assert len(paid) == 60
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        events = await every_page(
+            lambda c: feed.ticket_events_since(since, watched=watched, cursor=c)
+        )
+        assert {e.subscriber_id for e in events} == {w.subscriber_id for w in watched[::5]}
+        suspended = await every_page(
+            lambda c: feed.audience(
+                AudienceFilter(statuses=frozenset({AudienceStatus.SUSPENDED})),
+                watched=watched,
+                cursor=c,
+            )
+        )
+        assert {p.subscriber_id for p in suspended} == {w.subscriber_id for w in watched[9::10]}
+    finally:
+        await backend.close()
+        await standin.close()
