@@ -27,7 +27,7 @@ from backend_client.provider import (
     TicketEventKind,
     Watched,
 )
-from bot.storage.notifications import ChatLink, NotificationStore, Outgoing
+from bot.storage.notifications import NotificationStore, Outgoing
 from bot.storage.rounds import MemoryRounds, RoundPosition
 from bot.ui.formatting import TIMEZONE, local_time
 
@@ -198,7 +198,7 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 class WatchedSource(Protocol):
-    async def watched(self) -> list[Watched]: ...
+    async def watched(self) -> Sequence[Watched]: ...
 
 
 class RoundPositions(Protocol):
@@ -294,7 +294,7 @@ class NotificationDetector:
             position = RoundPosition(now, 0, None)
             await self._rounds.save(ROUND, position, now)
         started, step, cursor = position.started_at, position.step, position.cursor
-        watched = await self._watched.watched() if self._watched is not None else []
+        watched: Sequence[Watched] = await self._watched.watched() if self._watched else []
         while step < len(QUESTIONS):
             page = await self._ask(QUESTIONS[step], started, watched, cursor)
             report.pages += 1
@@ -397,25 +397,21 @@ class NotificationPlanner:
         self._quiet_hours = quiet_hours
 
     async def plan(self, notices: Iterable[Notice], now: datetime) -> int:
-        links = await self._store.active_links()
+        links = await self._store.link_index()
         send_after = self._quiet_hours.next_allowed(now)
         outgoing = []
         for index, notice in enumerate(notices):
-            outgoing += [
-                Outgoing(notice.key, link.chat_id, notice.kind, notice.payload, send_after)
-                for link in links.get(notice.subscriber_id, ())
-                if self._wants(link, notice)
-            ]
+            group = GROUP_OF_KIND[notice.kind]
+            for chat_id, linked_at, muted in links.get(notice.subscriber_id, ()):
+                # A fact from before the chat was linked is old news for that chat.
+                old = notice.happened_at is not None and notice.happened_at < linked_at
+                if group not in muted and not old:
+                    outgoing.append(
+                        Outgoing(notice.key, chat_id, notice.kind, notice.payload, send_after)
+                    )
             if index % PLAN_CHUNK == PLAN_CHUNK - 1:
                 await asyncio.sleep(0)
         added = await self._store.enqueue(outgoing, now)
         if added:
             logger.info("%d notification(s) enqueued", added)
         return added
-
-    @staticmethod
-    def _wants(link: ChatLink, notice: Notice) -> bool:
-        if GROUP_OF_KIND[notice.kind] in link.muted:
-            return False
-        # A fact from before the chat was linked is old news for that chat.
-        return notice.happened_at is None or notice.happened_at >= link.linked_at

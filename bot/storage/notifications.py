@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
@@ -138,6 +138,40 @@ def _link(row: ChatLinkRow) -> ChatLink:
     )
 
 
+# An active link as the planner reads it: (chat id, linked at, muted groups) — plain tuples of
+# atomic values, which the garbage collector stops tracking (100,000 link objects held between
+# rounds would lengthen every full collection by tens of milliseconds: pauses of the bot).
+LinkEntry = tuple[int, datetime, tuple[str, ...]]
+
+
+class WatchedList(Sequence[Watched]):
+    """The watched subscribers, kept as (subscriber id, reference) pairs of strings (untracked
+    by the garbage collector, as above) and made :class:`Watched` as they are read."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    @overload
+    def __getitem__(self, index: int) -> Watched: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Watched]: ...
+    def __getitem__(self, index: int | slice) -> Watched | list[Watched]:
+        if isinstance(index, slice):
+            return [Watched(s, r) for s, r in self._pairs[index]]
+        return Watched(*self._pairs[index])
+
+    def __iter__(self) -> Iterator[Watched]:
+        return (Watched(s, r) for s, r in self._pairs)
+
+    def __repr__(self) -> str:  # never the references
+        return f"WatchedList({len(self._pairs)} subscribers)"
+
+
 LINKS_KEPT = 100_000  # chats whose link (or lack of one) is remembered
 CHUNK = 2000  # links read per query when reading them all (then the event loop runs)
 OPEN_CHUNK = 250  # references opened between two turns of the event loop (~20 µs each)
@@ -165,8 +199,8 @@ class NotificationStore:
         self._links: dict[int, ChatLink | None] = {}  # oldest first
         self._link_writes = 0  # a read that overlapped a write is not kept
         self._opened: dict[str, str] = {}  # sealed token → reference (opening costs CPU)
-        self._watched: tuple[int, list[Watched]] | None = None  # (link writes, list)
-        self._active: tuple[int, dict[str, list[ChatLink]]] | None = None
+        self._watched: tuple[int, WatchedList] | None = None  # (link writes, list)
+        self._active: tuple[int, dict[str, tuple[LinkEntry, ...]]] | None = None
         self._unreadable_logged = False
 
     # --- links ---------------------------------------------------------------------------------
@@ -352,32 +386,34 @@ class NotificationStore:
             after = rows[-1][0]
             await asyncio.sleep(0)
 
-    async def active_links(self) -> dict[str, list[ChatLink]]:
-        """Active links grouped by subscriber (kept until a link changes)."""
+    async def link_index(self) -> dict[str, tuple[LinkEntry, ...]]:
+        """The active links by subscriber, as (chat id, linked at, muted groups), kept until a
+        link changes."""
         version = self._link_writes
         if self._active is not None and self._active[0] == version:
             return self._active[1]
         rows = await self._active_rows(
-            ChatLinkRow.subscriber_id,
-            ChatLinkRow.contact_id,
-            ChatLinkRow.contact_name,
-            ChatLinkRow.linked_at,
-            ChatLinkRow.muted,
-            ChatLinkRow.reference.is_not(None),
+            ChatLinkRow.subscriber_id, ChatLinkRow.linked_at, ChatLinkRow.muted
         )
-        grouped: dict[str, list[ChatLink]] = {}
-        for index, (chat_id, subscriber, contact, name, linked_at, muted, has) in enumerate(rows):
-            link = ChatLink(
-                chat_id, subscriber, contact, name, linked_at, True, frozenset(muted or ()), has
-            )
-            grouped.setdefault(subscriber, []).append(link)
+        grouped: dict[str, tuple[LinkEntry, ...]] = {}
+        for index, (chat_id, subscriber, linked_at, muted) in enumerate(rows):
+            entry = (chat_id, linked_at, tuple(sorted(muted or ())))
+            grouped[subscriber] = (*grouped.get(subscriber, ()), entry)
             if index % CHUNK == CHUNK - 1:
                 await asyncio.sleep(0)
         if version == self._link_writes:
             self._active = (version, grouped)
         return grouped
 
-    async def watched(self) -> list[Watched]:
+    async def active_links(self) -> dict[str, list[ChatLink]]:
+        """Active links grouped by subscriber."""
+        grouped: dict[str, list[ChatLink]] = {}
+        async with self._sessions() as session:
+            for row in await session.scalars(select(ChatLinkRow).where(ChatLinkRow.active)):
+                grouped.setdefault(row.subscriber_id, []).append(_link(row))
+        return grouped
+
+    async def watched(self) -> WatchedList:
         """The subscribers with an active linked chat, each with the feed's reference (opened
         from its seal), sorted by subscriber id: what a feed question asks about (only they can
         be notified). Kept until a link changes. A link without a reference is watched by its
@@ -422,7 +458,7 @@ class NotificationStore:
         if len(self._opened) > 2 * len(references) + 1000:  # forget the unlinked ones
             kept = set(references.values())
             self._opened = {t: r for t, r in self._opened.items() if r in kept}
-        found = [Watched(s, references[s]) for s in sorted(references)]
+        found = WatchedList([(s, references[s]) for s in sorted(references)])
         if version == self._link_writes:
             self._watched = (version, found)
         return found
