@@ -21,7 +21,11 @@ range (public integrations: ``grid_param: [{TB: "fn_areceber.status", OP: "=", P
   account screen reads them), cached for a few minutes.
 
 Listings page by key: ``qtype`` ``<table>.id > cursor``, sorted by id, so a page taken after a
-crash, or after rows changed, neither repeats nor skips a row that still matches. Only the
+crash, or after rows changed, neither repeats nor skips a row that still matches. A page sends at
+most what fits in a few seconds at the pace (``RequestPacer.allowance``: a PIX and a 2ª via per
+invoice, three requests per answered ticket): past that it ends early and the next page resumes at
+the first invoice or ticket not done (an answer of a ticket done already may then come again; the
+bot keys notices by event, so it is sent once). Only the
 watched subscribers' rows are kept (only they can be notified). A table the webservice user may
 not read skips that question (an empty answer) with one WARNING naming the table. Every request
 goes through the feed's pacer, over the backend's pooled client.
