@@ -60,7 +60,7 @@ from bot.provider.config import load as load_provider
 from bot.provider.policies import ProviderPolicies
 from bot.provider.store import ProviderConfigStore
 from bot.provider.store import install as install_provider
-from bot.services import mailer
+from bot.services import mailer, sessions
 from bot.services.context import BotContext, Services, install
 from bot.services.login_guard import DOCUMENT_HASH_PURPOSE, LoginGuard
 from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
@@ -182,7 +182,15 @@ def build_application(
         )
         # Written every second: small batches (a few ms each) instead of a pause of the whole
         # bot for a large one, and at most a second of conversation lost to a crash.
-        .persistence(SqlPersistence(engine, update_interval=persistence_interval, box=box))
+        .persistence(
+            SqlPersistence(
+                engine,
+                update_interval=persistence_interval,
+                box=box,
+                secret_keys=sessions.SECRET_KEYS,
+                forget_login=sessions.discard,
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -5,10 +5,10 @@ bot_data); everything put in them must be JSON-serialisable (plain dicts, lists,
 numbers). Tuples used as conversation keys are stored as JSON lists and turned back into tuples
 on load.
 
-The secrets of a chat's login (bot.services.sessions.SECRET_KEYS: the backend session with its
-token and the CPF/CNPJ, the document typed at login) are stored sealed with Fernet
-(bot.storage.encryption), ``{"fernet": "…"}``, and opened on load. A value stored in clear by an
-older version, or sealed with a key that is no longer the first of ENCRYPTION_KEY, is written
+The secrets of a chat's login (the keys the application names, bot.services.sessions.SECRET_KEYS:
+the backend session with its token and the CPF/CNPJ, the document typed at login) are stored
+sealed with Fernet (bot.storage.encryption), ``{"fernet": "…"}``, and opened on load. A value
+stored in clear, or sealed with a key that is no longer the first of ENCRYPTION_KEY, is written
 again sealed with the first key at start-up; one that no key opens ends that login (the chat is
 asked to log in again).
 """
@@ -36,7 +36,6 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from bot.logs import chat_ref
-from bot.services import sessions
 from bot.storage.db import PersistenceEntry, session_factory
 from bot.storage.encryption import SecretBox, Unreadable
 
@@ -102,8 +101,15 @@ async def _until_written(
 
 class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
     def __init__(
-        self, engine: AsyncEngine, update_interval: float = 5.0, box: SecretBox | None = None
+        self,
+        engine: AsyncEngine,
+        update_interval: float = 5.0,
+        box: SecretBox | None = None,
+        secret_keys: frozenset[str] = frozenset(),
+        forget_login: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        """``secret_keys``: the chat_data keys sealed with ``box``; ``forget_login`` ends the
+        login of a chat whose secrets no key opens (the storage does not know what a login is)."""
         super().__init__(
             # user_data=True though nothing is written: with False, PTB (22.8) never empties
             # its set of users to write, one entry more for every user ever seen.
@@ -118,6 +124,8 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         self._batch: asyncio.Future[None] | None = None
         self._write_lock = asyncio.Lock()  # batches are written one after the other, in order
         self._box = box  # None: secrets stored as they are (only tests build it so)
+        self._secret_keys = secret_keys
+        self._forget_login = forget_login
 
     # --- reading (once, at start-up) -------------------------------------------------------
     async def _load(self, kind: str) -> dict[str, Any]:
@@ -147,7 +155,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         """Open the sealed secrets of one chat's data in place; whether to write it again."""
         assert self._box is not None
         rewrite = False
-        for name in sessions.SECRET_KEYS & data.keys():
+        for name in self._secret_keys & data.keys():
             try:
                 data[name], stale = self._box.open(data[name])
             except Unreadable:
@@ -156,17 +164,21 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
                     "that login is ended",
                     chat_ref(chat_id),
                 )
-                sessions.discard(data)
+                if self._forget_login is not None:
+                    self._forget_login(data)
+                else:
+                    for key in self._secret_keys:
+                        data.pop(key, None)
                 return True
             rewrite = rewrite or stale
         return rewrite
 
     def _sealed(self, data: dict[str, Any]) -> dict[str, Any]:
-        if self._box is None or not sessions.SECRET_KEYS & data.keys():
+        if self._box is None or not self._secret_keys & data.keys():
             return data
         box = self._box
         return {
-            name: box.seal(value) if name in sessions.SECRET_KEYS else value
+            name: box.seal(value) if name in self._secret_keys else value
             for name, value in data.items()
         }
 
