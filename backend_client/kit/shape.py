@@ -23,13 +23,12 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from backend_client.errors import Unavailable
+from backend_client.timezone import SAO_PAULO
 
 logger = logging.getLogger(__name__)
 
-SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 T = TypeVar("T")
 _CENT = Decimal("0.01")
 _EMPTY_DATES = ("", "0000-00-00", "0000-00-00 00:00:00", "00/00/0000")

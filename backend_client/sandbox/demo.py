@@ -6,9 +6,9 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
-SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+from backend_client.timezone import SAO_PAULO
+
 SEED_VERSION = "1"
 RANDOM_SEED = 1532
 META_SEED_DAY = "seed_day"
