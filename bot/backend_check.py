@@ -19,6 +19,7 @@ import aiohttp
 
 from backend_client.errors import CredentialsRefused, Unavailable
 from backend_client.features import CheckState, Feature, FeatureCheck
+from bot.services.context import services_of
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ async def check_at_start_up(application: Any, settings: Settings) -> None:
 
 
 def _take(application: Any, checks: list[FeatureCheck]) -> None:
-    application.bot_data["services"].backend.remember_checks(checks)
+    services_of(application).backend.remember_checks(checks)
     logger.info("backend check: %s", summary(checks))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.provider.config import DEFAULT, ProviderConfig, load, parse
+from bot.services.context import services_of
 
 logger = logging.getLogger(__name__)
 DEFAULT_FILE = "provider.toml"  # in the working directory, when PROVIDER_CONFIG is not set
@@ -84,7 +85,7 @@ def store_of(application: Any) -> ProviderConfigStore:
     bot_data = application.bot_data
     store: ProviderConfigStore | None = bot_data.get(STORE_KEY)
     if store is None:
-        settings = bot_data["services"].settings
+        settings = services_of(application).settings
         store = ProviderConfigStore.open(settings.provider_config)
         bot_data[STORE_KEY] = store
     return store

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiosmtplib
 
+from bot.services.context import services_of
 from bot.settings import Settings
 from bot.storage.outbox import OutboxRepository, PendingEmail
 
@@ -233,7 +234,7 @@ class EmailDispatcher:
 # --- wiring into the application ------------------------------------------------------------
 def dispatcher_for(application: Any) -> EmailDispatcher:
     """The dispatcher of the current settings (cheap to build; no connection is opened)."""
-    found = application.bot_data["services"]
+    found = services_of(application)
     return EmailDispatcher(
         SmtpConfig.from_settings(found.settings),
         OutboxRepository(application.bot_data["engine"]),
