@@ -37,6 +37,7 @@ from bot.conversations import (
     due_day,
     enabling,
     fiscal_notes,
+    free_text,
     invoices,
     login,
     notifications,
@@ -275,6 +276,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handlers(broadcast_commands.handlers())
     application.add_handlers(provider.handlers())  # 📞 Fale com a gente, Esqueci minha senha
     application.add_handlers(menu.handlers())
+    application.add_handlers(free_text.handlers(application))  # what no screen took (issue 21)
     application.add_handlers(commands.handlers())
     application.add_handler(TypeHandler(Update, commands.answer_unanswered), commands.LAST_GROUP)
     application.add_error_handler(errors.on_error)

@@ -162,7 +162,8 @@ async def test_cancel_during_login(chat: ChatDriver) -> None:
     calls = await chat.send("/cancelar")
     assert "cancelei" in shown(calls)
     calls = await chat.send(PERSON.password)  # no longer taken as a password
-    assert "não está conectado" in shown(calls)
+    assert "Apaguei a sua última mensagem" in shown(calls)  # deleted, and the login starts over
+    assert "envie o CPF ou CNPJ" in shown(calls)
 
 
 async def test_restart_between_document_and_password_resumes_the_login(env: BotEnv) -> None:
@@ -200,7 +201,8 @@ async def test_a_restart_resumes_every_chat_where_it_was(env: BotEnv) -> None:
     calls = await env.chat(7001).send(PERSON.password)
     assert "Você entrou na sua central" in shown(calls)
     calls = await env.chat(7002).send(PERSON.password)
-    assert "não está conectado" in shown(calls)
+    assert "Apaguei a sua última mensagem" in shown(calls)
+    assert "Você entrou" not in shown(calls)
     calls = await env.chat(7003).send("/menu")
     assert "olá, Maria" in shown(calls)
 

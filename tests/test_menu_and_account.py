@@ -114,7 +114,7 @@ async def test_help_cancel_and_unknown_command(chat: ChatDriver) -> None:
     calls = await chat.send("/xyz")
     assert "Não conheço esse comando" in shown(calls)
     calls = await chat.send("oi tudo bem")
-    assert "Não entendi" in shown(calls)
+    assert "Olá, Maria!" in shown(calls)  # small talk gets a short answer (issue 21)
 
 
 async def test_start_when_logged_in_shows_the_menu(chat: ChatDriver) -> None:
@@ -237,4 +237,4 @@ async def test_another_menu_item_leaves_a_flow_half_way(chat: ChatDriver) -> Non
     await chat.send("/ajuda")
     await chat.press("menu:account", chat.message_with_button("menu:home"))
     calls = await chat.send("minha internet está lenta desde ontem")
-    assert "Não entendi" in shown(calls)
+    assert "Sua conexão agora" in shown(calls)  # free text (issue 21), not the description

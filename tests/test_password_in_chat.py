@@ -86,7 +86,7 @@ async def test_a_password_typed_after_cancelar_at_the_password_step_is_deleted(
     assert _deleted(calls)
     assert not _visible(env, chat, PERSON.password)
     said = shown(calls)
-    assert password_texts.STRAY_DELETED in said and "não está conectado" in said
+    assert password_texts.STRAY_DELETED in said and "envie o CPF ou CNPJ" in said
 
 
 async def test_a_password_sent_where_the_cpf_is_expected_is_deleted(

@@ -117,8 +117,13 @@ def buttons_expected(name: str, application: Any) -> MessageHandler:  # type: ig
     """Text typed where flow ``name`` expects a button: say so (the buttons are just above)."""
 
     @step(name)
-    async def use_buttons(update: Update, context: Context, session: BackendSession) -> None:
+    async def use_buttons(update: Update, context: Context, session: BackendSession) -> int | None:
+        from bot.conversations import free_text  # it opens flows, which import this module
+
+        if await free_text.elsewhere(update, context):  # "quero o boleto": went there
+            return END
         await send(update, texts.USE_BUTTONS)
+        return None
 
     return typed(name, application, use_buttons)
 

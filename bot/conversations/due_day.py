@@ -35,8 +35,10 @@ from backend_client.models import (
     DueDayOptions,
     Subscriber,
 )
-from bot.conversations.common import flow
+from bot.conversations import free_text
+from bot.conversations.common import flow, typed
 from bot.handlers.access import END, leave, step
+from bot.intents.details import due_day as day_in
 from bot.provider.store import current as current_provider
 from bot.services import mailer
 from bot.services.context import BotContext
@@ -45,6 +47,7 @@ from bot.ui.callbacks import ID, Buttons
 from bot.ui.keyboards import button
 from bot.ui.screens import send, show
 from bot.ui.texts import due_day as t
+from bot.ui.texts import free_text as free_text_texts
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +96,16 @@ async def start(update: Update, context: BotContext, session: BackendSession) ->
     return await _begin(update, context, session)
 
 
-async def _begin(update: Update, context: BotContext, session: BackendSession) -> int:
+async def propose(update: Update, context: BotContext, session: BackendSession, day: int) -> int:
+    """The flow with ``day`` already asked for ("mudar o vencimento para dia 20", free text:
+    bot.conversations.free_text): its terms, once the contract is known, when the contract
+    offers that day; else the days, saying why."""
+    return await _begin(update, context, session, day)
+
+
+async def _begin(
+    update: Update, context: BotContext, session: BackendSession, day: int | None = None
+) -> int:
     _clear(context)
     subscriber = await context.services.backend.get_subscriber(session)
     contracts = _contracts(subscriber)
@@ -101,7 +113,9 @@ async def _begin(update: Update, context: BotContext, session: BackendSession) -
         await show(update, t.NO_CONTRACTS, InlineKeyboardMarkup([_menu_row()]))
         return _done(context)
     if len(contracts) == 1:
-        return await _offer_days(update, context, session, contracts[0], several=False)
+        return await _offer_days(update, context, session, contracts[0], several=False, day=day)
+    if day is not None:
+        _data(context)["asked_day"] = day  # proposed once the contract is chosen
     rows = [
         [
             button(
@@ -123,7 +137,9 @@ async def choose_contract(update: Update, context: BotContext, session: BackendS
     contract = next((c for c in contracts if c.id == contract_id), None)
     if contract is None:
         raise NotFound(f"contract {contract_id}")
-    return await _offer_days(update, context, session, contract, several=len(contracts) > 1)
+    asked = _data(context).get("asked_day")
+    several = len(contracts) > 1
+    return await _offer_days(update, context, session, contract, several=several, day=asked)
 
 
 async def _offer_days(
@@ -133,10 +149,14 @@ async def _offer_days(
     contract: Contract,
     *,
     several: bool,
+    day: int | None = None,
 ) -> int:
+    """The days offered for ``contract``; with ``day`` (asked for in words), its terms."""
     options = await context.services.backend.get_due_day_options(session, contract.id)
     if options.pending is not None:
-        return await _show_pending(update, context, contract, options, several=several)
+        return await _show_pending(
+            update, context, contract, options, several=several, asked_day=day
+        )
     data = _data(context)
     data.clear()
     data.update(
@@ -153,6 +173,8 @@ async def _offer_days(
         rows = [[button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))]] if several else []
         await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
         return CHOOSE_CONTRACT if several else _done(context)
+    if day is not None:
+        return await _propose(update, data, day)
     return await _ask_day(update, data)
 
 
@@ -205,6 +227,26 @@ async def choose_day(update: Update, context: BotContext, session: BackendSessio
     new_day = BUTTONS.number(update, "day", max_digits=2)
     if new_day not in data["days"]:  # forged, or a day no longer offered
         return await _ask_day(update, data, t.DAY_UNAVAILABLE)
+    return await _propose(update, data, new_day)
+
+
+@step(FLOW)
+async def typed_day(update: Update, context: BotContext, session: BackendSession) -> int:
+    """A day typed instead of tapped ("15", "dia 15", "pro dia 15"); other text goes on to
+    free text (bot.conversations.free_text)."""
+    assert update.message is not None and update.message.text is not None
+    data = _data(context)
+    asked = day_in(update.message.text, loose=True)
+    if "contract" not in data or asked is None:
+        return await _begin(update, context, session, asked)
+    return await _propose(update, data, asked)
+
+
+async def _propose(update: Update, data: dict[str, Any], new_day: int) -> int:
+    """The terms of moving to ``new_day``, or the days again when it is not offered."""
+    if new_day not in data["days"]:
+        note = free_text_texts.day_not_offered(new_day, data["current"])
+        return await _ask_day(update, data, note)
     data["day"] = new_day
     keyboard = InlineKeyboardMarkup(
         [
@@ -322,7 +364,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         entry_points=[CallbackQueryHandler(start, pattern=r"^menu:due_day$")],
         states={
             CHOOSE_CONTRACT: buttons,
-            CHOOSE_DAY: buttons,
+            CHOOSE_DAY: [*buttons, typed(FLOW, application, typed_day, free_text.TYPED_DAY)],
             CONFIRM: [on("agree", agree), *buttons],
         },
     )

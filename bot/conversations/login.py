@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from backend_client.errors import InvalidCredentials, Unavailable
 from backend_client.formats.documents import mask_document, normalize_document
-from bot.conversations import notifications
+from bot.conversations import free_text, notifications
 from bot.conversations.common import InFlow, typed
 from bot.conversations.timeouts import TimedConversation
 from bot.handlers import provider, stray_passwords
@@ -55,13 +55,30 @@ async def start(update: Update, context: BotContext) -> int:
     return await _ask_document(update, context)
 
 
-async def _ask_document(update: Update, context: BotContext) -> int:
+async def _ask_document(update: Update, context: BotContext, intro: str | None = None) -> int:
+    """Ask for the CPF/CNPJ, after ``intro`` in the same message when given."""
     assert context.chat_data is not None
     context.chat_data.pop(DOCUMENT_KEY, None)
     enter(context, FLOW)
     stray_passwords.mark(context)  # a password is often typed here, before the CPF/CNPJ
-    await send(update, provider.current(context).text("ask_document", texts.ASK_DOCUMENT))
+    ask = provider.current(context).text("ask_document", texts.ASK_DOCUMENT)
+    await send(update, f"{intro}\n\n{ask}" if intro else ask)
     return ASK_DOCUMENT
+
+
+async def from_text(update: Update, context: BotContext) -> int:
+    """Text typed without a login, outside any flow: a CPF/CNPJ starts the login with it;
+    anything else is answered (a greeting; "log in first", keeping the request for after the
+    login: bot.conversations.free_text) and the CPF/CNPJ is asked for."""
+    assert update.message is not None and update.message.text is not None
+    if normalize_document(update.message.text) is not None:
+        enter(context, FLOW)
+        return await receive_document(update, context)
+    intro = free_text.before_login(update, context)
+    if stray_passwords.was_deleted(context):  # it may have been a password: say why it is gone
+        deleted = password_texts.STRAY_DELETED
+        intro = f"{deleted}\n\n{intro}" if intro else deleted
+    return await _ask_document(update, context, intro)
 
 
 async def other_document(update: Update, context: BotContext) -> int:
@@ -74,8 +91,14 @@ async def receive_document(update: Update, context: BotContext) -> int:
     assert context.chat_data is not None and update.effective_chat is not None
     document = normalize_document(update.message.text)
     if document is None:
+        # "oi", "quero meu boleto"…: answered, and the CPF/CNPJ asked for again (issue 21).
+        intro = free_text.before_login(update, context)
+        deleted = stray_passwords.was_deleted(context)
+        if intro is not None:
+            intro = f"{password_texts.STRAY_DELETED}\n\n{intro}" if deleted else intro
+            return await _ask_document(update, context, intro)
         text = texts.INVALID_DOCUMENT
-        if stray_passwords.was_deleted(context):
+        if deleted:
             text = f"{password_texts.STRAY_DELETED}\n\n{text}"
         await send(update, text)
         return ASK_DOCUMENT
@@ -169,6 +192,8 @@ async def receive_password(update: Update, context: BotContext) -> int:
         "subscriber %s logged in from chat %s", backend_session.subscriber_id, chat_ref(chat_id)
     )
     await send(update, texts.logged_in(backend_session.name))
+    if await free_text.resume(update, context):  # what was asked before the login
+        return END
     if not await notifications.offer_after_login(update, context, backend_session):
         await show_menu(update, context, new_message=True)
     return END
@@ -215,6 +240,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         entry_points=[
             CommandHandler("start", start),
             CallbackQueryHandler(start, pattern=r"^login:start$"),
+            MessageHandler(free_text.logged_out_text(application), from_text),
         ],
         states={
             ASK_DOCUMENT: [typed(FLOW, application, receive_document)],

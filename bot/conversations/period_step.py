@@ -21,8 +21,9 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 
 from backend_client.models import BackendSession, DateRange
+from bot.conversations import free_text
 from bot.conversations.common import today
-from bot.handlers.access import step
+from bot.handlers.access import END, step
 from bot.services.context import BotContext
 from bot.ui import periods, texts
 from bot.ui.callbacks import Buttons
@@ -100,8 +101,22 @@ class PeriodStep:
         try:
             period = periods.parse(update.message.text)
         except periods.PeriodError as error:
+            worded = free_text.period_in(update.message.text, today(context))
+            if worded is not None:  # "março", "mês passado", "últimos 6 meses" (issue 21)
+                return await self._chosen(update, context, session, worded)
+            if await free_text.elsewhere(update, context):  # "quero o boleto": went there
+                return END
             await send(update, str(error), self._back if self._back_after_error else None)
             return self._typing
+        return await self._chosen(update, context, session, period)
+
+    async def open(
+        self, update: Update, context: BotContext, session: BackendSession, period: DateRange
+    ) -> int:
+        """Straight to ``period``, as if it had been chosen (a period written in free text,
+        bot.conversations.free_text); the flow's earlier choices first when they are missing."""
+        if self._resume is not None and not self._ready(context):
+            return await self._resume(update, context, session)
         return await self._chosen(update, context, session, period)
 
     def _ready(self, context: BotContext) -> bool:

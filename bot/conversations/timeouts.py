@@ -57,6 +57,16 @@ class TimedConversation(ConversationHandler[Any]):
             if key in self._conversations:
                 self._idle_since[key] = time.monotonic()
 
+    def enter(self, update: Update, state: object) -> None:
+        """Put the update's conversation in ``state``, as if one of its entry points had
+        returned it: a flow opened from outside its own handlers (free text,
+        bot.conversations.free_text). PTB's own bookkeeping, as ``_sweep`` uses it."""
+        key = self._get_key(update)
+        self._idle_since.pop(key, None)
+        self._update_state(state, key)
+        if key in self._conversations:
+            self._idle_since[key] = time.monotonic()
+
     def start_timer(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Give conversations restored from persistence an idle period and start sweeping."""
         now = time.monotonic()

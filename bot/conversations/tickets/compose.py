@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from telegram import Message, Update
 
-from backend_client.models import BackendSession, TicketStatus
+from backend_client.models import BackendSession, TicketStatus, TicketSubject
 from bot.conversations.common import back_to_menu, cancel
 from bot.conversations.tickets import draft as drafts
 from bot.conversations.tickets import keyboards
@@ -26,6 +26,7 @@ from bot.conversations.tickets.draft import (
 )
 from bot.conversations.tickets.keyboards import argument
 from bot.handlers.access import step
+from bot.intents.normalize import fold
 from bot.services import attachments
 from bot.services.attachments import AttachmentRefused, Problem
 from bot.services.context import BotContext
@@ -75,8 +76,38 @@ async def choose_subject(
         await answer_query(update)
         await send(update, texts.ask_subject(draft.reference), keyboards.subjects(subjects))
         return CHOOSE_SUBJECT
+    return await _subject_chosen(update, context, session, draft, chosen)
+
+
+async def new_ticket_on(
+    update: Update, context: BotContext, session: BackendSession, subject: str
+) -> int:
+    """A new ticket with the system's subject named ``subject`` (case and accents aside)
+    already chosen: "Sem conexão" from free text (bot.conversations.free_text); the subjects
+    to pick from when the system has none of that name."""
+    subjects = await context.services.backend.list_ticket_subjects(session)
+    wanted = fold(subject)
+    chosen = next((s for s in subjects if fold(s.name) == wanted), None)
+    draft = drafts.begin(update, context, session, Mode.NEW)
+    if chosen is None:
+        await show(update, texts.ask_subject(None), keyboards.subjects(subjects))
+        return CHOOSE_SUBJECT
+    try:
+        return await _subject_chosen(update, context, session, draft, chosen)
+    finally:
+        drafts.save(context, draft)
+
+
+async def _subject_chosen(
+    update: Update,
+    context: BotContext,
+    session: BackendSession,
+    draft: TicketDraft,
+    chosen: TicketSubject,
+) -> int:
+    """The draft's subject is ``chosen``; then the contract, when the subscriber has several."""
     draft.subject_id, draft.subject = chosen.id, chosen.name
-    contracts = (await backend.get_subscriber(session)).contracts
+    contracts = (await context.services.backend.get_subscriber(session)).contracts
     if len(contracts) > 1:
         await show(update, texts.ask_contract(contracts), keyboards.contracts(contracts))
         return CHOOSE_CONTRACT
