@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from backend_client.formats.boleto import is_valid_linha_digitavel
+from backend_client.formats.pix import is_valid_brcode
 from bot.ui import texts
 from bot.ui.formatting import plain_text
 from bot.ui.texts import free_text as t
+from tests.support.billing import copy_values
 from tests.support.bot_env import COMPANY, PERSON, SUSPENDED, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
@@ -232,3 +235,32 @@ async def test_a_request_where_buttons_are_expected_goes_there(chat: ChatDriver)
     assert shown(calls) == texts.USE_BUTTONS
     calls = await chat.send("nota fiscal do mês passado")
     assert "Notas Fiscais" in shown(calls)
+
+
+async def test_pix_on_a_list_of_one_invoice_shows_its_boleto_and_pix(chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:invoices")
+    await chat.tap("Outro período")
+    calls = await chat.send("12/2026")
+    assert "10/12/2026" in shown(calls) and "10/11/2026" not in shown(calls)
+    calls = await chat.send("pix")
+    linha, pix = copy_values(calls)
+    assert is_valid_linha_digitavel(linha) and is_valid_brcode(pix)
+
+
+async def test_pix_on_a_list_of_several_asks_which(chat: ChatDriver) -> None:
+    await login(chat)
+    await chat.press("menu:invoices")
+    await chat.tap("Todas em aberto")
+    calls = await chat.send("me passa o pix")
+    assert shown(calls) == t.PICK_AN_INVOICE
+    calls = await chat.tap("Ver boleto 10/12/2026")  # the list still works
+    assert "a vencer" in shown(calls)
+
+
+async def test_pix_typed_anywhere_with_several_open_invoices_opens_faturas(
+    chat: ChatDriver,
+) -> None:
+    await login(chat, PERSON)
+    calls = await chat.send("quero pagar no pix")  # two open: the list, to pick one
+    assert "Faturas em aberto" in shown(calls)

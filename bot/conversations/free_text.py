@@ -218,7 +218,27 @@ async def go(update: Update, context: BotContext, intent: str, found: Details) -
     if item == "due_day" and found.day is not None:
         await _propose_day(update, context, found.day)
         return
+    if item == "invoices" and found.payment is not None:
+        await _the_only_boleto(update, context, fresh=True)
+        return
     await open_item(update, context, item)
+
+
+async def _the_only_boleto(update: Update, context: BotContext, *, fresh: bool) -> bool:
+    """ "pix", "código de barras": the boleto and PIX of the only open invoice (of the list on
+    screen, or of all when ``fresh``), True; with several, ``fresh`` shows them (True), else
+    False."""
+    from bot.conversations import invoices
+
+    async def pay(update: Update, context: BotContext, session: BackendSession) -> object:
+        if fresh and context.chat_data is not None:
+            context.chat_data[invoices.FLOW] = {}  # not the period of an earlier visit
+        state = await invoices.the_only_boleto(update, context, session)
+        if state is None and fresh:
+            return await invoices.start(update, context)
+        return state
+
+    return await _in_flow(update, context, "invoices", invoices.FLOW, pay) is not None
 
 
 async def _propose_day(update: Update, context: BotContext, day: int) -> None:
@@ -287,6 +307,10 @@ async def answer(update: Update, context: BotContext) -> None:
         await _propose_day(update, context, day)
         return
     if await _on_period_screen(update, context, active, message.text):
+        return
+    if active == "invoices" and details(message.text, _today(context)).payment is not None:
+        if not await _the_only_boleto(update, context, fresh=False):
+            await send(update, t.PICK_AN_INVOICE)
         return
     result = understand(message.text)
     if result.small_talk is not None:

@@ -254,6 +254,31 @@ async def show_boleto(update: Update, context: BotContext, session: BackendSessi
     return LISTING
 
 
+async def the_only_boleto(
+    update: Update, context: BotContext, session: BackendSession
+) -> int | None:
+    """The boleto and PIX of the only open invoice of the list on screen (without one, of all
+    the open invoices): "pix", "código de barras" typed (free text, issue 21:
+    bot.conversations.free_text). None when there are none or several: nothing is shown."""
+    data = _data(context)
+    if "period" not in data:
+        data.update(contract=None, period=None, open_ended=False)
+    backend = context.services.backend
+    listed = await backend.list_invoices(
+        session,
+        period=_query_range(data, common.today(context)),
+        statuses=OPEN_ONLY,
+        contract_id=data.get("contract"),
+    )
+    open_ones = [invoice for invoice in listed if invoice.status is InvoiceStatus.OPEN]
+    if len(open_ones) != 1:
+        return None
+    invoice = await backend.get_invoice(session, open_ones[0].id)
+    back = [button(t.BUTTON_BACK_TO_LIST, BUTTONS.pack("list")), *menu_row()]
+    await _send_boleto(update, context, invoice, InlineKeyboardMarkup([back]))
+    return LISTING
+
+
 async def _send_boleto(
     update: Update, context: BotContext, invoice: Invoice, back: InlineKeyboardMarkup
 ) -> None:

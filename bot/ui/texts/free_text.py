@@ -88,6 +88,8 @@ BUTTON_TICKET_NO_CONNECTION = "🛠️ Abrir atendimento: Sem conexão"
 NO_CONNECTION_SUBJECT = "Sem conexão"
 STATUS_UNAVAILABLE = "Não consegui consultar sua conexão agora."
 
+PICK_AN_INVOICE = "Toque na fatura que você quer pagar: o boleto e o PIX aparecem em seguida."
+
 # --- a detail that could not be used ------------------------------------------------------------
 
 
