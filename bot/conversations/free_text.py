@@ -308,7 +308,8 @@ async def answer(update: Update, context: BotContext) -> None:
         return
     if await _on_period_screen(update, context, active, message.text):
         return
-    if active == "invoices" and details(message.text, _today(context)).payment is not None:
+    listing = active == "invoices" and "period" in context.flow_data("invoices")
+    if listing and details(message.text, _today(context)).payment is not None:
         if not await _the_only_boleto(update, context, fresh=False):
             await send(update, t.PICK_AN_INVOICE)
         return
