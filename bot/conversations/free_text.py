@@ -300,7 +300,8 @@ async def answer(update: Update, context: BotContext) -> None:
         await send(update, f"{STRAY_DELETED}\n\n{texts.NOT_UNDERSTOOD}", menu_keyboard(context))
         return
     # On a screen, what answers that screen first: a day on Alterar Vencimento (its days step
-    # takes one itself; here: its terms, or the request made).
+    # takes one itself; its other screens come here), a period where a flow lists by period,
+    # "pix" on the list of Faturas.
     active = sessions.active_flow(context.chat_data) if context.chat_data is not None else None
     day = day_in(message.text, loose=True)
     if active == "due_day" and day is not None:
