@@ -106,6 +106,7 @@ RULES: dict[str, tuple[tuple[str, float], ...]] = {
         ("informac* + conta|cadastr*", 2),
         ("detalhe* + plano", 2),
         ("nome + cadastr*", 2),
+        ("codigo + cliente|contrato|assinante", 4),
     ),
     "unlock": (
         ("desbloq*|desbloquei*", 7),
@@ -185,6 +186,7 @@ RULES: dict[str, tuple[tuple[str, float], ...]] = {
         ("ordem servico|visita|tecnico", 4.5),
         ("abrir|abri|registrar|acompanhar|andamento|status|suporte", 1.5),
         ("mudanca + endereco", 5),
+        ("mud*|troc* + ponto|comodo|lugar|cabo", 4),
         ("mud* + casa|endereco", 3),
         ("responder|respondeu|resposta", 1.5),
     ),
@@ -211,7 +213,13 @@ RULES: dict[str, tuple[tuple[str, float], ...]] = {
         ("nao internet", 4),
         ("carrega|carregando", 2),
         ("nada + carrega*|abre|funciona|conecta|pega", 4),
-        ("roteador|modem + piscando|pisca|luz|vermelha|los|apagad*|desligad*|reinici*", 4),
+        (
+            "roteador|modem|pon|onu|ont + "
+            "piscando|pisca|luz|vermelha|los|apagad*|desligad*|reinici*",
+            4,
+        ),
+        ("luz + piscando|pisca|vermelha|apagad*", 4),
+        ("ping|lag|latencia|jogando|travand*", 3),
         ("wifi + sumiu|nao|funciona", 3),
         ("velocidade + baixa|caiu|ruim", 4),
         ("internet + sumiu|fora", 3),
@@ -232,6 +240,7 @@ RULES: dict[str, tuple[tuple[str, float], ...]] = {
         ("custa|preco|valor + plano", 2),
         ("tv|cabo", 3),
         ("empresarial|residencial", 3),
+        ("plano|planos + celular|movel|chip", 4),
         ("plano|planos + voces", 2),
         ("cnpj + empresa", 4),
         ("onde", 2),
