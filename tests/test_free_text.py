@@ -10,7 +10,7 @@ from bot.ui import texts
 from bot.ui.formatting import plain_text
 from bot.ui.texts import free_text as t
 from tests.support.billing import copy_values
-from tests.support.bot_env import COMPANY, PERSON, SUSPENDED, login
+from tests.support.bot_env import COMPANY, PERSON, SUSPENDED, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 
@@ -264,3 +264,22 @@ async def test_pix_typed_anywhere_with_several_open_invoices_opens_faturas(
     await login(chat, PERSON)
     calls = await chat.send("quero pagar no pix")  # two open: the list, to pick one
     assert "Faturas em aberto" in shown(calls)
+
+
+async def test_no_internet_before_login_shows_the_status_after_it(chat: ChatDriver) -> None:
+    calls = await chat.send("to sem internet desde ontem")
+    assert plain_text(t.login_first(t.NO_INTERNET_LABEL)) in shown(calls)
+    await chat.send(PERSON.document)
+    calls = await chat.send(PERSON.password)
+    assert "Sua conexão agora" in shown(calls)
+    assert "ft:ticket_no_connection" in _buttons(calls)
+
+
+async def test_a_request_before_login_is_forgotten_after_half_an_hour(
+    env: BotEnv, chat: ChatDriver
+) -> None:
+    await chat.send("quero a segunda via do boleto")
+    env.clock.advance(minutes=31)
+    await chat.send(PERSON.document)
+    calls = await chat.send(PERSON.password)
+    assert "Faturas em aberto" not in shown(calls)
