@@ -283,3 +283,10 @@ async def test_a_request_before_login_is_forgotten_after_half_an_hour(
     await chat.send(PERSON.document)
     calls = await chat.send(PERSON.password)
     assert "Faturas em aberto" not in shown(calls)
+
+
+async def test_a_forgotten_password_before_login_is_not_asked_to_log_in(chat: ChatDriver) -> None:
+    calls = await chat.send("esqueci minha senha")
+    said = shown(calls)
+    assert plain_text(t.FORGOT_PASSWORD) in said
+    assert "primeiro entre" not in said

@@ -20,6 +20,7 @@ PROVIDER_FILE = """
 name = "Net Exemplo"
 support_phone = "(11) 4000-1234"
 support_whatsapp = "+55 11 98888-7777"
+password_help = "Para criar ou recuperar a senha, acesse <b>netexemplo.com.br/central</b>."
 
 [menu]
 items = ["invoices", "tickets", "account", "notifications"]
@@ -65,4 +66,14 @@ async def test_unsure_offers_only_what_the_provider_offers(chat: ChatDriver) -> 
     await login(chat)
     calls = await chat.send("quanto gastei de telefone")  # calls, connections, contacts: none
     assert plain_text(t.NOT_UNDERSTOOD) in shown(calls)
+    assert [data for _, data in calls[-1].buttons] == ["menu:home"]
+
+
+async def test_a_forgotten_password_gets_the_providers_help(chat: ChatDriver) -> None:
+    calls = await chat.send("esqueci a senha")
+    assert "netexemplo.com.br/central" in shown(calls)
+    await login(chat)
+    calls = await chat.send("não lembro minha senha")
+    assert "netexemplo.com.br/central" in shown(calls)
+    # Alterar Senha is not among this provider's items: only the way back to the menu.
     assert [data for _, data in calls[-1].buttons] == ["menu:home"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,23 +28,24 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from backend_client.features import Feature
 from backend_client.models import BackendSession, ContractStatus, DateRange
+from bot.conversations import opening
 from bot.handlers import stray_passwords
-from bot.handlers.access import requires_login, step
+from bot.handlers.access import requires_login
 from bot.handlers.provider import menu_keyboard
 from bot.intents import OTHER, Classification, Details, classify, details
 from bot.intents.details import due_day as day_in
+from bot.intents.normalize import normalize
 from bot.intents.small_talk import ACK, BYE, GREETING, THANKS
 from bot.provider.store import current
 from bot.services import sessions
 from bot.services.context import BotContext
-from bot.ui import keyboards, periods, texts
+from bot.ui import periods, texts
 from bot.ui.formatting import local_time
 from bot.ui.keyboards import button
 from bot.ui.screens import answer_query, send, show
@@ -76,8 +77,6 @@ PENDING_FOR = timedelta(minutes=30)
 # Flows whose list a period or a month in the phrase opens at once (their PeriodStep).
 _PERIOD_FLOWS = ("fiscal_notes", "statement")
 
-Callback = Callable[[Update, BotContext], Awaitable[Any]]
-
 
 def understand(text: str) -> Classification:
     """``classify`` (not cached: what subscribers type, a password typed by mistake among it,
@@ -85,85 +84,16 @@ def understand(text: str) -> Classification:
     return classify(text)
 
 
+_FORGOT = ("esqueci", "esqueceu", "lembro", "perdi", "recuper", "redefin", "reset")
+
+
+def forgot(text: str) -> bool:
+    """ "esqueci a senha", "não lembro", "recuperar": the password is lost, not to be changed."""
+    return any(word.startswith(_FORGOT) for word in normalize(text).split())
+
+
 def _today(context: BotContext) -> date:
     return local_time(context.services.clock()).date()
-
-
-# --- opening a menu item -------------------------------------------------------------------------
-def _entry(application: Any, item: str) -> tuple[ConversationHandler | None, Callback] | None:  # type: ignore[type-arg]
-    """The handler the menu button ``menu:<item>`` reaches, and its flow's conversation."""
-    data = f"menu:{item}"
-
-    def takes(handler: BaseHandler) -> bool:  # type: ignore[type-arg]
-        return (
-            isinstance(handler, CallbackQueryHandler)
-            and hasattr(handler.pattern, "match")
-            and handler.pattern.match(data) is not None
-        )
-
-    for handler in application.handlers.get(0, []):
-        if isinstance(handler, ConversationHandler):
-            for entry in handler.entry_points:
-                if takes(entry):
-                    return handler, entry.callback
-        elif takes(handler):
-            return None, handler.callback
-    return None
-
-
-def _put_in_state(conversation: ConversationHandler | None, update: Update, state: object) -> None:  # type: ignore[type-arg]
-    """The flow's conversation goes to the step its entry returned, as when its button is
-    pressed; PTB's own (private) bookkeeping, as bot.conversations.timeouts also uses it."""
-    if conversation is None or state is None:
-        return
-    enter = getattr(conversation, "enter", None)
-    if enter is not None:  # TimedConversation.enter: also restarts the idle timer
-        enter(update, state)
-        return
-    conversation._update_state(state, conversation._get_key(update))
-
-
-_FEATURES = frozenset(feature.value for feature in Feature)
-
-
-def _offered(context: BotContext, item: str) -> bool:
-    """The menu shows ``item`` (the provider file's items, minus what its system lacks)."""
-    services = context.services
-
-    def lacks(name: str) -> bool:
-        return name in _FEATURES and services.lacks(Feature(name))
-
-    return item in current(context).visible_items(lacks)
-
-
-async def open_item(update: Update, context: BotContext, item: str) -> object:
-    """Open menu item ``item`` as its button does; the state its flow is left in."""
-    found = _entry(context.application, item)
-    if found is None or not _offered(context, item):
-        await send(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
-        return None
-    conversation, callback = found
-    state = await callback(update, context)
-    _put_in_state(conversation, update, state)
-    return state
-
-
-async def _in_flow(
-    update: Update,
-    context: BotContext,
-    item: str,
-    flow_name: str,
-    run: Callable[[Update, BotContext, BackendSession], Awaitable[object]],
-) -> object:
-    """Run ``run`` as a step of ``item``'s flow (named ``flow_name``), and leave the flow's
-    conversation in the state it returns."""
-    found = _entry(context.application, item)
-    if found is None or not _offered(context, item):
-        await send(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
-        return None
-    state = await step(flow_name)(run)(update, context)
-    _put_in_state(found[0], update, state)
-    return state
 
 
 async def _open_with_period(
@@ -177,7 +107,7 @@ async def _open_with_period(
         context.chat_data[module.FLOW] = {}  # what the flow's own start does
         return await module.PERIOD.open(update, context, session, period)
 
-    return await _in_flow(update, context, item, module.FLOW, chosen)
+    return await opening.in_flow(update, context, item, module.FLOW, chosen)
 
 
 def period_in(text: str, today: date) -> DateRange | None:
@@ -211,6 +141,20 @@ async def go(update: Update, context: BotContext, intent: str, found: Details) -
     if item is None:
         await _other(update, context)
         return
+    message = update.effective_message
+    text = message.text if isinstance(message, Message) else None
+    provider = current(context).provider
+    if (
+        item == "password"
+        and text
+        and forgot(text)
+        and provider_texts.offers_password_help(provider)
+    ):
+        rows = [[button(texts.BUTTON_MENU, "menu:home")]]
+        if opening.offered(context, "password"):
+            rows.insert(0, [button(texts.MENU_LABELS["password"], "menu:password")])
+        await send(update, provider_texts.password_help(provider), InlineKeyboardMarkup(rows))
+        return
     period = _period_of(found, _today(context))
     if item in _PERIOD_FLOWS and period is not None:
         await _open_with_period(update, context, item, period)
@@ -221,7 +165,7 @@ async def go(update: Update, context: BotContext, intent: str, found: Details) -
     if item == "invoices" and found.payment is not None:
         await _the_only_boleto(update, context, fresh=True)
         return
-    await open_item(update, context, item)
+    await opening.open_item(update, context, item)
 
 
 async def _the_only_boleto(update: Update, context: BotContext, *, fresh: bool) -> bool:
@@ -238,7 +182,7 @@ async def _the_only_boleto(update: Update, context: BotContext, *, fresh: bool) 
             return await invoices.start(update, context)
         return state
 
-    return await _in_flow(update, context, "invoices", invoices.FLOW, pay) is not None
+    return await opening.in_flow(update, context, "invoices", invoices.FLOW, pay) is not None
 
 
 async def _propose_day(update: Update, context: BotContext, day: int) -> None:
@@ -247,7 +191,7 @@ async def _propose_day(update: Update, context: BotContext, day: int) -> None:
     async def propose(update: Update, context: BotContext, session: BackendSession) -> object:
         return await due_day.propose(update, context, session, day)
 
-    await _in_flow(update, context, "due_day", due_day.FLOW, propose)
+    await opening.in_flow(update, context, "due_day", due_day.FLOW, propose)
 
 
 _SLASHED = re.compile(r"\d\s*/\s*\d")
@@ -274,7 +218,7 @@ async def _on_period_screen(
     async def show_period(update: Update, context: BotContext, session: BackendSession) -> object:
         return await module.PERIOD.open(update, context, session, chosen)
 
-    await _in_flow(update, context, active, module.FLOW, show_period)
+    await opening.in_flow(update, context, active, module.FLOW, show_period)
     return True
 
 
@@ -361,7 +305,7 @@ async def _did_you_mean(update: Update, context: BotContext, result: Classificat
     choices = [
         guess.intent
         for guess in result.likely
-        if guess.intent in (HUMAN, NO_INTERNET) or _offered(context, ITEM_OF[guess.intent])
+        if guess.intent in (HUMAN, NO_INTERNET) or opening.offered(context, ITEM_OF[guess.intent])
     ]
     rows = [[button(_label(intent), _data_of(intent))] for intent in choices[:3]]
     rows.append([button(t.BUTTON_MENU_ALL, "menu:home")])
@@ -375,7 +319,7 @@ async def _other(update: Update, context: BotContext) -> None:
         text = f"{t.OTHER_WITH_CONTACTS}\n\n{provider_texts.contacts(provider)}"
     else:
         text = t.OTHER
-        if _offered(context, "tickets"):
+        if opening.offered(context, "tickets"):
             rows.insert(0, [button(t.BUTTON_OPEN_TICKET, "menu:tickets")])
     await send(update, text, InlineKeyboardMarkup(rows))
 
@@ -385,7 +329,7 @@ async def _human(update: Update, context: BotContext) -> None:
     provider = current(context).provider
     rows = []
     logged_in = context.session is not None
-    if logged_in and _offered(context, "tickets"):
+    if logged_in and opening.offered(context, "tickets"):
         rows.append([button(t.BUTTON_OPEN_TICKET, "menu:tickets")])
     rows.append(
         [button(t.BUTTON_MENU_ALL, "menu:home")]
@@ -411,9 +355,9 @@ async def _no_internet(update: Update, context: BotContext, session: BackendSess
     rows = []
     if any(c.status is ContractStatus.SUSPENDED for c in contracts):
         lines.append(t.SUSPENDED)
-        if _offered(context, "invoices"):
+        if opening.offered(context, "invoices"):
             rows.append([button(texts.MENU_LABELS["invoices"], "menu:invoices")])
-        if _offered(context, "enabling"):
+        if opening.offered(context, "enabling"):
             rows.append([button(texts.MENU_LABELS["enabling"], "menu:enabling")])
     elif not logins:
         lines.append(t.NO_LOGINS)
@@ -421,7 +365,7 @@ async def _no_internet(update: Update, context: BotContext, session: BackendSess
         lines.append(t.ALL_ONLINE)
     else:
         lines.append(t.SOME_OFFLINE)
-    if _offered(context, "tickets") and not context.services.lacks(Feature.NEW_TICKET):
+    if opening.offered(context, "tickets") and not context.services.lacks(Feature.NEW_TICKET):
         rows.append([button(t.BUTTON_TICKET_NO_CONNECTION, f"{PREFIX}:ticket_no_connection")])
     rows.append([button(texts.BUTTON_MENU, "menu:home")])
     await show(update, "\n\n".join(lines), InlineKeyboardMarkup(rows))
@@ -434,7 +378,7 @@ async def _ticket_no_connection(update: Update, context: BotContext) -> None:
     async def new_ticket(update: Update, context: BotContext, session: BackendSession) -> object:
         return await compose.new_ticket_on(update, context, session, t.NO_CONNECTION_SUBJECT)
 
-    await _in_flow(update, context, "tickets", compose.FLOW, new_ticket)
+    await opening.in_flow(update, context, "tickets", compose.FLOW, new_ticket)
 
 
 async def _pressed_human(update: Update, context: BotContext) -> None:
@@ -469,6 +413,10 @@ def before_login(update: Update, context: BotContext) -> str | None:
     provider = current(context).provider
     if result.intent == HUMAN and provider.has_contacts:  # no login needed for those
         return f"{t.HUMAN_CONTACTS}\n\n{provider_texts.contacts(provider)}\n\n{t.OR_LOG_IN}"
+    if result.intent == "password" and forgot(message.text):  # the login cannot help with that
+        if provider_texts.offers_password_help(provider):
+            return provider_texts.password_help(provider)
+        return t.FORGOT_PASSWORD
     if context.chat_data is not None:
         found = details(message.text, _today(context))
         context.chat_data[PENDING_KEY] = {

@@ -54,6 +54,10 @@ BUTTON_OPEN_TICKET = "🛠️ Abrir atendimento"
 # --- a person ------------------------------------------------------------------------------------
 HUMAN_CONTACTS = "👩‍💼 Para falar com uma pessoa da nossa equipe:"
 OR_LOG_IN = "Ou entre na sua central para resolver por aqui mesmo."
+FORGOT_PASSWORD = (
+    "🔑 A senha da Central do Assinante é criada e recuperada pelo seu provedor: fale com ele "
+    "para ter uma nova. Se lembrar dela, é só entrar."
+)
 HUMAN_TICKET = (
     "👩‍💼 Para falar com a nossa equipe, abra um atendimento: descreva o que precisa e a "
     "resposta chega aqui mesmo, no chat."
