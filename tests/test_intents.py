@@ -2,7 +2,8 @@
 and ``minha-central intents``.
 
 ``tests/data/intents.tsv`` is the set the rules were tuned on (≥ 90% required);
-``tests/data/intents_holdout.tsv`` was written before the classifier and never tuned on (≥ 80%).
+``tests/data/intents_holdout.tsv`` was written before the classifier and never tuned on (≥ 80%),
+nor was ``intents_holdout2.tsv``, written once the tuning was done.
 Run with ``-s`` to see the accuracy per intent.
 """
 
@@ -67,8 +68,9 @@ def test_at_least_90_percent_of_the_labelled_set_is_understood() -> None:
     assert overall >= 0.90, "\n".join(wrong)
 
 
-def test_at_least_80_percent_of_the_held_out_set_is_understood() -> None:
-    overall, wrong = _accuracy("intents_holdout.tsv")
+@pytest.mark.parametrize("name", ["intents_holdout.tsv", "intents_holdout2.tsv"])
+def test_at_least_80_percent_of_the_held_out_sets_is_understood(name: str) -> None:
+    overall, wrong = _accuracy(name)
     assert overall >= 0.80, "\n".join(wrong)
 
 
