@@ -2,18 +2,17 @@
 of their own, for ``bench_notifications.py``: the provider's system must not share the bot's
 event loop, or its work would count as the bot's pauses.
 
-Each generated subscriber copies Maria's records (a contract and her open invoice due on
-10/12/2026) with its own ids, a valid CPF of its own and a due date spread over the reminder
-windows, so every one has a reminder to send; no ticket or fiscal note is new.
+The subscribers are ``tests/backends/standin_population``'s: each with a contract, an invoice
+due in 3 days (a reminder to send), one paid the day before (a payment confirmation) and, every
+fifth, an answered ticket.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import multiprocessing
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,82 +22,27 @@ if str(ROOT) not in sys.path:  # the stand-ins live in tests/backends
 
 from aiohttp import web  # noqa: E402
 
-from backend_client.formats.documents import cpf_with_check_digits  # noqa: E402
 
-FIRST_ID = 100_000
-
-
-def document_of(number: int) -> str:
-    return cpf_with_check_digits(f"7{number:08d}")
-
-
-def due_of(number: int, today: date) -> date:
-    return today + timedelta(days=(number % 14) - 10)  # D-10 … D+3
-
-
-def populate_sgp(standin: Any, count: int, today: date) -> list[tuple[str, str]]:
-    """(subscriber id, feed reference) of each generated subscriber."""
-    state = standin.state
-    maria = state["consultacliente"]["31845672062"]
-    title = next(t for t in state["titulos"]["1101"] if t["id"] == 70105)
-    watched = []
-    for n in range(count):
-        document, client, contract = document_of(n), FIRST_ID + n, FIRST_ID + n
-        answer = copy.deepcopy(maria)
-        answer["contratos"] = answer["contratos"][:1]
-        answer["contratos"][0].update(
-            contratoId=contract, clienteId=client, razaoSocial=f"Assinante {n}", cpfCnpj=document
-        )
-        state["consultacliente"][document] = answer
-        due = due_of(n, today).isoformat()
-        state["titulos"][str(contract)] = [
-            {**title, "id": 800_000 + n, "vencimento": due, "vencimento_atualizado": due}
-        ]
-        state["chamados"][str(contract)] = []
-        for kind in ("notafiscal", "nfse", "nfcom"):
-            state[kind][str(contract)] = {"notas": []}
-        watched.append((str(client), document))
-    return watched
-
-
-def populate_ixc(standin: Any, count: int, today: date) -> list[tuple[str, str]]:
-    tables = standin.tables
-    maria = next(r for r in tables["cliente"] if r["id"] == "3101")
-    contract = next(r for r in tables["cliente_contrato"] if r["id"] == "4101")
-    invoice = next(r for r in tables["fn_areceber"] if r["id"] == "880105")
-    pix = standin.pix.get("880105")
-    watched = []
-    for n in range(count):
-        client, contract_id, invoice_id = str(FIRST_ID + n), str(FIRST_ID + n), str(900_000 + n)
-        tables["cliente"].append(
-            {**maria, "id": client, "cnpj_cpf": document_of(n), "razao": f"Assinante {n}"}
-        )
-        tables["cliente_contrato"].append({**contract, "id": contract_id, "id_cliente": client})
-        tables["fn_areceber"].append(
-            {
-                **invoice,
-                "id": invoice_id,
-                "id_cliente": client,
-                "id_contrato": contract_id,
-                "data_vencimento": due_of(n, today).isoformat(),
-            }
-        )
-        if pix is not None:
-            standin.pix[invoice_id] = pix
-        watched.append((client, client))
-    # The stand-in finds a row by scanning its table: index them (10,000s of rows).
-    index = {table: {r.get("id"): r for r in rows} for table, rows in tables.items()}
+def _index_rows(standin: Any) -> None:
+    """The IXC stand-in finds a row by scanning its table: index them (10,000s of rows)."""
+    index = {table: {r.get("id"): r for r in rows} for table, rows in standin.tables.items()}
     standin._row = lambda table, row_id: index[table].get(str(row_id))
-    return watched
 
 
 def _serve(system: str, count: int, today: date, answer: Any) -> None:
     from tests.backends.standin_ixc import IxcStandIn
+    from tests.backends.standin_population import populate_ixc, populate_sgp
     from tests.backends.standin_sgp import SgpStandIn
 
-    standin: Any = SgpStandIn() if system == "sgp" else IxcStandIn()
-    populate = populate_sgp if system == "sgp" else populate_ixc
-    watched = populate(standin, count, today)
+    standin: Any
+    if system == "sgp":
+        standin = SgpStandIn()
+        generated = populate_sgp(standin, count, today)
+    else:
+        standin = IxcStandIn()
+        generated = populate_ixc(standin, count, today)
+        _index_rows(standin)
+    watched = [(g.watched.subscriber_id, g.watched.reference) for g in generated]
 
     async def run() -> None:
         app = web.Application(middlewares=[standin._middleware], client_max_size=32 * 1024**2)
