@@ -6,6 +6,7 @@ that slows down or fails in the middle of a round."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from backend_client.http.backend import HttpBackend
@@ -95,10 +97,41 @@ async def _ixc(env: BotEnv) -> System:
     return System("ixc", env, "880105", pay, answer, "/webservice/v1/fn_areceber", standin)
 
 
+class ServerFaults:
+    """Faults on our HTTP contract's server, as StandIn.fail makes them on the stand-ins."""
+
+    def __init__(self) -> None:
+        self.faults: dict[str, Fault] = {}
+
+    def fail(self, path_prefix: str, fault: Fault) -> None:
+        self.faults[path_prefix] = fault
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        for prefix, fault in list(self.faults.items()):
+            if request.path.startswith(prefix):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        del self.faults[prefix]
+                await asyncio.sleep(fault.sleep)
+                response = fault.response()
+                if response is not None:
+                    return response
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def close(self) -> None:
+        pass
+
+
 async def _http(env: BotEnv) -> System:
     sandbox = SandboxBackend(env.sandbox_url, today=_today(env))
     await sandbox.start()
-    server = TestServer(create_app(sandbox, feed=SandboxFeed(sandbox, page_size=2)), port=0)
+    faults = ServerFaults()
+    app = create_app(sandbox, feed=SandboxFeed(sandbox, page_size=2))
+    app.middlewares.insert(0, faults.middleware)
+    server = TestServer(app, port=0)
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
     env.make_backend = lambda _: HttpBackend(url, timeout=2.0)  # type: ignore[assignment, return-value]
@@ -109,7 +142,7 @@ async def _http(env: BotEnv) -> System:
     async def answer(text: str) -> None:
         await sandbox.simulate_provider_reply("tk-1", text)  # Maria's open ticket
 
-    system = System("http", env, "inv-1012", pay, answer, "/v1/feed", None)
+    system = System("http", env, "inv-1012", pay, answer, "/v1/feed", faults)
     system.closers += [server.close, sandbox.close]
     return system
 
@@ -266,8 +299,6 @@ async def test_a_provider_failing_mid_round_resumes_it_and_repeats_nothing(
     chat_id = await link_then_log_out(system)
     env.clock.now = at("2026-12-11")
     poll = env.app.bot_data[notification_jobs.POLL_KEY]
-    if system.standin is None:
-        pytest.skip("faults are injected on the stand-ins")
     # The system answers slowly, then fails: the round pauses where it was.
     system.standin.fail(system.fault_path, Fault(sleep=0.3, status=503, times=3))
     poll.kick(lambda: None)
