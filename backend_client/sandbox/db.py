@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -162,11 +163,18 @@ class InvoiceRow(Base):
     bank_code: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(7))
     issued_on: Mapped[date] = mapped_column(Date)
-    due_date: Mapped[date] = mapped_column(Date, index=True)
+    due_date: Mapped[date] = mapped_column(Date)
     amount_cents: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     paid_on: Mapped[date | None] = mapped_column(Date)
     paid_amount_cents: Mapped[int | None] = mapped_column(Integer)
+
+    # The feed pages invoices by (date, id) (backend_client.sandbox.feed): read in index order,
+    # a page never sorts the whole window (100 ms and more at 100,000 invoices).
+    __table_args__ = (
+        Index("ix_invoices_due_date_id", "due_date", "id"),
+        Index("ix_invoices_paid_on_id", "paid_on", "id"),
+    )
 
 
 class FiscalNoteRow(Base):

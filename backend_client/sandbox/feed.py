@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from backend_client.models import ContractStatus, InvoiceStatus, TicketAuthor, TicketStatus
 from backend_client.provider import (
@@ -54,6 +54,23 @@ def _page(items: list[Any], keys: list[str], size: int) -> tuple[list[Any], str 
     return items, None
 
 
+def _invoice_cursor(cursor: str | None) -> tuple[date, str] | None:
+    """``<day>|<id>`` → (day, id); None for no cursor or one of the older id-only form."""
+    if cursor is None or "|" not in cursor:
+        return None
+    day, _, invoice_id = cursor.partition("|")
+    try:
+        return date.fromisoformat(day), invoice_id
+    except ValueError:
+        return None
+
+
+def _day_of(row: InvoiceRow, column: Any) -> date:
+    day = row.due_date if column is InvoiceRow.due_date else row.paid_on
+    assert day is not None  # the query asked for a day in a window
+    return day
+
+
 # Lists longer than this are filtered in Python rather than in an SQL ``IN (…)``.
 _SQL_IN_LIMIT = 500
 
@@ -79,21 +96,27 @@ class SandboxFeed:
         return self.backend.outage
 
     async def _invoices(
-        self, cursor: str | None, *conditions: object
+        self, cursor: str | None, day: Any, start: date, end: date, status: InvoiceStatus
     ) -> FeedPage[SubscriberInvoice]:
+        """Invoices of ``status`` whose ``day`` column is in [start, end], in (day, id) order: the
+        cursor is the last page's ``<day>|<id>`` (one of an older form starts the window again)."""
         today = self.backend._today()
-        if cursor is not None:
-            conditions = (*conditions, InvoiceRow.id > cursor)
+        conditions: list[Any] = [InvoiceRow.status == status.value, day >= start, day <= end]
+        after = _invoice_cursor(cursor)
+        if after is not None:
+            last_day, last_id = after
+            conditions.append(or_(day > last_day, and_(day == last_day, InvoiceRow.id > last_id)))
         async with self.backend._reading() as db:
             rows = await db.execute(
                 select(InvoiceRow, ContractRow.subscriber_id, ContractRow.number)
                 .join(ContractRow, ContractRow.id == InvoiceRow.contract_id)
-                .where(*conditions)  # type: ignore[arg-type]
-                .order_by(InvoiceRow.id)
+                .where(*conditions)
+                .order_by(day, InvoiceRow.id)
                 .limit(self.page_size + 1)
             )
             found = rows.all()
-        items, next_cursor = _page(found, [row.id for row, _, _ in found], self.page_size)
+        keys = [f"{_day_of(row, day).isoformat()}|{row.id}" for row, _, _ in found]
+        items, next_cursor = _page(found, keys, self.page_size)
         invoices = []
         for index, (row, subscriber_id, number) in enumerate(items):
             invoices.append(SubscriberInvoice(subscriber_id, number, convert.invoice(row, today)))
@@ -106,23 +129,13 @@ class SandboxFeed:
     async def open_invoices_due_between(
         self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
     ) -> FeedPage[SubscriberInvoice]:
-        return await self._invoices(
-            cursor,
-            InvoiceRow.status == InvoiceStatus.OPEN.value,
-            InvoiceRow.due_date >= start,
-            InvoiceRow.due_date <= end,
-        )
+        return await self._invoices(cursor, InvoiceRow.due_date, start, end, InvoiceStatus.OPEN)
 
     @_operation
     async def payments_between(
         self, start: date, end: date, *, watched: Sequence[Watched], cursor: str | None = None
     ) -> FeedPage[SubscriberInvoice]:
-        return await self._invoices(
-            cursor,
-            InvoiceRow.status == InvoiceStatus.PAID.value,
-            InvoiceRow.paid_on >= start,
-            InvoiceRow.paid_on <= end,
-        )
+        return await self._invoices(cursor, InvoiceRow.paid_on, start, end, InvoiceStatus.PAID)
 
     @_operation
     async def ticket_events_since(
