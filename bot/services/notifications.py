@@ -1,4 +1,4 @@
-"""What to notify, to whom and when — no Telegram here (delivery is in handlers/notifications).
+"""What to notify, to whom and when — no Telegram here (delivery: handlers/notification_jobs.py).
 
 The detector turns the provider's facts (``ProviderFeed``, asked page by page about the watched
 subscribers, in resumable rounds) into notifications with natural keys;
