@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from bot.localapi.forum import ForumMethods
 from bot.localapi.methods import CALLBACK_ANSWER_LIMIT, DOWNLOAD_LIMIT, BotMethods
 from bot.localapi.model import BotApiError, BotEvent, StoredFile, StoredMessage
 from bot.localapi.params import coerce
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class LocalBotApi(BotMethods):
+class LocalBotApi(ForumMethods, BotMethods):
     """One bot's Bot API, shared by the bot (``call``) and its users (``user``)."""
 
     def __init__(

@@ -59,6 +59,8 @@ class StoredMessage:
     document: StoredFile | None = None
     entities: list[dict[str, Any]] | None = None
     edited: bool = False
+    # The forum topic the message belongs to (Message.message_thread_id, is_topic_message).
+    message_thread_id: int | None = None
 
     @property
     def from_bot(self) -> bool:
@@ -81,6 +83,9 @@ class StoredMessage:
             "chat": chat,
             "from": self.sender,
         }
+        if self.message_thread_id is not None:
+            message["message_thread_id"] = self.message_thread_id
+            message["is_topic_message"] = True
         if self.text is not None:
             message["text"] = self.text
         if self.entities:
@@ -132,6 +137,8 @@ class Chat:
     first_name: str
     events: list[BotEvent] = field(default_factory=list)
     blocked: bool = False
+    # A supergroup with topics enabled (Chat.is_forum), see ``bot.localapi.forum``.
+    is_forum: bool = False
     # This chat's messages by id, oldest first (ids only grow).
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     # Futures of the users waiting for the bot in this chat, released by its next event.
@@ -148,6 +155,8 @@ class Chat:
             data["first_name"] = self.first_name
         else:
             data["title"] = self.first_name
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
 
