@@ -12,7 +12,9 @@ Tables and keys (``deploy/provider.example.toml`` documents each one):
 - ``[texts]`` overrides of a few catalogue texts (:data:`TEXT_KEYS`), checked as Telegram checks
   HTML (:mod:`bot.telegram_html`);
 - ``[policies]`` due_days, enabling_days, ticket_subjects;
-- ``[support]`` is reserved for the staff's support chat (``chat_id``), not read yet.
+- ``[support]`` chat_id (the team's forum supergroup for hand-offs), hours (when the team
+  answers, :mod:`bot.provider.hours`), reply_timeout_minutes (no reply within it: a ticket is
+  offered).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -29,6 +32,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from bot import telegram_html
+from bot.provider import hours as hours_module
 
 # The main menu's item ids (seed 1.2.1.1), in the order the bot shows them without a file.
 MENU_IDS: tuple[str, ...] = (
@@ -65,6 +69,8 @@ PROVIDER_KEYS = (
     "password_help",
 )
 POLICY_KEYS = ("due_days", "enabling_days", "ticket_subjects")
+SUPPORT_KEYS = ("chat_id", "hours", "reply_timeout_minutes")
+DEFAULT_REPLY_TIMEOUT = 10
 MAX_NAME = 64  # the name goes in the bot's short description (120 characters) with a sentence
 MAX_SHORT = 200  # hours, phone, e-mail, site
 MAX_LONG = 1000  # password_help
@@ -131,9 +137,15 @@ class Policies:
 
 @dataclass(frozen=True, slots=True)
 class Support:
-    """``[support]``: reserved (the staff's support chat, ``chat_id``); read as a table only."""
+    """``[support]``: the hand-off to the team (issue 22); no ``chat_id``, no hand-off."""
 
     chat_id: int | None = None
+    hours: tuple[hours_module.Window, ...] = ()
+    hours_text: tuple[str, ...] = ()
+    reply_timeout_minutes: int = DEFAULT_REPLY_TIMEOUT
+
+    def is_open(self, now: datetime) -> bool:
+        return hours_module.is_open(self.hours, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +185,11 @@ class ProviderConfig:
                     for subject_id, name in self.policies.ticket_subjects
                 ],
             },
-            "support": {"chat_id": self.support.chat_id},
+            "support": {
+                "chat_id": self.support.chat_id,
+                "hours": list(self.support.hours_text),
+                "reply_timeout_minutes": self.support.reply_timeout_minutes,
+            },
         }
 
 
@@ -432,11 +448,35 @@ def _subjects(raw: Any, problems: list[str]) -> tuple[tuple[str | None, str], ..
 
 
 def _support(table: Mapping[str, Any], problems: list[str]) -> Support:
-    _unknown_keys(table, "support", ("chat_id",), problems)
+    _unknown_keys(table, "support", SUPPORT_KEYS, problems)
     chat_id = table.get("chat_id")
     if chat_id is not None and (isinstance(chat_id, bool) or not isinstance(chat_id, int)):
         problems.append(
             f"[support] chat_id must be a Telegram chat id (a whole number), got {_kind(chat_id)}"
         )
         chat_id = None
-    return Support(chat_id=chat_id)
+    windows: list[hours_module.Window] = []
+    texts: list[str] = []
+    raw_hours = table.get("hours", [])
+    if not isinstance(raw_hours, list) or not all(isinstance(e, str) for e in raw_hours):
+        problems.append(f"[support] hours must be a list of texts, got {_kind(raw_hours)}")
+        raw_hours = []
+    for entry in raw_hours:
+        try:
+            windows.append(hours_module.parse_entry(entry))
+            texts.append(entry)
+        except ValueError as error:
+            problems.append(f"[support] hours: {error}")
+    timeout = table.get("reply_timeout_minutes", DEFAULT_REPLY_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 1440:
+        problems.append(
+            "[support] reply_timeout_minutes must be a whole number of minutes from 1 to 1440, "
+            f"got {timeout!r}"
+        )
+        timeout = DEFAULT_REPLY_TIMEOUT
+    return Support(
+        chat_id=chat_id,
+        hours=tuple(windows),
+        hours_text=tuple(texts),
+        reply_timeout_minutes=timeout,
+    )
