@@ -8,4 +8,5 @@ def register_all() -> None:
     import bot.broadcasts.store
     import bot.storage.db
     import bot.storage.notifications
-    import bot.storage.rounds  # noqa: F401
+    import bot.storage.rounds
+    import bot.support.store  # noqa: F401

@@ -1,0 +1,1 @@
+"""Hand-off to the provider's team in a Telegram forum supergroup (issue 22)."""
