@@ -81,7 +81,9 @@ async def test_settings_toggle_and_unlink(env: BotEnv, chat: ChatDriver) -> None
     assert "vinculado ao contato Maria Aparecida dos Santos" in shown(calls)
     calls = await chat.tap("Lembretes de fatura")
     labels = [label for call in calls for label, _ in call.buttons]
-    assert "🚫 🧾 Lembretes de fatura" in labels
+    # One emoji per button, the state's (issue 21: not "✅ ✅ Pagamento confirmado").
+    assert "🚫 Lembretes de fatura" in labels
+    assert "✅ Pagamento confirmado" in labels
     store = env.app.bot_data["services"].notifications
     assert (await store.get_link(chat.user_id)).muted == {"invoices"}
 

@@ -92,7 +92,9 @@ def settings_title(contact_name: str | None, active: bool) -> str:
 
 
 def toggle_label(group: str, enabled: bool) -> str:
-    return f"{'✅' if enabled else '🚫'} {GROUP_LABELS[group]}"
+    """The group's name behind its state (its own emoji dropped: never "✅ ✅ Pagamento")."""
+    name = GROUP_LABELS[group].split(" ", 1)[1]
+    return f"{'✅' if enabled else '🚫'} {name}"
 
 
 # --- notifications (payloads are JSON: dates ISO, money as strings) --------------------------
