@@ -73,6 +73,7 @@ from bot.storage.login_failures import LoginFailureRepository
 from bot.storage.notifications import NotificationStore
 from bot.storage.persistence import SqlPersistence
 from bot.storage.rounds import RoundStore
+from bot.support import relay as support_relay
 from bot.transport import aiohttp_requests
 from bot.ui import texts
 from bot.ui.formatting import TIMEZONE
@@ -253,6 +254,7 @@ def build_application(
 
 
 def _add_handlers(application: BotApplication, settings: Settings) -> None:
+    support_relay.install(application)  # hand-off to the team (issue 22), before the guards
     application.add_handler(TypeHandler(Update, observe.record_update), group=-4)
     application.add_handler(TypeHandler(Update, guards.private_chats_only), group=-3)
     application.add_handler(TypeHandler(Update, guards.expire_idle_session), group=-2)
@@ -288,6 +290,7 @@ async def _post_init(application: BotApplication) -> None:
     mailer.schedule_outbox_retries(application)
     await notification_jobs.schedule(application)
     await broadcast_jobs.start(application)
+    support_relay.schedule(application)  # no reply within [support] reply_timeout_minutes
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     await application.bot.set_my_commands(commands)
     await application.bot.set_my_commands(commands, language_code="pt")
