@@ -82,7 +82,7 @@ async def test_one_line_goes_straight_to_the_terminal_types(chat: ChatDriver) ->
 async def test_all_types_this_month_masked_paged_with_totals_per_type(
     env: BotEnv, chat: ChatDriver
 ) -> None:
-    records = await _records(env, NOVEMBER)
+    records = (await _records(env, NOVEMBER))[::-1]  # shown newest first
     assert len(records) > PAGE_SIZE * 2  # the demo line has several pages this month
     await login(chat, COMPANY)
     await chat.press("menu:calls")

@@ -192,6 +192,8 @@ async def _statement(
     backend = context.services.backend
     type_id = None if chosen["type"] == ALL else chosen["type"]
     records = await backend.list_call_records(session, chosen["line"], period, type_id)
+    # Newest first, as Extrato de Conexão (issue 21): backends list them in any order.
+    records = sorted(records, key=lambda record: record.started_at, reverse=True)
     if not records:
         text = t.empty(chosen["line_number"], chosen["type_name"], periods.describe(period))
         await show(update, text, _period_keyboard())

@@ -160,7 +160,8 @@ async def _statement(
         await show(update, text, _period_keyboard(context))
         return CHOOSE_PERIOD
     now = found.clock()
-    shown = paging.page(sessions[::-1], page, PREFIX, PAGE_SIZE)  # newest first
+    newest_first = sorted(sessions, key=lambda item: item.started_at, reverse=True)
+    shown = paging.page(newest_first, page, PREFIX, PAGE_SIZE)
     text = t.statement(
         chosen["login_name"],
         periods.describe(period),

@@ -86,10 +86,11 @@ def statement(
 ) -> str:
     """One page of sessions (newest first), then the totals of the whole period."""
     page_note = f" · página {page + 1} de {pages}" if pages > 1 else ""
+    # "mais recentes primeiro" only when there is an order to tell (issue 21: not for 1 conexão).
+    order = ", mais recentes primeiro" if totals.sessions > 1 else ""
     parts = [
         f"{TITLE}\nLogin: <b>{esc(login)}</b>\n"
-        f"Período: <b>{esc(period)}</b> — {_sessions(totals.sessions)}{page_note}, "
-        "mais recentes primeiro",
+        f"Período: <b>{esc(period)}</b> — {_sessions(totals.sessions)}{page_note}{order}",
         *(_session(line) for line in sessions),
         (
             "<b>Totais do período</b>\n"

@@ -1,0 +1,56 @@
+"""Issue 21, "Polish": small things a newcomer noticed, each driven through updates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from backend_client.models import DateRange
+from bot.conversations.calls import masked_number
+from bot.ui.formatting import day_time
+from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
+from tests.support.driver import ChatDriver
+from tests.support.driver import texts as shown
+
+NOVEMBER = DateRange(TODAY.replace(day=1), TODAY.replace(day=30))
+
+
+async def test_call_records_are_newest_first_like_connections(
+    env: BotEnv, chat: ChatDriver
+) -> None:
+    assert env.backend is not None
+    session = await env.backend.login(COMPANY.document, COMPANY.password)
+    records = await env.backend.list_call_records(session, "ln-1", NOVEMBER)
+    newest = max(records, key=lambda record: record.started_at)
+    oldest = min(records, key=lambda record: record.started_at)
+    await login(chat, COMPANY)
+    await chat.press("menu:calls")
+    await chat.tap("Todos")
+    said = shown(await chat.tap("Este mês"))
+    first_call = said.split("🕑", 2)[1]
+    assert day_time(newest.started_at) in first_call
+    assert masked_number(newest.called_number) in first_call
+    assert day_time(oldest.started_at) not in said  # on the last page
+
+
+async def test_one_connection_is_singular_without_an_order_to_tell(
+    env: BotEnv, chat: ChatDriver
+) -> None:
+    assert env.backend is not None
+    session = await env.backend.login(PERSON.document, PERSON.password)
+    day = TODAY
+    for offset in range(1, 60):
+        day = TODAY - timedelta(days=offset)
+        if len(await env.backend.list_connection_sessions(session, "l1", DateRange(day, day))) == 1:
+            break
+    else:
+        raise AssertionError("no day with a single connection in the demo data")
+    await login(chat, PERSON)
+    await chat.press("menu:connections")
+    await chat.tap("Outro período")
+    typed = f"{day:%d/%m/%Y} a {day:%d/%m/%Y}"
+    said = shown(await chat.send(typed))
+    assert "— 1 conexão" in said
+    assert "1 conexões" not in said
+    assert "mais recentes primeiro" not in said
+    said = shown(await chat.press("connections:period:this_month"))
+    assert "conexões" in said and "mais recentes primeiro" in said
