@@ -92,6 +92,11 @@ def create_web_app(
         from bot.provider.store import store_of
 
         add_config_routes(app, store_of(application), admin_token)
+        from bot.support.api import add_handoff_routes  # GET /admin/api/handoffs (issue 22)
+        from bot.support.handoff import store_of as handoff_store_of
+
+        if "engine" in application.bot_data:
+            add_handoff_routes(app, handoff_store_of(application), admin_token)
     return app
 
 

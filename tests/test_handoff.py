@@ -236,3 +236,34 @@ async def start_logged_in(env: BotEnv, chat: ChatDriver) -> int:
 class _JobContext:
     def __init__(self, application: Any) -> None:
         self.application = application
+
+
+API_TOKEN = "a" * 32
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+async def test_the_admin_api_lists_hand_offs_with_their_messages(
+    env: BotEnv, chat: ChatDriver, group: Any
+) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web import create_web_app
+
+    thread = await start(env, chat, group)
+    await chat.send("olá")
+    await team_says(env, ANA, thread, text="oi, aqui é a Ana")
+    await chat.press("support:end")
+    app = create_web_app(env.app, admin_token=API_TOKEN)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        assert (await client.get("/admin/api/handoffs")).status == 401
+        listing = await (await client.get("/admin/api/handoffs", headers=AUTH)).json()
+        (handoff,) = listing["handoffs"]
+        assert handoff["status"] == "ended" and handoff["agent_name"] == "Ana"
+        assert handoff["ended_by"] == "subscriber"
+        one = await (await client.get(f"/admin/api/handoffs/{handoff['id']}", headers=AUTH)).json()
+        assert [(m["author"], m["text"]) for m in one["messages"]] == [
+            ("subscriber", "olá"), ("team", "oi, aqui é a Ana"),
+        ]  # fmt: skip
+        assert (await client.get("/admin/api/handoffs/999", headers=AUTH)).status == 404
+        bad = await client.get("/admin/api/handoffs?limit=0", headers=AUTH)
+        assert bad.status == 400
