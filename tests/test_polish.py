@@ -54,3 +54,25 @@ async def test_one_connection_is_singular_without_an_order_to_tell(
     assert "mais recentes primeiro" not in said
     said = shown(await chat.press("connections:period:this_month"))
     assert "conexões" in said and "mais recentes primeiro" in said
+
+
+async def test_a_company_is_greeted_by_its_name_and_its_data_says_razao_social(
+    chat: ChatDriver,
+) -> None:
+    await login(chat, COMPANY)
+    said = shown(await chat.send("/menu"))
+    assert f"olá, {COMPANY.name}!" in said
+    said = shown(await chat.press("menu:account"))
+    assert f"Razão social: {COMPANY.name}" in said
+    assert "Nome:" not in said
+
+
+async def test_a_person_is_greeted_by_the_first_name_and_their_data_says_nome(
+    chat: ChatDriver,
+) -> None:
+    await login(chat, PERSON)
+    said = shown(await chat.send("/menu"))
+    assert f"olá, {PERSON.name.split()[0]}!" in said
+    said = shown(await chat.press("menu:account"))
+    assert f"Nome: {PERSON.name}" in said
+    assert "Razão social" not in said

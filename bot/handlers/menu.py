@@ -29,7 +29,7 @@ async def show_menu(update: Update, context: BotContext, *, new_message: bool = 
         await send(update, texts.NOT_LOGGED_IN, keyboards.login())
         return
     # The provider file's name, items and order (bot.handlers.provider); today's without one.
-    title = provider_texts.menu_title(session.name, provider.current(context))
+    title = provider_texts.menu_title(session.name, provider.current(context), session.document)
     if new_message:
         await send(update, title, provider.menu_keyboard(context))
     else:

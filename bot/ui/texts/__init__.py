@@ -48,9 +48,16 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def menu_title(name: str) -> str:
-    first_name = name.split()[0] if name.split() else name
-    return f"📋 <b>Menu</b> — olá, {esc(first_name)}! O que você precisa?"
+def is_company(document: str) -> bool:
+    """A CNPJ (14 characters) rather than a CPF (11 digits)."""
+    return len(document) == 14
+
+
+def menu_title(name: str, document: str = "") -> str:
+    """A person by the first name; a company (CNPJ) by its whole name, not "olá, Silva!"."""
+    words = name.split()
+    called = name.strip() if is_company(document) or not words else words[0]
+    return f"📋 <b>Menu</b> — olá, {esc(called)}! O que você precisa?"
 
 
 # --- login ---------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def account_text(subscriber: Subscriber) -> str:
     lines = [
         ACCOUNT_TITLE,
         "",
-        f"<b>Nome:</b> {esc(subscriber.name)}",
+        f"<b>{'Razão social' if kind == 'CNPJ' else 'Nome'}:</b> {esc(subscriber.name)}",
         f"<b>{kind}:</b> {esc(document(subscriber.document))}",
         f"<b>Endereço:</b> {esc(_address(subscriber.address) or NOT_INFORMED)}",
         f"<b>E-mail:</b> {esc(subscriber.email or NOT_INFORMED)}",

@@ -35,9 +35,9 @@ def welcome(config: ProviderConfig) -> str:
     return config.text("welcome", default)
 
 
-def menu_title(subscriber_name: str, config: ProviderConfig) -> str:
+def menu_title(subscriber_name: str, config: ProviderConfig, document: str = "") -> str:
     """The menu's heading: today's, with the provider's name when there is one."""
-    title = texts.menu_title(subscriber_name)
+    title = texts.menu_title(subscriber_name, document)
     name = config.provider.name
     if name is None:
         return title
