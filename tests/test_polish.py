@@ -76,3 +76,10 @@ async def test_a_person_is_greeted_by_the_first_name_and_their_data_says_nome(
     said = shown(await chat.press("menu:account"))
     assert f"Nome: {PERSON.name}" in said
     assert "Razão social" not in said
+
+
+async def test_start_answers_in_one_message_welcome_and_cpf_request(chat: ChatDriver) -> None:
+    calls = await chat.send("/start")
+    sent = [call for call in calls if call.method == "sendMessage"]
+    assert len(sent) == 1
+    assert "Olá!" in sent[0].text and "CPF ou CNPJ" in sent[0].text

@@ -50,9 +50,11 @@ async def start(update: Update, context: BotContext) -> int:
     if context.session is not None:
         await show_menu(update, context)
         return END
+    # /start: the welcome and the CPF/CNPJ request in one message, as the seed's login screen.
+    welcome = None
     if update.callback_query is None:
-        await send(update, provider_texts.welcome(provider.current(context)))
-    return await _ask_document(update, context)
+        welcome = provider_texts.welcome(provider.current(context))
+    return await _ask_document(update, context, welcome)
 
 
 async def _ask_document(update: Update, context: BotContext, intro: str | None = None) -> int:
