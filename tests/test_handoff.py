@@ -267,3 +267,23 @@ async def test_the_admin_api_lists_hand_offs_with_their_messages(
         assert (await client.get("/admin/api/handoffs/999", headers=AUTH)).status == 404
         bad = await client.get("/admin/api/handoffs?limit=0", headers=AUTH)
         assert bad.status == 400
+
+
+async def test_the_menu_and_the_apology_offer_a_person(
+    env: BotEnv, chat: ChatDriver, group: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend_client.errors import Unavailable
+
+    await login(chat)
+    calls = await chat.send("/menu")
+    assert any(data == "support:start" for call in calls for _, data in call.buttons)
+
+    async def unavailable(*args: Any, **kwargs: Any) -> None:
+        raise Unavailable("down")
+
+    monkeypatch.setattr(env.backend, "get_subscriber", unavailable)
+    calls = await chat.press("menu:account")
+    assert any(data == "support:start" for call in calls for _, data in call.buttons), shown(calls)
+    calls = await chat.press("support:start")  # the card says the system did not answer
+    assert plain_text(st.QUEUED) in shown(calls)
+    assert "não respondeu: sem resumo" in group_text(group)

@@ -45,7 +45,7 @@ async def on_error(update: object, context: BotContext) -> None:
         logger.warning("backend unavailable: %s", error)
         # The apology ends with the provider's support phone, when its file gives one.
         text = provider_texts.backend_unavailable(provider.current(context).provider)
-        keyboard = _way_forward(context)
+        keyboard = provider.with_handoff(context, _way_forward(context))  # a person (issue 22)
     elif isinstance(error, Rejected):
         text, keyboard = f"⚠️ {esc(error.reason)}", _way_forward(context)
     elif isinstance(error, NotPermitted):

@@ -20,6 +20,7 @@ from telegram.ext import CallbackQueryHandler
 from backend_client.features import Feature
 from bot.provider.store import current, store_of
 from bot.services.context import BotContext
+from bot.support import texts as support_texts
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import pack
 from bot.ui.screens import answer_query, send, show
@@ -50,7 +51,16 @@ def menu_keyboard(context: BotContext) -> InlineKeyboardMarkup:
         return item in _FEATURES and services.lacks(Feature(item))
 
     items = config.visible_items(lacks)
-    return keyboards.main_menu(items, contact=config.provider.has_contacts)
+    return with_handoff(context, keyboards.main_menu(items, contact=config.provider.has_contacts))
+
+
+def with_handoff(context: BotContext, keyboard: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    """``keyboard`` and "Falar com atendente" (``support:start``, bot.support) when the
+    provider's file names the team's group (``[support] chat_id``) and someone is logged in."""
+    if current(context).support.chat_id is None or not context.session:
+        return keyboard
+    row = (keyboards.button(support_texts.BUTTON_HANDOFF, "support:start"),)
+    return InlineKeyboardMarkup((*keyboard.inline_keyboard, row))
 
 
 def password_keyboard(context: BotContext, *, retry: bool = False) -> InlineKeyboardMarkup | None:
