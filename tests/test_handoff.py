@@ -287,3 +287,22 @@ async def test_the_menu_and_the_apology_offer_a_person(
     calls = await chat.press("support:start")  # the card says the system did not answer
     assert plain_text(st.QUEUED) in shown(calls)
     assert "não respondeu: sem resumo" in group_text(group)
+
+
+async def test_documents_go_both_ways_and_commands_still_reach_the_bot(
+    env: BotEnv, chat: ChatDriver, group: Any
+) -> None:
+    thread = await start(env, chat, group)
+    await chat.send_document(b"%PDF-1.4 fatura", "fatura.pdf", "application/pdf")
+    relayed = in_topic(group, thread)[-1]
+    assert relayed.document is not None and relayed.document.content == b"%PDF-1.4 fatura"
+    calls = await chat.send("/menu")
+    assert "/menu" not in [m.text for m in in_topic(group, thread)]
+    assert any(data == "support:start" for call in calls for _, data in call.buttons)
+    calls = await chat.press("support:start")
+    assert plain_text(st.ALREADY) in shown(calls)
+    manual = group.new_file(b"%PDF manual", "manual.pdf", "application/pdf")
+    before = len(env.api.calls)
+    await team_says(env, ANA, thread, document=manual)
+    sent = [c for c in env.api.calls[before:] if c.method == "sendDocument"]
+    assert sent and sent[0].params["chat_id"] == chat.user_id

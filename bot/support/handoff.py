@@ -142,10 +142,9 @@ async def _open(
         topic = await bot.create_forum_topic(group_id, name)
         thread_id = topic.message_thread_id
         await store.save_topic(chat_id, group_id, thread_id)
-    handoff = await store.open(chat_id, group_id, thread_id, now)
     card = await summary_card(context, session, subscriber)
     await bot.send_message(group_id, card, message_thread_id=thread_id)
-    return handoff
+    return await store.open(chat_id, group_id, thread_id, now)  # after the card: none without
 
 
 async def summary_card(context: BotContext, session: BackendSession, subscriber: Any) -> str:

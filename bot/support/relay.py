@@ -55,7 +55,8 @@ logger = logging.getLogger(__name__)
 GROUP = -5
 JOB_INTERVAL_SECONDS = 30
 TEAM_STATUSES = frozenset({"creator", "administrator"})
-_RELAYED = filters.TEXT | filters.PHOTO | filters.Document.ALL
+# Commands (/menu, /start…) still reach the bot: the hand-off goes on meanwhile.
+_RELAYED = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
 
 
 class _SupportChat(filters.MessageFilter):
