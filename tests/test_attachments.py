@@ -102,7 +102,8 @@ def test_content_must_be_what_the_file_claims() -> None:
     )
     # An image labelled with the wrong image type is still an image: its real type is kept.
     relabelled = check_content("foto.png", "image/png", JPEG)
-    assert (relabelled.content_type, relabelled.filename) == ("image/jpeg", "foto.png.jpg")
+    # ... and its name too, never "foto.png.jpg" (issue 21).
+    assert (relabelled.content_type, relabelled.filename) == ("image/jpeg", "foto.png")
     assert check_content("leia.txt", "text/plain", "Olá, ação!".encode()).content_type == (
         "text/plain"
     )

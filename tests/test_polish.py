@@ -10,6 +10,7 @@ from bot.ui.formatting import day_time
 from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
+from tests.test_attachments import PNG, ZIP, at_attachments
 
 NOVEMBER = DateRange(TODAY.replace(day=1), TODAY.replace(day=30))
 
@@ -83,3 +84,27 @@ async def test_start_answers_in_one_message_welcome_and_cpf_request(chat: ChatDr
     sent = [call for call in calls if call.method == "sendMessage"]
     assert len(sent) == 1
     assert "Olá!" in sent[0].text and "CPF ou CNPJ" in sent[0].text
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def test_attachment_refusals_name_the_type_in_words_never_a_mime_type(
+    chat: ChatDriver,
+) -> None:
+    await at_attachments(chat)
+    said = shown(await chat.send_document(ZIP, "faturas.xlsx", XLSX))
+    assert "Não aceito o arquivo faturas.xlsx: é uma planilha do Excel" in said
+    assert "application/" not in said and "spreadsheetml" not in said
+    said = shown(await chat.send_document(ZIP, "fotos.zip", "application/zip"))
+    assert "é um arquivo compactado" in said and "application/zip" not in said
+    said = shown(await chat.send_document(ZIP, "coisa.xyz", "application/x-coisa"))
+    assert "esse tipo de arquivo não é permitido" in said and "x-coisa" not in said
+
+
+async def test_a_png_photo_keeps_its_name(chat: ChatDriver) -> None:
+    await at_attachments(chat)
+    said = shown(await chat.send_photo(PNG))  # the local Bot API passes a PNG on as it is
+    assert "Anexo recebido: foto-1.jpg " in said
+    said = shown(await chat.tap("Concluir anexos"))
+    assert "foto-1.jpg" in said and ".jpg.png" not in said

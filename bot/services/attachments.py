@@ -230,6 +230,13 @@ def safe_filename(filename: str | None, content_type: str, fallback: str = "arqu
     name = "".join(char for char in name if not unicodedata.category(char).startswith("C"))
     name = _SPACES.sub(" ", _RESERVED_CHARS.sub("_", name)).strip(" .")
     fitting = EXTENSIONS.get(content_type, ())
+    kind = ALLOWED_TYPES.get(content_type)
+    if (
+        kind is not None
+        and ALLOWED_TYPES.get(_TYPE_BY_EXTENSION.get(extension_of(name), "")) is kind
+    ):
+        # Same family (a PNG named .jpg): the name is kept, never "foto-1.jpg.png" (issue 21).
+        fitting = (extension_of(name), *fitting)
     stem, extension = name, ""
     if extension_of(name) in fitting:
         stem, extension = name[: -len(extension_of(name))], name[-len(extension_of(name)) :]

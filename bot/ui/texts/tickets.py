@@ -12,6 +12,7 @@ from bot.services.attachments import (
     AttachmentRefused,
     Kind,
     Problem,
+    extension_of,
 )
 from bot.services.tickets import Mode, TicketDraft, description
 from bot.ui.formatting import day, day_time, esc
@@ -304,6 +305,36 @@ def caption_not_added(limit: int) -> str:
 
 _KIND_NAMES = {Kind.IMAGE: "uma imagem", Kind.PDF: "um PDF", Kind.TEXT: "um texto"}
 
+# Refused types in words, never a MIME type (issue 21): by MIME type, else by extension.
+_TYPE_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("application/vnd.ms-excel", "spreadsheetml", ".xls", ".xlsx", ".xlsm"),
+        "uma planilha do Excel",
+    ),
+    (("opendocument.spreadsheet", ".ods"), "uma planilha"),
+    (("application/msword", "wordprocessingml", ".doc", ".docx"), "um documento do Word"),
+    (("opendocument.text", ".odt", ".rtf", "application/rtf"), "um documento de texto formatado"),
+    (("powerpoint", "presentationml", ".ppt", ".pptx"), "uma apresentação do PowerPoint"),
+    (("zip", "rar", "7z", "x-tar", "gzip", ".zip", ".rar", ".7z", ".gz"), "um arquivo compactado"),
+    (("x-msdownload", "x-msdos-program", "x-executable", ".exe", ".msi", ".bat"), "um programa"),
+    (("android.package-archive", ".apk"), "um aplicativo de Android"),
+    (("image/svg", ".svg"), "uma imagem vetorial (SVG)"),
+    (("video/", ".mp4", ".mov", ".avi", ".mkv"), "um vídeo"),
+    (("audio/", ".mp3", ".ogg", ".wav", ".m4a", ".opus"), "um áudio"),
+    (("text/html", ".html", ".htm"), "uma página da web (HTML)"),
+)
+
+
+def type_in_words(content_type: str | None, filename: str) -> str | None:
+    """ "uma planilha do Excel" for an .xlsx; None when the type has no plain name."""
+    extension = extension_of(filename)
+    for keys, words in _TYPE_WORDS:
+        if any(key in (content_type or "") for key in keys if not key.startswith(".")):
+            return words
+        if extension and extension in keys:
+            return words
+    return None
+
 
 def refusal(error: AttachmentRefused) -> str:
     name = f"<b>{esc(error.filename)}</b>"
@@ -330,8 +361,9 @@ def refusal(error: AttachmentRefused) -> str:
             "confere. Não vou anexá-lo."
         )
     else:
-        claimed = f" ({esc(error.content_type)})" if error.content_type else ""
-        reason = f"❌ Não aceito o arquivo {name}{claimed}: esse tipo de arquivo não é permitido."
+        words = type_in_words(error.content_type, error.filename)
+        what = f"é {words}, e esse tipo" if words else "esse tipo"
+        reason = f"❌ Não aceito o arquivo {name}: {what} de arquivo não é permitido."
     return f"{reason}\nTipos aceitos: {ALLOWED_TYPES}. {KEPT}"
 
 
