@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.services import sessions
 from bot.settings import Settings
 from bot.support import texts as st
 from bot.support.handoff import add_ended_listener, store_of
@@ -21,7 +22,7 @@ from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 
 GROUP = -1009876543210
-ANA, BETO, STRANGER = 91001, 91002, 91003
+ANA, BETO, CARLA = 91001, 91002, 91003
 _updates = itertools.count(900000)
 
 PROVIDER_FILE = f"""
@@ -50,7 +51,12 @@ def settings(tmp_path: Path, bot_database_url: str) -> Settings:
 @pytest.fixture
 def group(env: BotEnv) -> Any:
     api = env.api.api
-    api.open_forum(GROUP, "Atendimento Net Exemplo", admins={ANA: "Ana"}, members={BETO: "Beto"})
+    api.open_forum(
+        GROUP,
+        "Atendimento Net Exemplo",
+        admins={ANA: "Ana", CARLA: "Carla"},
+        members={BETO: "Beto"},
+    )
     return api
 
 
@@ -115,11 +121,22 @@ async def test_a_full_hand_off_both_ways_with_a_photo(
     sent = [c for c in env.api.calls[before:] if c.method == "sendPhoto"]
     assert sent and sent[0].params["chat_id"] == chat.user_id
     assert sent[0].params["caption"] == "reinicie assim"
+    before = len(env.api.calls)
+    await team_says(env, CARLA, thread, text="eu também ajudo")  # Ana took the chat
+    assert not [c for c in env.api.calls[before:] if c.params.get("chat_id") == chat.user_id]
+    assert "Ana já está atendendo" in group_text(group)
 
     calls = await chat.press("support:end")
     assert plain_text(st.ENDED_BY_SUBSCRIBER) in shown(calls)
     assert group.topic_closed(GROUP, thread)
     assert len(ended) == 1 and ended[0].ended_by == "subscriber"
+    # Recorded as a ticket in the provider's system, too.
+    assert ended[0].ticket_id
+    backend = env.app.bot_data["services"].backend
+    session = sessions.current(env.app.chat_data[chat.user_id])
+    ticket = await backend.get_ticket(session, ended[0].ticket_id)
+    recorded = " ".join(m.text for m in ticket.messages)
+    assert "minha internet caiu" in recorded and "Ana: Oi! Vou verificar." in recorded
     lines = await store_of(env.app).lines(ended[0].id)
     assert [(line.author, line.kind) for line in lines] == [
         ("subscriber", "text"), ("subscriber", "photo"), ("team", "text"), ("team", "photo"),
@@ -182,10 +199,8 @@ async def test_no_reply_in_time_offers_a_ticket_with_what_was_written(
     handoff = (await store_of(env.app).listing())[0]
     assert handoff.status == "ended" and handoff.ticket_id
     backend = env.app.bot_data["services"].backend
-    session = env.app.chat_data[chat.user_id]["session"]
-    from bot.services import sessions
-
-    ticket = await backend.get_ticket(sessions.current({"session": session}), handoff.ticket_id)
+    session = sessions.current(env.app.chat_data[chat.user_id])
+    ticket = await backend.get_ticket(session, handoff.ticket_id)
     assert "estou sem internet desde ontem" in " ".join(m.text for m in ticket.messages)
     assert "protocolo" in group_text(group) and group.topic_closed(GROUP, thread)
 
@@ -260,6 +275,7 @@ async def test_the_admin_api_lists_hand_offs_with_their_messages(
         (handoff,) = listing["handoffs"]
         assert handoff["status"] == "ended" and handoff["agent_name"] == "Ana"
         assert handoff["ended_by"] == "subscriber"
+        assert handoff["ticket_id"]  # recorded in the provider's system as well
         one = await (await client.get(f"/admin/api/handoffs/{handoff['id']}", headers=AUTH)).json()
         assert [(m["author"], m["text"]) for m in one["messages"]] == [
             ("subscriber", "olá"), ("team", "oi, aqui é a Ana"),

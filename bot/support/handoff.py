@@ -27,6 +27,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from backend_client.errors import BackendError
+from backend_client.features import Feature
 from backend_client.models import BackendSession, InvoiceStatus, NewTicket, TicketStatus
 from bot.provider import store as provider_store
 from bot.services import sessions
@@ -225,11 +226,13 @@ async def end_handoff(application: Any, handoff: Handoff, by: str, who: str = ""
                 reply_markup=keyboard(("🏠 Menu", "menu:home")),
             )
     session = sessions.current(chat_data or {})
-    if ended.ticket_id and session is not None:
-        with contextlib.suppress(BackendError):
-            await services.backend.reply_ticket(
-                session, ended.ticket_id, await transcript(store, ended)
-            )
+    if by != "ticket" and session is not None and not services.lacks(Feature.NEW_TICKET):
+        # The conversation as a ticket message in the provider's system (it stays here too).
+        try:
+            await _record_in_ticket(services.backend, store, ended, session)
+            ended = await store.get(ended.id) or ended
+        except BackendError as error:
+            logger.info("hand-off %s: kept in the bot only: %s", ended.id, type(error).__name__)
     for listener in application.bot_data.get(LISTENERS_KEY, []):
         try:
             await listener(application, ended)
@@ -238,14 +241,32 @@ async def end_handoff(application: Any, handoff: Handoff, by: str, who: str = ""
     return True
 
 
+async def _record_in_ticket(
+    backend: Any, store: HandoffStore, handoff: Handoff, session: BackendSession
+) -> None:
+    if not await store.lines(handoff.id):
+        return  # nothing was said
+    if handoff.ticket_id:
+        await backend.reply_ticket(session, handoff.ticket_id, await transcript(store, handoff))
+    else:
+        await _new_ticket(backend, store, handoff, session)
+
+
 async def open_ticket(context: BotContext, handoff: Handoff, session: BackendSession) -> str:
     """A ticket in the provider's system with what the subscriber wrote; its protocol."""
-    backend = context.services.backend
-    store = store_of(context.application)
+    return await _new_ticket(
+        context.services.backend, store_of(context.application), handoff, session
+    )
+
+
+async def _new_ticket(
+    backend: Any, store: HandoffStore, handoff: Handoff, session: BackendSession
+) -> str:
     subjects = await backend.list_ticket_subjects(session)
     if not subjects:
         raise BackendError("the system offers no ticket subject")
-    chosen = next((s for s in subjects if s.name.casefold() in ("outros", "suporte")), subjects[0])
+    wanted = ("atendimento", "outros", "suporte")
+    chosen = next((s for s in subjects if s.name.casefold() in wanted), subjects[0])
     subscriber = await backend.get_subscriber(session)
     contract_id = subscriber.contracts[0].id if subscriber.contracts else None
     ticket = await backend.open_ticket(

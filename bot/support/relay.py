@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import timedelta
+from html import escape
 from typing import Any
 
 from telegram import Message, Update
@@ -171,6 +172,16 @@ async def from_team(update: Update, context: BotContext) -> None:
         handoff.id, sender.id, sender.first_name, now
     ):
         await context.bot.send_message(handoff.chat_id, texts.taken(sender.first_name))
+    else:
+        handoff = await store.get(handoff.id) or handoff
+        if handoff.agent_id is not None and handoff.agent_id != sender.id:
+            # The first reply took the chat: one person answers the subscriber.
+            await context.bot.send_message(
+                message.chat_id,
+                texts.TEAM_TAKEN.format(name=escape(handoff.agent_name or "")),
+                message_thread_id=thread_id,
+            )
+            raise ApplicationHandlerStop
     kind, text, file_id = _content(message)
     await store.add_line(
         handoff.id, now, "team", kind, text=text, file_id=file_id, author_name=sender.first_name

@@ -38,6 +38,7 @@ TEAM_ENDED_BY_TEAM = "🔚 Atendimento encerrado por {name}."
 TEAM_TICKET = "🔚 O cliente preferiu abrir um chamado: protocolo {protocol}."
 TEAM_ADMINS_ONLY = "Só administradores deste grupo atendem clientes: esta mensagem não foi enviada."
 TEAM_NOT_OPEN = "Não há atendimento aberto neste tópico."
+TEAM_TAKEN = "{name} já está atendendo este cliente: esta mensagem não foi enviada."
 
 
 def out_of_hours(hours: tuple[str, ...]) -> str:
