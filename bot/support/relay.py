@@ -183,6 +183,8 @@ async def from_team(update: Update, context: BotContext) -> None:
             )
             raise ApplicationHandlerStop
     kind, text, file_id = _content(message)
+    if kind == "text" and not text:
+        raise ApplicationHandlerStop  # a sticker, a poll…: not relayed
     await store.add_line(
         handoff.id, now, "team", kind, text=text, file_id=file_id, author_name=sender.first_name
     )
