@@ -55,3 +55,24 @@ async def test_a_slow_answer_is_waited_for_before_the_next_line(
     assert "[4] Agora não" in output
     assert "[1] 👤 Minha Conta" in output
     assert "Endereço:" in output  # Minha Conta, shown before /fim ended the chat
+
+
+async def test_digits_are_text_unless_buttons_are_the_answer_and_the_banner_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: after Sair (an "Entrar" button on screen) a CPF typed as digits logs in; the
+    banner's command for the demo logins works in the chat as printed."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "SANDBOX_DATABASE_URL", "TELEGRAM_BOT_TOKEN", "BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    typed = io.StringIO("/contas\n31845672062\ndemo1234\n4\n13\n31845672062\ndemo1234\n/fim\n")
+    shown = io.StringIO()
+
+    assert await run_chat(tmp_path / "downloads", stdin=typed, out=shown) == 0
+
+    output = shown.getvalue()
+    assert "digite /contas" in output
+    assert "318.456.720-62       demo1234" in output  # /contas, printed by the chat itself
+    assert "escolha um botão" not in output  # the CPF was never taken for a button number
+    assert output.count("Agora envie a sua senha") == 2  # the login after Sair, too
+    assert output.count("Você entrou na sua central") == 2

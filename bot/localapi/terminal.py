@@ -2,7 +2,9 @@
 
 No token and no internet: the bot runs exactly as in production (long polling, its own database),
 pointed at a Bot API served on loopback. Bot messages are printed with their buttons numbered;
-typing a number presses a button; ``/file path`` sends a document; files the bot sends are saved.
+typing a number presses a button (only while the bot's latest message has buttons, and only a
+number that could be one: a CPF typed as digits is text); ``/file path`` sends a document;
+``/contas`` lists the demo logins; files the bot sends are saved.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ USER_ID = 424242
 HELP = (
     "Converse com o bot como no Telegram. Digite um número para tocar num botão,\n"
     "/file caminho para enviar um documento, /foto caminho para enviar uma foto,\n"
-    "/fim (ou Ctrl-D) para encerrar."
+    "/contas para ver as contas de demonstração, /fim (ou Ctrl-D) para encerrar."
 )
+# Button numbers have at most this many digits; a longer line of digits (a CPF, a phone) is text.
+BUTTON_DIGITS = 2
 
 
 class TerminalChat:
@@ -99,6 +103,9 @@ class TerminalChat:
             self.buttons = [(message, label, data) for label, data in message.buttons]
             for number, (_, label, _) in enumerate(self.buttons, start=1):
                 self.print(f"   [{number}] {label}")
+        elif event.kind == "sent" or any(held is message for held, _, _ in self.buttons):
+            # The latest answer is not a choice: a number typed now is text (a CPF, a day).
+            self.buttons = []
 
     def _save(self, filename: str | None, message: StoredMessage) -> Path:
         stored = message.document or message.photo
@@ -120,7 +127,10 @@ class TerminalChat:
             return True
         if line in ("/fim", "/quit", "/exit"):
             return False
-        if line.isdigit() and self.buttons:
+        if line in ("/contas", "/accounts"):
+            self._print_accounts()
+            return True
+        if line.isdigit() and len(line) <= BUTTON_DIGITS and self.buttons:
             index = int(line) - 1
             if not 0 <= index < len(self.buttons):
                 self.print(f"  (escolha um botão de 1 a {len(self.buttons)})")
@@ -134,6 +144,16 @@ class TerminalChat:
                 return True
         await self.user.send(line)
         return True
+
+    def _print_accounts(self) -> None:
+        """The sandbox's demo logins (what ``minha-central sandbox accounts`` prints)."""
+        from backend_client.formats.documents import format_document
+        from backend_client.sandbox import DEMO_ACCOUNTS
+
+        self.print("  Contas de demonstração (CPF/CNPJ, senha, titular):")
+        for account in DEMO_ACCOUNTS:
+            document = format_document(account.document)
+            self.print(f"  {document:<20} {account.password:<10} {account.name}")
 
     async def _send_file(self, typed_path: str, as_photo: bool) -> None:
         path = Path(typed_path)
@@ -189,7 +209,9 @@ async def run_chat(downloads: Path, stdin: TextIO = sys.stdin, out: TextIO = sys
     chat = TerminalChat(api, api.user(USER_ID, "Você"), downloads, out, bot_busy)
     chat.print("Minha Central — conversa local (sandbox, sem Telegram e sem internet).")
     chat.print(HELP)
-    chat.print("Contas de demonstração: minha-central sandbox accounts")
+    # A command that works here, as printed (the shell's `minha-central sandbox accounts` does
+    # not: this terminal is the chat).
+    chat.print("Contas de demonstração: digite /contas")
     renderer = asyncio.create_task(chat.render_forever())
     await chat.handle_line("/start")
     await chat.settle()
