@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zlib
 from datetime import timedelta
 
 from backend_client.models import DateRange
@@ -11,6 +13,7 @@ from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 from tests.test_attachments import PNG, ZIP, at_attachments
+from tests.test_invoices import sent_file
 
 NOVEMBER = DateRange(TODAY.replace(day=1), TODAY.replace(day=30))
 
@@ -108,3 +111,33 @@ async def test_a_png_photo_keeps_its_name(chat: ChatDriver) -> None:
     assert "Anexo recebido: foto-1.jpg " in said
     said = shown(await chat.tap("Concluir anexos"))
     assert "foto-1.jpg" in said and ".jpg.png" not in said
+
+
+_RECT = re.compile(r"([\d.]+) ([\d.]+) ([\d.]+) -([\d.]+) re S")
+_TEXT = re.compile(r"BT ([\d.]+) ([\d.]+) Td \((.*?)\) Tj ET")
+
+
+async def test_the_boleto_pdf_keeps_the_payers_address_inside_its_box(chat: ChatDriver) -> None:
+    await login(chat, PERSON)
+    await chat.press("menu:invoices")
+    calls = await chat.tap("Todas em aberto")
+    shows = [data for _, data in calls[-1].buttons if data.startswith("inv:show:")]
+    await chat.press(shows[0])
+    calls = await chat.tap("Boleto em PDF")
+    _, content = sent_file(next(c for c in calls if c.method == "sendDocument"), "document")
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S)
+    page = next(
+        text
+        for text in (zlib.decompress(stream).decode("latin-1") for stream in streams)
+        if "Pagador" in text
+    )
+    # The slip's Pagador box is the last box before the payer's address line (in PDF points,
+    # y up): the address's baseline and its full width lie inside that box.
+    address_at = page.index("Rua Coronel Quirino")
+    x, top, width, height = map(float, _RECT.findall(page[:address_at])[-1])
+    label = [m for m in _TEXT.finditer(page[:address_at]) if m.group(3) == "Pagador"][-1]
+    assert float(label.group(2)) < top
+    line = next(m for m in _TEXT.finditer(page, address_at - 40) if "Quirino" in m.group(3))
+    baseline = float(line.group(2))
+    assert top - height + 2 < baseline < top  # descenders stay inside too
+    assert x < float(line.group(1)) < x + width

@@ -99,10 +99,26 @@ class _Pdf(FPDF):
         else:
             self.set_xy(x + box_width, y)
 
-    def _fit(self, text: str, width: float) -> str:
-        """Pick a bold font size (9 down to 6) that fits ``text``; cut it when none does."""
+    def field_lines(self, label: str, lines: Sequence[str]) -> None:
+        """A full-width box with a label and several lines (the first bold), all inside it:
+        the payer's address belongs in the Pagador box, not below it."""
+        x, y = self.l_margin, self.get_y()
+        width = self.w - self.l_margin - self.r_margin
+        height = 4.5 + 4.5 * len(lines) + 1
+        self.rect(x, y, width, height)
+        self.set_xy(x + 1, y + 0.5)
+        self.set_font(_FONT, "", 6.5)
+        self.cell(width - 2, 3.5, pdf_text(label))
+        for index, line in enumerate(lines):
+            self.set_xy(x + 1, y + 4.5 + 4.5 * index)
+            text = self._fit(pdf_text(line), width - 2, "B" if index == 0 else "")
+            self.cell(width - 2, 4.5, text)
+        self.set_xy(self.l_margin, y + height)
+
+    def _fit(self, text: str, width: float, style: str = "B") -> str:
+        """Pick a font size (9 down to 6) that fits ``text``; cut it when none does."""
         for size in (9, 8, 7, 6):
-            self.set_font(_FONT, "B", size)
+            self.set_font(_FONT, style, size)
             if self.get_string_width(text) <= width:
                 return text
         while text and self.get_string_width(text + "...") > width:
@@ -187,8 +203,8 @@ def boleto_pdf(data: BoletoData) -> bytes:
     )
     pdf.field_row([("Referência", data.reference), ("(=) Valor do documento", _money(data.amount))])
     pdf.field_row([("Instruções", data.instructions)])
-    pdf.field_row([("Pagador", f"{data.payer_name} - {data.payer_document}")])
-    pdf.paragraph(data.payer_address, size=8)
+    # The payer's address inside the Pagador box (issue 21), as a boleto's "Sacado" field.
+    pdf.field_lines("Pagador", [f"{data.payer_name} - {data.payer_document}", data.payer_address])
     pdf.ln(3)
     pdf.set_fill_color(0, 0, 0)
     pdf.interleaved2of5(data.barcode, pdf.l_margin, pdf.get_y(), w=0.75, h=13)
