@@ -36,7 +36,8 @@ async def test_plan_details_show_login_and_ip(chat: ChatDriver) -> None:
     await chat.press("menu:account")
     calls = await chat.tap("Detalhes do Plano")
     said = shown(calls)
-    assert "Login (PPPOE):" in said
+    assert "Login (PPPoE):" in said  # spelled so (issue 21), not "PPPOE"
+    assert "PPPOE" not in said
     assert "IP: " in said
 
 

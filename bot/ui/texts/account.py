@@ -31,6 +31,10 @@ def _address(address: Address) -> str:
     return " — ".join(part for part in (street, area, cep) if part)
 
 
+# Access login kinds as spelled in the trade: "PPPoE", never "PPPOE" (issue 21).
+_LOGIN_KINDS = {"pppoe": "PPPoE", "hotspot": "Hotspot", "ipoe": "IPoE", "dhcp": "DHCP"}
+
+
 def _speeds(download: int, upload: int) -> str:
     if download and upload:
         return f" ({download}/{upload} Mbps)"
@@ -77,7 +81,8 @@ def plan_details_text(subscriber: Subscriber) -> str:
             lines.append(NO_LOGINS)
         for login in contract.logins:
             ip = f"<code>{esc(login.ip_address)}</code>" if login.ip_address else IP_DYNAMIC
-            lines.append(f"Login ({esc(login.kind.upper())}): <code>{esc(login.login)}</code>")
+            kind = _LOGIN_KINDS.get(login.kind.lower(), login.kind)
+            lines.append(f"Login ({esc(kind)}): <code>{esc(login.login)}</code>")
             lines.append(f"IP: {ip}")
             lines.append(f"Situação: {ONLINE if login.online else OFFLINE}")
     if not subscriber.contracts:
