@@ -141,3 +141,12 @@ async def test_the_boleto_pdf_keeps_the_payers_address_inside_its_box(chat: Chat
     baseline = float(line.group(2))
     assert top - height + 2 < baseline < top  # descenders stay inside too
     assert x < float(line.group(1)) < x + width
+
+
+async def test_cancelar_with_nothing_running_says_so(chat: ChatDriver) -> None:
+    assert "Não há nada em andamento para cancelar" in shown(await chat.send("/cancelar"))
+    await login(chat, PERSON)
+    await chat.press("menu:invoices")
+    said = shown(await chat.send("/cancelar"))
+    assert "cancelei" in said and "Não há nada" not in said
+    assert "Não há nada em andamento para cancelar" in shown(await chat.send("/cancelar"))
