@@ -28,24 +28,28 @@ async def _open_invoices(env: BotEnv, account: object) -> list:
 
 async def test_all_open_invoices_one_line_each_overdue_marked(chat: ChatDriver) -> None:
     await login(chat, PERSON)
+    # Faturas opens on the open invoices at once (issue 21): Ver boleto is the second tap.
     calls = await chat.press("menu:invoices")
-    # A single contract: straight to the choice, "all open" offered first.
-    assert calls[-1].buttons[0] == ("📋 Todas em aberto", "inv:period:all")
-    calls = await chat.tap("Todas em aberto")
     said = shown(calls)
     assert "🔴 10/11/2026 · R$ 99,90 · ⚠️ vencida há 18 dias" in said
     assert "🟡 10/12/2026 · R$ 99,90 · a vencer" in said
     assert "2 faturas · total R$ 199,80 · 1 vencida ⚠️" in said
     labels = [label for label, _ in calls[-1].buttons]
     assert labels[:2] == ["Ver boleto 10/11/2026 · R$ 99,90", "Ver boleto 10/12/2026 · R$ 99,90"]
-    assert "⬅️ Menu" in labels
-    # The list replaced the picker in place.
+    assert "⬅️ Menu" in labels and "🗓 Outro período" in labels  # a period is secondary
+    assert "📑 Escolher contrato" not in labels  # one contract
+    # The list replaced the menu in place.
     assert methods(calls) == ["answerCallbackQuery", "editMessageText"]
+    calls = await chat.tap("Outro período")
+    assert calls[-1].buttons[0] == ("📋 Todas em aberto", "inv:period:all")
+    calls = await chat.tap("Todas em aberto")
+    assert "2 faturas · total R$ 199,80" in shown(calls)
 
 
 async def test_this_month_also_covers_invoices_falling_due_later(chat: ChatDriver) -> None:
     await login(chat, PERSON)
     await chat.press("menu:invoices")
+    await chat.tap("Outro período")
     calls = await chat.tap("Este mês")
     said = shown(calls)
     assert "novembro de 2026 e as que vencem depois" in said
@@ -63,22 +67,25 @@ async def test_this_month_also_covers_invoices_falling_due_later(chat: ChatDrive
 async def test_company_picks_a_contract_or_all(chat: ChatDriver) -> None:
     await login(chat, COMPANY)
     calls = await chat.press("menu:invoices")
+    # Every contract's open invoices at once; a contract is a secondary button.
+    said = shown(calls)
+    assert "R$ 249,90 · a vencer · contrato 2022/0087" in said
+    assert "R$ 399,90 · a vencer · contrato 2025/0233" in said
+    calls = await chat.tap("Escolher contrato")
     assert "mais de um contrato" in shown(calls)
     labels = [label for label, _ in calls[-1].buttons]
     assert labels[0] == "📑 Todos os contratos"
     assert any(label.startswith("2022/0087 · Fibra Empresarial 600 Mega") for label in labels)
     assert any(label.startswith("2025/0233 · Fibra Empresarial 1 Giga") for label in labels)
 
-    await chat.tap("2025/0233")
-    calls = await chat.tap("Todas em aberto")
+    calls = await chat.tap("2025/0233")
     said = shown(calls)
     assert "todas · contrato 2025/0233" in said
     assert "R$ 399,90" in said and "R$ 249,90" not in said
 
     await chat.tap("Outro período")
     await chat.tap("Contratos")
-    await chat.tap("Todos os contratos")
-    calls = await chat.tap("Todas em aberto")
+    calls = await chat.tap("Todos os contratos")
     said = shown(calls)
     assert "R$ 249,90 · a vencer · contrato 2022/0087" in said
     assert "R$ 399,90 · a vencer · contrato 2025/0233" in said
@@ -89,7 +96,6 @@ async def test_ver_boleto_overdue_details_and_copy_values(env: BotEnv, chat: Cha
     overdue = [i for i in await _open_invoices(env, SUSPENDED) if i.due_date == date(2026, 11, 5)]
     invoice = overdue[0]
     await chat.press("menu:invoices")
-    await chat.tap("Todas em aberto")
     calls = await chat.tap("Ver boleto 05/11/2026")
     said = shown(calls)
     assert "Fatura 11/2026" in said
@@ -120,7 +126,6 @@ async def test_ver_boleto_overdue_details_and_copy_values(env: BotEnv, chat: Cha
 async def test_ver_boleto_not_overdue_has_no_charges(chat: ChatDriver) -> None:
     await login(chat, PERSON)
     await chat.press("menu:invoices")
-    await chat.tap("Todas em aberto")
     calls = await chat.tap("Ver boleto 10/12/2026")
     said = shown(calls)
     assert "a vencer" in said and "Multa" not in said and "atualizado" not in said
@@ -131,9 +136,7 @@ async def test_ver_boleto_not_overdue_has_no_charges(chat: ChatDriver) -> None:
 
 async def test_boleto_pdf_files_are_unique_per_invoice(chat: ChatDriver) -> None:
     await login(chat, COMPANY)
-    await chat.press("menu:invoices")
-    await chat.tap("Todos os contratos")
-    list_calls = await chat.tap("Todas em aberto")
+    list_calls = await chat.press("menu:invoices")
     shows = [data for _, data in list_calls[-1].buttons if data.startswith("inv:show:")]
     names = []
     for data in shows:
@@ -172,6 +175,7 @@ async def test_forged_callbacks_are_harmless(chat: ChatDriver) -> None:
         assert texts.NOT_FOUND in shown(calls)
         assert copy_values(calls) == [] and "sendDocument" not in methods(calls)
     await chat.press("menu:invoices")
+    await chat.tap("Outro período")
     picker = chat.message_with_button("inv:period:all")
     calls = await chat.press("inv:period:forever", picker)
     assert methods(calls) == ["answerCallbackQuery"]  # the same picker again: nothing to edit
@@ -184,7 +188,8 @@ async def test_forged_callbacks_are_harmless(chat: ChatDriver) -> None:
 async def test_typed_periods_bad_inverted_then_good(chat: ChatDriver) -> None:
     await login(chat, SUSPENDED)
     await chat.press("menu:invoices")
-    calls = await chat.tap("Outro período")
+    await chat.tap("🗓 Outro período")
+    calls = await chat.tap("✍️ Outro período")
     assert "mm/aaaa" in shown(calls)
     calls = await chat.send("ontem")
     assert texts.PERIOD_INVALID.split(".")[0] in shown(calls)
@@ -204,7 +209,8 @@ async def test_typed_periods_bad_inverted_then_good(chat: ChatDriver) -> None:
 async def test_menu_mid_flow_leaves_it_and_text_is_not_swallowed(chat: ChatDriver) -> None:
     await login(chat, PERSON)
     await chat.press("menu:invoices")
-    await chat.tap("Outro período")
+    await chat.tap("🗓 Outro período")
+    await chat.tap("✍️ Outro período")
     calls = await chat.send("/menu")
     assert "O que você precisa?" in shown(calls)
     calls = await chat.send("10/2026")
@@ -218,7 +224,6 @@ async def test_300_invoices_are_paged_within_telegram_limits(
     many.install(env.backend, monkeypatch)
     await login(chat, PERSON)
     calls = await chat.press("menu:invoices")
-    calls += await chat.tap("Todas em aberto")
     said = shown(calls)
     assert "300 faturas" in said and "Página 1 de 30." in said
     assert sum(1 for _, data in calls[-1].buttons if data.startswith("inv:show:")) == 10
@@ -246,7 +251,6 @@ async def test_backend_down_gets_an_apology(env: BotEnv, chat: ChatDriver) -> No
     assert ("⬅️ Menu", "menu:home") in calls[-1].buttons
     env.backend.outage = False  # type: ignore[union-attr]
     await chat.press("menu:invoices")
-    await chat.tap("Todas em aberto")
     env.backend.outage = True  # type: ignore[union-attr]
     calls = await chat.tap("Ver boleto 10/11/2026")
     assert "não respondeu" in shown(calls) and copy_values(calls) == []
@@ -256,7 +260,8 @@ async def test_backend_down_gets_an_apology(env: BotEnv, chat: ChatDriver) -> No
 async def test_a_restart_mid_flow_keeps_the_step(env: BotEnv, chat: ChatDriver) -> None:
     await login(chat, SUSPENDED)
     await chat.press("menu:invoices")
-    await chat.tap("Outro período")
+    await chat.tap("🗓 Outro período")
+    await chat.tap("✍️ Outro período")
     await env.launch()  # the bot restarts while the subscriber is typing the period
     chat = env.chat()
     calls = await chat.send("10/2026")

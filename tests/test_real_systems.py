@@ -47,8 +47,7 @@ async def test_an_sgp_subscriber_logs_in_and_sees_the_systems_values(
     assert "Cambuí, Campinas/SP" in said  # endereco_instalacao
     assert "Ativo" in said
 
-    await chat.press("menu:invoices")
-    calls = await chat.tap("Todas em aberto")
+    await chat.press("menu:invoices")  # the open invoices at once (issue 21)
     calls = await chat.tap("Ver boleto 10/11/2026")
     said = shown(calls)
     # The overdue invoice: the 2ª via's amount, due date, linha and PIX, all the same 2ª via.

@@ -1,7 +1,10 @@
 """Faturas (seed 1.3.1) and Ver boleto (1.3.1.1): open invoices by period, boleto and PIX.
 
+Faturas opens on the open invoices at once (of every contract): boleto and PIX are two taps from
+the menu (issue 21); a period and a contract are secondary buttons of the list.
+
 States:
-    CHOOSE_CONTRACT → a subscriber with several contracts picks one (or all)
+    CHOOSE_CONTRACT → "Escolher contrato": one contract (or all)
     CHOOSE_PERIOD   → "todas em aberto" or a period button
     TYPE_PERIOD     → a typed period (``mm/aaaa`` or ``dd/mm/aaaa a dd/mm/aaaa``)
     LISTING         → one line per open invoice, paged; a button per invoice opens its boleto
@@ -132,11 +135,19 @@ async def start(update: Update, context: BotContext, session: BackendSession) ->
     context.chat_data[FLOW] = {
         "contract": None,
         "contracts": {c.id: c.number for c in contracts} if len(contracts) > 1 else {},
+        "period": None,
+        "open_ended": False,
     }
-    if len(contracts) > 1:
-        await show(update, t.CHOOSE_CONTRACT, _contracts_keyboard(contracts))
-        return CHOOSE_CONTRACT
-    return await _ask_period(update, context)
+    return await _show_list(update, context, session, 0)
+
+
+@step(FLOW)
+async def pick_contract(update: Update, context: BotContext, session: BackendSession) -> int:
+    """The list's "Escolher contrato" (and the period picker's "Contratos")."""
+    subscriber = await context.services.backend.get_subscriber(session)
+    _data(context)["contracts"] = {c.id: c.number for c in subscriber.contracts}
+    await show(update, t.CHOOSE_CONTRACT, _contracts_keyboard(subscriber.contracts))
+    return CHOOSE_CONTRACT
 
 
 @step(FLOW)
@@ -152,7 +163,9 @@ async def choose_contract(update: Update, context: BotContext, session: BackendS
         data["contracts"] = {c.id: c.number for c in subscriber.contracts}
         await show(update, t.CONTRACT_NOT_FOUND, _contracts_keyboard(subscriber.contracts))
         return CHOOSE_CONTRACT
-    return await _ask_period(update, context)
+    if "period" not in data:  # chosen before any period: the contract's open invoices
+        data["period"], data["open_ended"] = None, False
+    return await _show_list(update, context, session, 0)
 
 
 async def _ask_period(update: Update, context: BotContext) -> int:
@@ -233,7 +246,10 @@ async def _show_list(
         [button(t.invoice_button(i, numbers.get(i.contract_id)), BUTTONS.pack("show", i.id))]
         for i in shown.items
     ]
-    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
+    rows += shown.nav
+    if data.get("contracts"):
+        rows.append([button(t.BUTTON_PICK_CONTRACT, BUTTONS.pack("contracts"))])
+    rows.append([button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()])
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
 
@@ -333,7 +349,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [
         on("contract", choose_contract, ID),
-        on("contracts", start),
+        on("contracts", pick_contract),
         on("period", all_open, ALL),
         on("period", PERIOD.choose, KEY),
         on("periods", PERIOD.pick),

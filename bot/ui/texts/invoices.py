@@ -13,6 +13,7 @@ BUTTON_ALL_OPEN = "📋 Todas em aberto"
 BUTTON_ALL_CONTRACTS = "📑 Todos os contratos"
 BUTTON_CONTRACTS = "⬅️ Contratos"
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
+BUTTON_PICK_CONTRACT = "📑 Escolher contrato"
 BUTTON_PDF = "📄 Boleto em PDF"
 BUTTON_BACK_TO_LIST = "⬅️ Faturas"
 
