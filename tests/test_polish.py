@@ -6,9 +6,12 @@ import re
 import zlib
 from datetime import timedelta
 
+from backend_client.formats.boleto import is_valid_linha_digitavel
+from backend_client.formats.pix import is_valid_brcode
 from backend_client.models import DateRange
 from bot.conversations.calls import masked_number
 from bot.ui.formatting import day_time
+from tests.support.billing import copy_values
 from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
@@ -149,3 +152,19 @@ async def test_cancelar_with_nothing_running_says_so(chat: ChatDriver) -> None:
     said = shown(await chat.send("/cancelar"))
     assert "cancelei" in said and "Não há nada" not in said
     assert "Não há nada em andamento para cancelar" in shown(await chat.send("/cancelar"))
+
+
+async def test_a_pending_statement_line_has_its_own_ver_boleto(chat: ChatDriver) -> None:
+    """Issue 21 ("Fewer taps"): from Extrato Financeiro straight to the boleto and PIX."""
+    await login(chat, PERSON)
+    await chat.press("menu:statement")
+    calls = await chat.tap("12 meses")
+    labels = [label for label, data in calls[-1].buttons if data.startswith("inv:show:")]
+    assert labels == ["🔴 Ver boleto 10/11/2026 · R$ 99,90"]  # the pending one only, not paid
+    calls = await chat.tap("Ver boleto 10/11/2026")
+    said = shown(calls)
+    assert "Fatura 11/2026" in said and "vencida" in said
+    linha, pix = copy_values(calls)
+    assert is_valid_linha_digitavel(linha) and is_valid_brcode(pix)
+    calls = await chat.tap("Boleto em PDF")
+    assert "sendDocument" in [call.method for call in calls]

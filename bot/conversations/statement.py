@@ -3,7 +3,8 @@
 States:
     CHOOSE_PERIOD → a period button, or "Outro período"
     TYPE_PERIOD   → a typed period (``mm/aaaa`` or ``dd/mm/aaaa a dd/mm/aaaa``)
-    LISTING       → the entries, paged, with the period's totals paid and pending
+    LISTING       → the entries, paged, with the period's totals paid and pending; each pending
+                    line of the page has its own "Ver boleto" (the Faturas flow's button, issue 21)
 
 chat_data["statement"] = {"period": [start, end], "page": n}.
 """
@@ -18,6 +19,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
 from bot.conversations import common
+from bot.conversations import invoices as invoices_flow
 from bot.conversations.common import flow, text_expected, typed
 from bot.conversations.period_step import PeriodStep
 from bot.handlers.access import step
@@ -83,7 +85,13 @@ async def _show(update: Update, context: BotContext, session: BackendSession, pa
         shown.number,
         shown.count,
     )
-    rows = [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
+    # Pressed here, Faturas' "inv:show" entry point sends the boleto and PIX (issue 21).
+    rows = [
+        [button(t.boleto_button(e), invoices_flow.BUTTONS.pack("show", e.invoice_id))]
+        for e in shown.items
+        if e.status is InvoiceStatus.OPEN
+    ]
+    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
 

@@ -17,6 +17,11 @@ CHOOSE_PERIOD = (
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
 
 
+def boleto_button(entry: FinancialEntry) -> str:
+    """A pending line's own "Ver boleto" (plain text, a button label)."""
+    return f"🔴 Ver boleto {day(entry.due_date)} · {money(entry.amount)}"
+
+
 def entry_line(entry: FinancialEntry, today: date) -> str:
     description = esc(entry.description)
     due = f"<b>{day(entry.due_date)}</b>"
