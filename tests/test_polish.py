@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import zlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.pix import is_valid_brcode
 from backend_client.models import DateRange
 from bot.conversations.calls import masked_number
+from bot.handlers.notification_jobs import deliver_due, poll_and_plan
 from bot.ui.formatting import day_time
 from tests.support.billing import copy_values
 from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login
@@ -17,6 +18,7 @@ from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 from tests.test_attachments import PNG, ZIP, at_attachments
 from tests.test_invoices import sent_file
+from tests.test_linking import _log_in_to_the_offer
 
 NOVEMBER = DateRange(TODAY.replace(day=1), TODAY.replace(day=30))
 
@@ -164,6 +166,30 @@ async def test_a_pending_statement_line_has_its_own_ver_boleto(chat: ChatDriver)
     calls = await chat.tap("Ver boleto 10/11/2026")
     said = shown(calls)
     assert "Fatura 11/2026" in said and "vencida" in said
+    linha, pix = copy_values(calls)
+    assert is_valid_linha_digitavel(linha) and is_valid_brcode(pix)
+    calls = await chat.tap("Boleto em PDF")
+    assert "sendDocument" in [call.method for call in calls]
+
+
+async def test_a_reminder_has_ver_boleto_and_boleto_em_pdf(env: BotEnv, chat: ChatDriver) -> None:
+    """Issue 21 ("Fewer taps"): from the reminder straight to the boleto, or its PDF."""
+    await _log_in_to_the_offer(chat)
+    await chat.tap("Maria Aparecida dos Santos")
+    services = env.app.bot_data["services"]
+    env.clock.now = datetime(2026, 12, 7, 13, tzinfo=UTC)  # 10:00 in São Paulo, 3 days before
+    await poll_and_plan(services.detector, services.planner, services.clock())
+    report = await deliver_due(env.app.bot, services.notifications, services.clock)
+    assert report.sent == 1
+    sent = [c for c in env.api.calls if c.method == "sendMessage"][-3:]
+    assert "vence em 3 dias, em 10/12/2026" in shown(sent[:1])
+    assert sent[-1].buttons == [
+        ("🧾 Ver boleto", "inv:show:inv-1012"),
+        ("📄 Boleto em PDF", "inv:pdf:inv-1012"),
+    ]
+    await login(chat, PERSON)  # days later: the session may have expired meanwhile
+    calls = await chat.tap("Ver boleto")
+    assert "Fatura 12/2026" in shown(calls)
     linha, pix = copy_values(calls)
     assert is_valid_linha_digitavel(linha) and is_valid_brcode(pix)
     calls = await chat.tap("Boleto em PDF")

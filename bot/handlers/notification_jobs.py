@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
@@ -49,11 +49,14 @@ from bot.services.notifications import (
     RoundReport,
 )
 from bot.storage.notifications import Claimed, NotificationStore
+from bot.ui.callbacks import Buttons
 from bot.ui.texts import notifications as texts
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BATCH = 50
+# The Faturas flow's buttons (bot.conversations.invoices.PREFIX; handlers sit below the flows).
+INVOICE_BUTTONS = Buttons("inv")
 
 
 def render(kind: str, payload: dict[str, Any]) -> list[str]:
@@ -71,6 +74,27 @@ def render(kind: str, payload: dict[str, Any]) -> list[str]:
     if kind == "fiscal_note":
         return [texts.fiscal_note(payload)]
     raise ValueError(f"unknown notification kind {kind!r}")
+
+
+def buttons(kind: str, payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """A reminder's last message carries "Ver boleto" and "Boleto em PDF" (issue 21): the
+    Faturas flow's own buttons, which work from any chat message (entry points; logged out,
+    the subscriber is asked to log in first)."""
+    invoice_id = payload.get("invoice_id")
+    if not kind.startswith("invoice_") or not invoice_id:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.BUTTON_SEE_BOLETO, callback_data=INVOICE_BUTTONS.pack("show", invoice_id)
+                ),
+                InlineKeyboardButton(
+                    texts.BUTTON_BOLETO_PDF, callback_data=INVOICE_BUTTONS.pack("pdf", invoice_id)
+                ),
+            ]
+        ]
+    )
 
 
 @dataclass
@@ -123,13 +147,17 @@ async def _deliver_one(
         await store.mark_failed(item.id, "chat no longer linked")
         return "failed", 0
     messages = render(item.kind, item.payload)
+    keyboard = buttons(item.kind, item.payload)
     followed = False  # a migration is followed once per notification
     for part in range(item.parts_sent, len(messages)):
         if not await store.start_part(item.id, part):
             return "skipped", 0
         while True:
             try:
-                await bot.send_message(chat_id, messages[part], parse_mode=ParseMode.HTML)
+                markup = keyboard if part == len(messages) - 1 else None
+                await bot.send_message(
+                    chat_id, messages[part], parse_mode=ParseMode.HTML, reply_markup=markup
+                )
             except TelegramError as error:
                 found = classify(error)
                 if found.kind is Kind.MOVED and not followed and found.new_chat_id is not None:

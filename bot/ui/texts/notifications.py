@@ -130,6 +130,10 @@ def invoice_reminder(kind: str, payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+BUTTON_SEE_BOLETO = "🧾 Ver boleto"
+BUTTON_BOLETO_PDF = "📄 Boleto em PDF"
+
+
 def copy_value(value: str) -> str:
     return f"<code>{esc(value)}</code>"
 
