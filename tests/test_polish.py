@@ -194,3 +194,32 @@ async def test_a_reminder_has_ver_boleto_and_boleto_em_pdf(env: BotEnv, chat: Ch
     assert is_valid_linha_digitavel(linha) and is_valid_brcode(pix)
     calls = await chat.tap("Boleto em PDF")
     assert "sendDocument" in [call.method for call in calls]
+
+
+async def test_extrato_de_ligacao_downloads_as_pdf_and_csv_for_excel(
+    env: BotEnv, chat: ChatDriver
+) -> None:
+    """Issue 21: companies reconcile the chosen period's calls in a spreadsheet."""
+    assert env.backend is not None
+    session = await env.backend.login(COMPANY.document, COMPANY.password)
+    records = await env.backend.list_call_records(session, "ln-1", NOVEMBER)
+    await login(chat, COMPANY)
+    await chat.press("menu:calls")
+    await chat.tap("Todos")
+    await chat.tap("Este mês")
+    calls = await chat.tap("Baixar planilha")
+    name, content = sent_file(next(c for c in calls if c.method == "sendDocument"), "document")
+    assert name == "extrato-de-ligacao-novembro-de-2026.csv"
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads "Número" right
+    lines = content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Data e hora;Número;Tipo;Duração;Valor (R$)"
+    assert len(lines) == 1 + len(records)  # the whole period, not the page
+    newest = max(records, key=lambda record: record.started_at)
+    first = lines[1].split(";")
+    assert first[0] == day_time(newest.started_at)
+    assert first[1] == masked_number(newest.called_number)
+    assert first[4] == f"{newest.cost:.2f}".replace(".", ",")
+    calls = await chat.tap("Baixar PDF")
+    name, content = sent_file(next(c for c in calls if c.method == "sendDocument"), "document")
+    assert name == "extrato-de-ligacao-novembro-de-2026.pdf" and content.startswith(b"%PDF")
+    assert "Este mês" not in shown(calls)  # the statement stays on screen, untouched

@@ -21,6 +21,7 @@ from typing import Any
 
 import phonenumbers
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, CallRecord, PhoneLine, TerminalType
@@ -28,12 +29,13 @@ from bot.conversations import common
 from bot.conversations.common import flow, typed
 from bot.conversations.period_step import PeriodStep
 from bot.handlers.access import END, leave, step
+from bot.services import exports
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import MENU, Buttons
 from bot.ui.formatting import day_time, money, phone
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import show
+from bot.ui.screens import answer_query, show
 from bot.ui.texts import calls as t
 
 FLOW = "calls"
@@ -226,6 +228,10 @@ async def _statement(
     rows = [
         *shown.nav,
         [
+            button(t.BUTTON_PDF, BUTTONS.pack("export", "pdf")),
+            button(t.BUTTON_CSV, BUTTONS.pack("export", "csv")),
+        ],
+        [
             button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")),
             button(t.BUTTON_OTHER_TYPE, BUTTONS.pack("types")),
         ],
@@ -343,6 +349,54 @@ async def change_page(update: Update, context: BotContext, session: BackendSessi
     return await _statement(update, context, session, page)
 
 
+@step(FLOW)
+async def export(update: Update, context: BotContext, session: BackendSession) -> int:
+    """The chosen period's calls as a PDF or a CSV (issue 21), newest first as on screen."""
+    chosen = _chosen(context)
+    if not {"line", "type", "period"} <= chosen.keys():
+        return await _resume(update, context, session)
+    kind = "csv" if BUTTONS.argument(update, "export") == "csv" else "pdf"
+    period = periods.from_json(chosen["period"])
+    backend = context.services.backend
+    type_id = None if chosen["type"] == ALL else chosen["type"]
+    records = await backend.list_call_records(session, chosen["line"], period, type_id)
+    records = sorted(records, key=lambda record: record.started_at, reverse=True)
+    names = _type_names(await backend.list_terminal_types(session))
+    described = periods.describe(period)
+    per_type, overall = _totals(records, names)
+    table = exports.Table(
+        title=t.EXPORT_TITLE,
+        subtitle=t.export_subtitle(chosen["line_number"], chosen["type_name"], described),
+        headers=t.EXPORT_HEADERS,
+        rows=[
+            (
+                day_time(record.started_at),
+                masked_number(record.called_number),
+                names.get(record.terminal_type_id, record.terminal_type_id),
+                duration(record.duration_seconds),
+                exports.decimal_br(record.cost),
+            )
+            for record in records
+        ],
+        totals=[t.export_total(line) for line in [*per_type, overall]],
+        widths=(3, 3, 2.2, 1.6, 1.6),
+    )
+    await answer_query(update)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    content = (
+        exports.to_csv(table) if kind == "csv" else exports.to_pdf(table, context.services.clock())
+    )
+    await chat.send_document(
+        document=content,
+        filename=exports.filename(t.EXPORT_TITLE, described, kind),
+        caption=t.export_caption(described),
+        parse_mode=ParseMode.HTML,
+    )
+    return SHOW_PAGE
+
+
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     def pressed(callback: Any, action: str, *, argument: bool = False) -> Handler:
         """``<prefix>:<action>`` exactly, or (``argument``) followed by ``:`` and anything."""
@@ -358,6 +412,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         pressed(PERIOD.choose, "period", argument=True),
         pressed(PERIOD.pick, "periods"),
         pressed(change_page, "page", argument=True),
+        pressed(export, "export", argument=True),
         CallbackQueryHandler(common.stale_button, pattern=BUTTONS.pattern()),
         common.text_expected(FLOW, application),
     ]

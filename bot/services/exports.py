@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -43,6 +44,11 @@ class Table:
     rows: Sequence[Sequence[str]]
     totals: Sequence[str] = field(default=())  # lines printed after the table (PDF only)
     widths: Sequence[float] = field(default=())  # relative column widths (PDF); equal if empty
+
+
+def decimal_br(value: Decimal) -> str:
+    """``1234.5`` → ``1234,50``: a number Excel in pt-BR reads as a number (no "R$")."""
+    return f"{value:.2f}".replace(".", ",")
 
 
 def filename(title: str, period: str, extension: str) -> str:

@@ -23,6 +23,22 @@ TOTAL = "Total"
 BUTTON_ALL_TYPES = "📋 Todos"
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_TYPE = "🔀 Outro tipo"
+# Downloads of the chosen period (issue 21).
+BUTTON_PDF = "📄 Baixar PDF"
+BUTTON_CSV = "📊 Baixar planilha (CSV)"
+EXPORT_TITLE = "Extrato de Ligação"
+EXPORT_HEADERS = ("Data e hora", "Número", "Tipo", "Duração", "Valor (R$)")
+
+
+def export_subtitle(line_number: str, type_name: str, period: str) -> str:
+    """Plain text (the file's heading)."""
+    return f"Linha {line_number} · {type_name} · {period}"
+
+
+def export_caption(period: str) -> str:
+    return f"{TITLE} — {esc(period)}"
+
+
 BUTTON_OTHER_LINE = "📞 Outra linha"
 
 
@@ -101,3 +117,8 @@ def statement(
     lines += [f"• {_total(total)}" for total in per_type]
     lines.append(f"<b>{_total(overall)}</b>")
     return "\n".join(lines)
+
+
+def export_total(line: TotalLine) -> str:
+    """Plain text: a total line of the downloaded PDF."""
+    return f"{line.label}: {_calls(line.count)} · {line.duration} · {line.cost}"
