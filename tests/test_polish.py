@@ -223,3 +223,26 @@ async def test_extrato_de_ligacao_downloads_as_pdf_and_csv_for_excel(
     name, content = sent_file(next(c for c in calls if c.method == "sendDocument"), "document")
     assert name == "extrato-de-ligacao-novembro-de-2026.pdf" and content.startswith(b"%PDF")
     assert "Este mês" not in shown(calls)  # the statement stays on screen, untouched
+
+
+async def test_extrato_de_conexao_downloads_as_pdf_and_csv(env: BotEnv, chat: ChatDriver) -> None:
+    assert env.backend is not None
+    session = await env.backend.login(PERSON.document, PERSON.password)
+    sessions = await env.backend.list_connection_sessions(session, "l1", NOVEMBER)
+    await login(chat, PERSON)
+    await chat.press("menu:connections")
+    await chat.tap("Este mês")
+    calls = await chat.tap("Baixar planilha")
+    name, content = sent_file(next(c for c in calls if c.method == "sendDocument"), "document")
+    assert name == "extrato-de-conexao-novembro-de-2026.csv"
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Início;Fim;Duração (min);IP;Download (bytes);Upload (bytes)"
+    assert len(lines) == 1 + len(sessions)
+    running = max(sessions, key=lambda item: item.started_at)  # newest first, still running
+    first = lines[1].split(";")
+    assert first[:2] == [day_time(running.started_at), "em andamento"]
+    assert first[4] == str(running.download_bytes)
+    calls = await chat.tap("Baixar PDF")
+    name, content = sent_file(next(c for c in calls if c.method == "sendDocument"), "document")
+    assert name == "extrato-de-conexao-novembro-de-2026.pdf" and content.startswith(b"%PDF")

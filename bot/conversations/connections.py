@@ -20,6 +20,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import AccessLogin, BackendSession, ConnectionSession
@@ -27,12 +28,13 @@ from bot.conversations import common
 from bot.conversations.common import flow, typed
 from bot.conversations.period_step import PeriodStep
 from bot.handlers.access import END, leave, step
+from bot.services import exports
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import MENU, Buttons
 from bot.ui.formatting import day_time
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import show
+from bot.ui.screens import answer_query, show
 from bot.ui.texts import connections as t
 
 FLOW = "connections"
@@ -173,7 +175,11 @@ async def _statement(
     other = [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods"))]
     if chosen.get("several_logins"):
         other.append(button(t.BUTTON_OTHER_LOGIN, BUTTONS.pack("logins")))
-    rows = [*shown.nav, other, menu_row()]
+    downloads = [
+        button(t.BUTTON_PDF, BUTTONS.pack("export", "pdf")),
+        button(t.BUTTON_CSV, BUTTONS.pack("export", "csv")),
+    ]
+    rows = [*shown.nav, downloads, other, menu_row()]
     await show(update, text, InlineKeyboardMarkup(rows))
     return SHOW_PAGE
 
@@ -247,6 +253,59 @@ async def change_page(update: Update, context: BotContext, session: BackendSessi
     return await _statement(update, context, session, page)
 
 
+def _export_row(item: ConnectionSession, now: datetime, for_csv: bool) -> tuple[str, ...]:
+    end = day_time(item.ended_at) if item.ended_at else t.STILL_RUNNING
+    if for_csv:
+        minutes = str(int(_seconds(item, now)) // 60)
+        download, upload = str(item.download_bytes), str(item.upload_bytes)
+        return (day_time(item.started_at), end, minutes, item.ip_address, download, upload)
+    line = _line(item, now)
+    return (line.start, end, line.duration, line.ip, line.download, line.upload)
+
+
+@step(FLOW)
+async def export(update: Update, context: BotContext, session: BackendSession) -> int:
+    """The chosen period's sessions as a PDF or a CSV (issue 21), newest first as on screen."""
+    chosen = _chosen(context)
+    if "login" not in chosen:
+        return await _start_over(update, context, session)
+    if "period" not in chosen:
+        return await _period_picker(update, context)
+    for_csv = BUTTONS.argument(update, "export") == "csv"
+    period = periods.from_json(chosen["period"])
+    found = context.services
+    sessions = await found.backend.list_connection_sessions(session, chosen["login"], period)
+    now = found.clock()
+    newest_first = sorted(sessions, key=lambda item: item.started_at, reverse=True)
+    described = periods.describe(period)
+    totals = _totals(sessions, now)
+    table = exports.Table(
+        title=t.EXPORT_TITLE,
+        subtitle=t.export_subtitle(chosen["login_name"], described),
+        headers=t.EXPORT_HEADERS_CSV if for_csv else t.EXPORT_HEADERS_PDF,
+        rows=[_export_row(item, now, for_csv) for item in newest_first],
+        totals=[
+            f"Conexões: {totals.sessions}",
+            f"Tempo conectado: {totals.duration}",
+            f"Download: {totals.download} · Upload: {totals.upload}",
+        ],
+        widths=(2.6, 2.6, 2, 2.6, 1.6, 1.6),
+    )
+    await answer_query(update)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    kind = "csv" if for_csv else "pdf"
+    content = exports.to_csv(table) if for_csv else exports.to_pdf(table, now)
+    await chat.send_document(
+        document=content,
+        filename=exports.filename(t.EXPORT_TITLE, described, kind),
+        caption=t.export_caption(described),
+        parse_mode=ParseMode.HTML,
+    )
+    return SHOW_PAGE
+
+
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
     def pressed(callback: Any, action: str, *, argument: bool = False) -> Handler:
         """``<prefix>:<action>`` exactly, or (``argument``) followed by ``:`` and anything."""
@@ -260,6 +319,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         pressed(PERIOD.choose, "period", argument=True),
         pressed(PERIOD.pick, "periods"),
         pressed(change_page, "page", argument=True),
+        pressed(export, "export", argument=True),
         CallbackQueryHandler(common.stale_button, pattern=BUTTONS.pattern()),
         common.text_expected(FLOW, application),
     ]

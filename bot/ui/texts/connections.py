@@ -21,6 +21,30 @@ ONLINE_MARK = "🟢"
 
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_LOGIN = "🌐 Outro login"
+# Downloads of the chosen period (issue 21). The CSV carries exact numbers (bytes, minutes) that
+# a spreadsheet adds up; the PDF the units shown on screen.
+BUTTON_PDF = "📄 Baixar PDF"
+BUTTON_CSV = "📊 Baixar planilha (CSV)"
+EXPORT_TITLE = "Extrato de Conexão"
+EXPORT_HEADERS_PDF = ("Início", "Fim", "Tempo", "IP", "Download", "Upload")
+EXPORT_HEADERS_CSV = (
+    "Início",
+    "Fim",
+    "Duração (min)",
+    "IP",
+    "Download (bytes)",
+    "Upload (bytes)",
+)
+STILL_RUNNING = "em andamento"
+
+
+def export_subtitle(login: str, period: str) -> str:
+    """Plain text (the file's heading)."""
+    return f"Login {login} · {period}"
+
+
+def export_caption(period: str) -> str:
+    return f"{TITLE} — {esc(period)}"
 
 
 def login_button(login: str, online: bool) -> str:
