@@ -246,3 +246,23 @@ async def test_extrato_de_conexao_downloads_as_pdf_and_csv(env: BotEnv, chat: Ch
     calls = await chat.tap("Baixar PDF")
     name, content = sent_file(next(c for c in calls if c.method == "sendDocument"), "document")
     assert name == "extrato-de-conexao-novembro-de-2026.pdf" and content.startswith(b"%PDF")
+
+
+async def test_extrato_financeiro_downloads_as_pdf(chat: ChatDriver) -> None:
+    await login(chat, PERSON)
+    await chat.press("menu:statement")
+    await chat.tap("12 meses")
+    calls = await chat.tap("Baixar PDF")
+    document = next(c for c in calls if c.method == "sendDocument")
+    name, content = sent_file(document, "document")
+    assert name == "extrato-financeiro-01-12-2025-a-30-11-2026.pdf"
+    assert content.startswith(b"%PDF")
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S)
+    page = "".join(
+        zlib.decompress(stream).decode("latin-1")
+        for stream in streams
+        if stream.startswith(b"x")  # zlib: the page contents (fonts are not embedded)
+    )
+    assert "Fatura 11/2026 - Fibra 300 Mega" in page and "Pendente, vencida" in page
+    assert "Total pago: R$ 1.003,20" in page
+    assert "Extrato Financeiro" in shown(calls)  # the caption names what it is

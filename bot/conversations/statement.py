@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
@@ -23,11 +24,12 @@ from bot.conversations import invoices as invoices_flow
 from bot.conversations.common import flow, text_expected, typed
 from bot.conversations.period_step import PeriodStep
 from bot.handlers.access import step
+from bot.services import exports
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import KEY, PAGE, Buttons
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import show
+from bot.ui.screens import answer_query, show
 from bot.ui.texts import statement as t
 
 FLOW = "statement"
@@ -91,8 +93,51 @@ async def _show(update: Update, context: BotContext, session: BackendSession, pa
         for e in shown.items
         if e.status is InvoiceStatus.OPEN
     ]
-    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
+    rows += [
+        *shown.nav,
+        [button(t.BUTTON_PDF, BUTTONS.pack("export", "pdf"))],
+        [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()],
+    ]
     await show(update, text, InlineKeyboardMarkup(rows))
+    return LISTING
+
+
+@step(FLOW)
+async def export(update: Update, context: BotContext, session: BackendSession) -> int:
+    """The chosen period's statement as a PDF (issue 21), by due date as on screen."""
+    data = context.flow_data(FLOW)
+    if not data.get("period"):
+        return await _ask_period(update, context)
+    period = periods.from_json(data["period"])
+    entries = await context.services.backend.list_financial_entries(session, period)
+    entries = [e for e in entries if e.status is not InvoiceStatus.CANCELLED]
+    entries.sort(key=lambda e: (e.due_date, e.invoice_id))
+    today = common.today(context)
+    paid = [e for e in entries if e.status is InvoiceStatus.PAID]
+    pending = [e for e in entries if e.status is InvoiceStatus.OPEN]
+    described = periods.describe(period)
+    table = exports.Table(
+        title=t.EXPORT_TITLE,
+        subtitle=described,
+        headers=t.EXPORT_HEADERS,
+        rows=[t.export_row(e, today) for e in entries],
+        totals=t.export_totals(
+            sum((_paid(e) for e in paid), Decimal(0)),
+            sum((e.amount for e in pending), Decimal(0)),
+            sum(1 for e in pending if e.due_date < today),
+        ),
+        widths=(1.6, 4, 1.6, 2.2, 1.6, 1.6),
+    )
+    await answer_query(update)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    await chat.send_document(
+        document=exports.to_pdf(table, context.services.clock()),
+        filename=exports.filename(t.EXPORT_TITLE, described, "pdf"),
+        caption=t.export_caption(described),
+        parse_mode=ParseMode.HTML,
+    )
     return LISTING
 
 
@@ -108,6 +153,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         on("period", PERIOD.choose, KEY),
         on("periods", PERIOD.pick),
         on("page", change_page, PAGE),
+        on("export", export, "pdf"),
     ]
     return flow(
         FLOW,

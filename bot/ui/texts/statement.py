@@ -15,6 +15,36 @@ CHOOSE_PERIOD = (
     "🟢 pagas e 🔴 pendentes."
 )
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
+# The chosen period as a PDF (issue 21).
+BUTTON_PDF = "📄 Baixar PDF"
+EXPORT_TITLE = "Extrato Financeiro"
+EXPORT_HEADERS = ("Vencimento", "Descrição", "Valor", "Situação", "Pago em", "Valor pago")
+
+
+def export_row(entry: FinancialEntry, today: date) -> tuple[str, ...]:
+    """Plain text: one line of the downloaded PDF."""
+    if entry.status is InvoiceStatus.PAID:
+        paid = entry.paid_amount if entry.paid_amount is not None else entry.amount
+        when = day(entry.paid_on) if entry.paid_on else ""
+        return (
+            day(entry.due_date),
+            entry.description,
+            money(entry.amount),
+            "Paga",
+            when,
+            money(paid),
+        )
+    status = "Pendente, vencida" if entry.due_date < today else "Pendente, a vencer"
+    return (day(entry.due_date), entry.description, money(entry.amount), status, "", "")
+
+
+def export_totals(paid: Decimal, pending: Decimal, overdue: int) -> list[str]:
+    late = f" ({overdue} vencida{'s' if overdue != 1 else ''})" if overdue else ""
+    return [f"Total pago: {money(paid)}", f"Total pendente: {money(pending)}{late}"]
+
+
+def export_caption(period: str) -> str:
+    return f"{TITLE} — {esc(period)}"
 
 
 def boleto_button(entry: FinancialEntry) -> str:
