@@ -5,6 +5,7 @@ reply in time, a restart mid-hand-off, and the password never reaching the group
 from __future__ import annotations
 
 import itertools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,9 @@ async def start(env: BotEnv, chat: ChatDriver, group: Any) -> int:
 
 
 async def test_a_full_hand_off_both_ways_with_a_photo(
-    env: BotEnv, chat: ChatDriver, group: Any
+    env: BotEnv, chat: ChatDriver, group: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     ended: list[Any] = []
 
     async def survey(application: Any, handoff: Any) -> None:
@@ -141,6 +143,8 @@ async def test_a_full_hand_off_both_ways_with_a_photo(
     assert [(line.author, line.kind) for line in lines] == [
         ("subscriber", "text"), ("subscriber", "photo"), ("team", "text"), ("team", "photo"),
     ]  # fmt: skip
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert digits not in logged and PERSON.password not in logged
     # The next hand-off reuses (reopens) the subscriber's topic.
     await chat.press("support:start")
     assert (await store_of(env.app).current(chat.user_id)).thread_id == thread  # type: ignore[union-attr]
