@@ -40,7 +40,7 @@ async def test_wrong_then_right_login_menu_and_minha_conta(local_api: LocalBotAp
     mark = len(user.chat.events)
     await user.tap("Detalhes do Plano")
     details = await user.wait_for_text("Detalhes do Plano", since=mark)
-    assert "Login (PPPOE)" in details
+    assert "Login (PPPoE)" in details
 
 
 async def test_company_name_with_html_characters_arrives_intact(local_api: LocalBotApi) -> None:
