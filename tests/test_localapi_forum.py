@@ -77,3 +77,17 @@ async def test_members_administrators_and_copies() -> None:
     copy = api.message(GROUP, copied["message_id"])
     assert copy is not None and copy.photo is photo.photo and copy.caption == "meu roteador"
     assert copy.message_thread_id == topic["message_thread_id"]
+
+
+async def test_privacy_mode_a_bot_that_is_not_an_administrator_sees_only_commands() -> None:
+    api = LocalBotApi(TOKEN)
+    api.open_forum(GROUP, "Atendimento", admins={42: "Ana"}, bot_admin=False)
+    member = api.team_member(GROUP, 42)
+    await member.post(None, text="bom dia")
+    await member.post(None, text="/encerrar")
+    updates = await api.call(TOKEN, "getUpdates", {})
+    assert [u["message"]["text"] for u in updates] == ["/encerrar"]
+    api.open_forum(GROUP, "Atendimento")  # now an administrator: every message
+    await member.post(None, text="boa tarde")
+    updates = await api.call(TOKEN, "getUpdates", {"offset": updates[-1]["update_id"] + 1})
+    assert [u["message"]["text"] for u in updates] == ["boa tarde"]

@@ -82,6 +82,15 @@ class ForumMethods(BotMethods):
         bot_id = int(self.bot_user["id"])
         state.members[bot_id] = ("administrator" if bot_admin else "member", "bot")
 
+    def _sees(self, chat_id: int, message: StoredMessage) -> bool:
+        """Privacy mode (on by default, getMe's can_read_all_group_messages false): in groups
+        the bot receives commands and replies to it, but every message when it is an
+        administrator (https://core.telegram.org/bots/features#privacy-mode)."""
+        forum = self._forums.get(chat_id)
+        if forum and forum.members.get(int(self.bot_user["id"]), ("", ""))[0] == "administrator":
+            return True
+        return bool(message.text and message.text.startswith("/"))
+
     def topic(self, chat_id: int, thread_id: int) -> dict[str, Any] | None:
         forum = self._forums.get(chat_id)
         return forum.topics.get(thread_id) if forum else None
@@ -251,7 +260,8 @@ class TeamMember(LocalUser):
         message = self.api._new_message(
             self.chat.id, self.profile, message_thread_id=thread_id, **fields
         )
-        await self.api._push_update("message", message.to_json(self.chat.to_json()))
+        if self.api._sees(self.chat.id, message):
+            await self.api._push_update("message", message.to_json(self.chat.to_json()))
         return message
 
     def in_topic(self, thread_id: int) -> list[StoredMessage]:
