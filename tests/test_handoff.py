@@ -86,6 +86,7 @@ async def start(env: BotEnv, chat: ChatDriver, group: Any) -> int:
     return handoff.thread_id
 
 
+@pytest.mark.both_databases
 async def test_a_full_hand_off_both_ways_with_a_photo(
     env: BotEnv, chat: ChatDriver, group: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -209,6 +210,7 @@ async def test_no_reply_in_time_offers_a_ticket_with_what_was_written(
     assert "protocolo" in group_text(group) and group.topic_closed(GROUP, thread)
 
 
+@pytest.mark.both_databases
 async def test_a_restart_mid_hand_off_loses_nothing(
     env: BotEnv, chat: ChatDriver, group: Any
 ) -> None:
