@@ -328,3 +328,14 @@ async def test_documents_go_both_ways_and_commands_still_reach_the_bot(
     await team_says(env, ANA, thread, document=manual)
     sent = [c for c in env.api.calls[before:] if c.method == "sendDocument"]
     assert sent and sent[0].params["chat_id"] == chat.user_id
+
+
+async def test_asking_for_a_person_in_words_starts_the_hand_off(
+    env: BotEnv, chat: ChatDriver, group: Any
+) -> None:
+    await login(chat)
+    calls = await chat.send("quero falar com um atendente por favor")
+    assert plain_text(st.QUEUED) in shown(calls)
+    handoff = await store_of(env.app).current(chat.user_id)
+    assert handoff is not None and handoff.status == "queued"
+    assert group.topic(GROUP, handoff.thread_id)["name"].startswith(PERSON.name)

@@ -45,6 +45,7 @@ from bot.intents.small_talk import ACK, BYE, GREETING, THANKS
 from bot.provider.store import current
 from bot.services import sessions
 from bot.services.context import BotContext
+from bot.support.handoff import start_handoff
 from bot.ui import periods, texts
 from bot.ui.formatting import local_time
 from bot.ui.keyboards import button
@@ -325,10 +326,15 @@ async def _other(update: Update, context: BotContext) -> None:
 
 
 async def _human(update: Update, context: BotContext) -> None:
-    """The provider's contacts when the provider file gives them; else the way to a ticket."""
+    """A person of the provider's team when it works in Telegram ([support] chat_id) and the
+    chat is logged in (bot.support.handoff says when it is out of hours); else the provider's
+    contacts when the provider file gives them, or the way to a ticket."""
+    logged_in = context.session is not None
+    if logged_in and current(context).support.chat_id is not None:
+        await start_handoff(update, context)
+        return
     provider = current(context).provider
     rows = []
-    logged_in = context.session is not None
     if logged_in and opening.offered(context, "tickets"):
         rows.append([button(t.BUTTON_OPEN_TICKET, "menu:tickets")])
     rows.append(
