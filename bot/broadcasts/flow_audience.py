@@ -28,7 +28,7 @@ from bot.broadcasts.flow_common import (
 from bot.broadcasts.jobs import service_of
 from bot.handlers.access import admin_step
 from bot.services.context import BotContext
-from bot.ui import paging
+from bot.ui import callbacks, paging
 from bot.ui.keyboards import button
 from bot.ui.screens import answer_query, send, show
 from bot.ui.texts import BUTTON_EXPIRED
@@ -113,7 +113,7 @@ async def cities(update: Update, context: BotContext) -> int:
     places = audience_data(draft_data(context))["places"]
     chosen = {city for city, _ in places}
     names = [city for city, _ in options.places]
-    page = paging.clamp(paging.page_number(raw_page), len(names), PICK_PAGE)
+    page = paging.clamp(callbacks.page_number(raw_page), len(names), PICK_PAGE)
     start_at = page * PICK_PAGE
     buttons = [
         button(t.check(city, city in chosen), BUTTONS.pack("city", start_at + i))
@@ -185,7 +185,7 @@ async def hoods_page(update: Update, context: BotContext) -> int:
     found = await _city_from(update, context, raw_city)
     if isinstance(found, int):
         return found
-    page = paging.page_number(raw_page)
+    page = callbacks.page_number(raw_page)
     return await _city_screen(update, context, *found, page)
 
 
@@ -232,7 +232,7 @@ async def plans(update: Update, context: BotContext) -> int:
     if not options:
         return AUDIENCE if options is False else await audience_screen(update, context)
     audience = audience_data(draft_data(context))
-    page = 0 if toggled else paging.page_number(argument(update, "plans:page"))
+    page = 0 if toggled else callbacks.page_number(argument(update, "plans:page"))
     if toggled:
         index = list_index(toggled, len(options.plans))
         if index is None:

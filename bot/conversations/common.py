@@ -35,24 +35,15 @@ from telegram.ext import (
 from backend_client import timezone
 from backend_client.models import BackendSession
 from bot.conversations.timeouts import OnTimeout, TimedConversation
-
-# The access guards live in bot.handlers.access; END, enter, leave and step stay importable here.
 from bot.handlers.access import END, leave, step
-from bot.handlers.access import enter as enter
 from bot.handlers.menu import logout, show_menu
 from bot.services import sessions
-from bot.services.context import BotContext as Context
-from bot.services.context import services_of
+from bot.services.context import BotContext, services_of
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send, send_to_chat
 
 
-def flow_data(context: Context, name: str) -> dict[str, Any]:
-    """What flow ``name`` keeps in chat_data (``context.flow_data(name)``)."""
-    return context.flow_data(name)
-
-
-def today(context: Context) -> date:
+def today(context: BotContext) -> date:
     """The subscriber's date now (São Paulo), by the bot's clock."""
     return timezone.today(context.services.clock())
 
@@ -76,27 +67,27 @@ class InFlow(filters.UpdateFilter):
 def typed(
     name: str,
     application: Any,
-    callback: Callable[[Update, Context], Awaitable[Any]],
+    callback: Callable[[Update, BotContext], Awaitable[Any]],
     message_filter: filters.BaseFilter = filters.TEXT & ~filters.COMMAND,
 ) -> MessageHandler:  # type: ignore[type-arg]
     """A handler for what the user types or sends, only while ``name`` is the active flow."""
     return MessageHandler(message_filter & InFlow(name, application.chat_data), callback)
 
 
-async def back_to_menu(update: Update, context: Context) -> int:
+async def back_to_menu(update: Update, context: BotContext) -> int:
     leave(context)
     await show_menu(update, context, new_message=update.callback_query is None)
     return END
 
 
-async def cancel(update: Update, context: Context) -> int:
+async def cancel(update: Update, context: BotContext) -> int:
     leave(context)
     await send(update, texts.CANCELLED)
     await show_menu(update, context, new_message=True)
     return END
 
 
-async def unexpected_input(update: Update, context: Context) -> None:
+async def unexpected_input(update: Update, context: BotContext) -> None:
     """Something the current step does not take (a sticker, a file…): say what it expects."""
     message = update.effective_message
     if isinstance(message, Message) and message.text is None:
@@ -117,7 +108,9 @@ def buttons_expected(name: str, application: Any) -> MessageHandler:  # type: ig
     """Text typed where flow ``name`` expects a button: say so (the buttons are just above)."""
 
     @step(name)
-    async def use_buttons(update: Update, context: Context, session: BackendSession) -> int | None:
+    async def use_buttons(
+        update: Update, context: BotContext, session: BackendSession
+    ) -> int | None:
         from bot.conversations import free_text  # it opens flows, which import this module
 
         if await free_text.elsewhere(update, context):  # "quero o boleto": went there
@@ -128,12 +121,12 @@ def buttons_expected(name: str, application: Any) -> MessageHandler:  # type: ig
     return typed(name, application, use_buttons)
 
 
-async def stale_button(update: Update, context: Context) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """A button of the flow that the current step does not take (old or forged)."""
     await answer_query(update, texts.BUTTON_EXPIRED)
 
 
-def forget(context: Context, name: str) -> None:
+def forget(context: BotContext, name: str) -> None:
     """Drop what flow ``name`` kept in chat_data (``chat_data[name]``) and leave it."""
     if context.chat_data is not None:
         context.chat_data.pop(name, None)
@@ -144,11 +137,11 @@ def forget(context: Context, name: str) -> None:
 def exits(name: str) -> list[BaseHandler]:  # type: ignore[type-arg]
     """Ways out of flow ``name``: /menu, /start, /cancelar and the Menu button."""
 
-    async def to_menu(update: Update, context: Context) -> int:
+    async def to_menu(update: Update, context: BotContext) -> int:
         forget(context, name)
         return await back_to_menu(update, context)
 
-    async def cancelled(update: Update, context: Context) -> int:
+    async def cancelled(update: Update, context: BotContext) -> int:
         forget(context, name)
         return await cancel(update, context)
 
@@ -165,7 +158,7 @@ def logging_out(name: str) -> CommandHandler:  # type: ignore[type-arg]
     Not one of ``exits``: most flows let /sair through to the global handler and stay put.
     """
 
-    async def log_out(update: Update, context: Context) -> int:
+    async def log_out(update: Update, context: BotContext) -> int:
         forget(context, name)
         await logout(update, context)
         return END
@@ -211,7 +204,7 @@ def _on_timeout(name: str, input_states: set[object]) -> OnTimeout:
     of results just quietly stops being a flow (its buttons start the flow again).
     """
 
-    async def timed_out(context: Context, chat_id: int, state: object) -> None:
+    async def timed_out(context: BotContext, chat_id: int, state: object) -> None:
         data = context.chat_data
         was_active = data is not None and sessions.active_flow(data) == name
         forget(context, name)

@@ -31,9 +31,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 from backend_client.errors import BackendError, NotSupported
 from backend_client.features import Feature
 from backend_client.models import BackendSession, Contact, ContactType
-from bot.conversations.common import END, flow
+from bot.conversations.common import flow
 from bot.conversations.contacts import NewContactSteps
-from bot.handlers.access import requires_login, step
+from bot.handlers.access import END, requires_login, step
 from bot.handlers.menu import show_menu
 from bot.logs import chat_ref
 from bot.services.context import BotContext, Services

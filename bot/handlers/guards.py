@@ -12,16 +12,12 @@ from telegram.ext import ApplicationHandlerStop
 
 from backend_client.errors import BackendError
 from backend_client.features import Feature
-from backend_client.models import BackendSession
-from bot.handlers.access import requires_login as requires_login  # old home, kept as an alias
 from bot.services import sessions
 from bot.services.context import BotContext
 from bot.ui import keyboards, texts
 from bot.ui.screens import answer_query, send, show
 
 logger = logging.getLogger(__name__)
-# The bot's context type, under its old name (use bot.services.context.BotContext).
-Context = BotContext
 
 
 async def private_chats_only(update: Update, context: BotContext) -> None:
@@ -102,10 +98,6 @@ async def refuse_unsupported(update: Update, context: BotContext) -> None:
         await answer_query(update)
         await send(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
     raise ApplicationHandlerStop
-
-
-def current_session(context: BotContext) -> BackendSession | None:
-    return context.session
 
 
 async def stop(*_: Any) -> None:

@@ -81,8 +81,3 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         assert self.chat_data is not None
         data: dict[str, Any] = self.chat_data.setdefault(name, {})
         return data
-
-
-def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
-    """Old spelling of ``context.services``, kept for modules not moved to BotContext yet."""
-    return services_of(context.application)

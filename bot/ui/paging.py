@@ -15,12 +15,6 @@ T = TypeVar("T")
 PAGE_SIZE = 10
 
 
-def page_number(raw: str) -> int:
-    """A page number from callback data (untrusted, any client can forge it): ASCII digits
-    ("²".isdigit() is true but int("²") fails), else 0; ``clamp`` brings it into range."""
-    return callbacks.page_number(raw)
-
-
 def page_count(total: int, size: int = PAGE_SIZE) -> int:
     return max(1, -(-total // size))
 
