@@ -9,7 +9,6 @@ all. A malformed body gets 400 with the field named (``{"error": â€¦, "field": â
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -19,6 +18,7 @@ from aiohttp import web
 
 from backend_client.errors import BackendError
 from bot import parsing
+from bot.admin_auth import check_token, refusal
 from bot.broadcasts.audience import Audience
 from bot.broadcasts.content import MEDIA_KINDS, InvalidInput, displayed_text, validate_content
 from bot.broadcasts.schedule import check_send_at
@@ -35,8 +35,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def add_admin_routes(app: web.Application, service: BroadcastService, token: str) -> None:
     """Mount the admin API on ``app`` at ``/admin/api``."""
-    if len(token) < 24:
-        raise ValueError("the admin API token must have at least 24 characters")
+    check_token(token)
     admin = web.Application(middlewares=[_authenticate, _errors])
     admin[SERVICE] = service
     admin[TOKEN] = token
@@ -62,16 +61,8 @@ def _problem(http_status: int, message: str, **extra: Any) -> web.Response:
 
 @web.middleware
 async def _authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    expected = request.app[TOKEN]
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), expected.encode()
-    ):
-        logger.warning("admin API: wrong or missing token from %s", request.remote)
-        response = _problem(401, "missing or wrong bearer token")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="minha-central-admin"'
-        return response
-    return await handler(request)
+    refused = refusal(request, request.app[TOKEN])
+    return refused if refused is not None else await handler(request)
 
 
 @web.middleware

@@ -13,7 +13,6 @@ Same authentication as the rest of the admin API: ``Authorization: Bearer <ADMIN
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Mapping
@@ -22,45 +21,26 @@ from typing import Any
 from aiohttp import web
 
 from bot import parsing
+from bot.admin_auth import check_token, requiring_token
 from bot.provider.config import ProviderConfigError, from_mapping
 from bot.provider.store import ProviderConfigStore
 
 logger = logging.getLogger(__name__)
 PATH = "/admin/api/config"
 STORE = web.AppKey("provider_config_store", ProviderConfigStore)
-CONFIG_TOKEN = web.AppKey("provider_config_token", str)
 TOML_TYPES = ("application/toml", "text/plain")
 MAX_BODY = 256 * 1024
 
 
 def add_config_routes(app: web.Application, store: ProviderConfigStore, token: str) -> None:
     """Mount ``GET`` and ``PUT /admin/api/config`` on ``app`` (the bot's HTTP server)."""
-    if len(token) < 24:
-        raise ValueError("the admin API token must have at least 24 characters")
+    check_token(token)
     app[STORE] = store
-    app[CONFIG_TOKEN] = token
-    app.router.add_get(PATH, get_config)
-    app.router.add_put(PATH, put_config)
-
-
-def _refused(request: web.Request) -> web.Response | None:
-    """401 unless the request carries the admin token (compared in constant time)."""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    expected = request.app[CONFIG_TOKEN]
-    if scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), expected.encode()
-    ):
-        return None
-    logger.warning("admin API: wrong or missing token from %s", request.remote)
-    response = web.json_response({"error": "missing or wrong bearer token"}, status=401)
-    response.headers["WWW-Authenticate"] = 'Bearer realm="minha-central-admin"'
-    return response
+    app.router.add_get(PATH, requiring_token(token, get_config))
+    app.router.add_put(PATH, requiring_token(token, put_config))
 
 
 async def get_config(request: web.Request) -> web.Response:
-    refused = _refused(request)
-    if refused is not None:
-        return refused
     store = request.app[STORE]
     return web.json_response(
         {"config": store.current.to_json(), "file": str(store.path), "toml": store.text()}
@@ -68,9 +48,6 @@ async def get_config(request: web.Request) -> web.Response:
 
 
 async def put_config(request: web.Request) -> web.Response:
-    refused = _refused(request)
-    if refused is not None:
-        return refused
     body = await request.read()
     if len(body) > MAX_BODY:
         return _problem(413, f"the configuration is larger than {MAX_BODY // 1024} KiB")

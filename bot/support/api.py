@@ -11,48 +11,25 @@ as the rest of the admin API: ``Authorization: Bearer <ADMIN_API_TOKEN>``.
 
 from __future__ import annotations
 
-import hmac
-import logging
-
 from aiohttp import web
 
+from bot.admin_auth import check_token, requiring_token
 from bot.support.store import HandoffStore
 
-logger = logging.getLogger(__name__)
 PATH = "/admin/api/handoffs"
 STORE = web.AppKey("handoff_store", HandoffStore)
-HANDOFF_TOKEN = web.AppKey("handoff_token", str)
 MAX_LIMIT = 100
 
 
 def add_handoff_routes(app: web.Application, store: HandoffStore, token: str) -> None:
     """Mount ``GET /admin/api/handoffs`` and ``GET /admin/api/handoffs/{id}`` on ``app``."""
-    if len(token) < 24:
-        raise ValueError("the admin API token must have at least 24 characters")
+    check_token(token)
     app[STORE] = store
-    app[HANDOFF_TOKEN] = token
-    app.router.add_get(PATH, list_handoffs)
-    app.router.add_get(PATH + "/{id}", get_handoff)
-
-
-def _refused(request: web.Request) -> web.Response | None:
-    """401 unless the request carries the admin token (compared in constant time)."""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    expected = request.app[HANDOFF_TOKEN]
-    if scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), expected.encode()
-    ):
-        return None
-    logger.warning("admin API: wrong or missing token from %s", request.remote)
-    response = web.json_response({"error": "missing or wrong bearer token"}, status=401)
-    response.headers["WWW-Authenticate"] = 'Bearer realm="minha-central-admin"'
-    return response
+    app.router.add_get(PATH, requiring_token(token, list_handoffs))
+    app.router.add_get(PATH + "/{id}", requiring_token(token, get_handoff))
 
 
 async def list_handoffs(request: web.Request) -> web.Response:
-    refused = _refused(request)
-    if refused is not None:
-        return refused
     raw = request.query.get("limit", "50")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         return web.json_response(
@@ -64,9 +41,6 @@ async def list_handoffs(request: web.Request) -> web.Response:
 
 
 async def get_handoff(request: web.Request) -> web.Response:
-    refused = _refused(request)
-    if refused is not None:
-        return refused
     raw = request.match_info["id"]
     store = request.app[STORE]
     handoff = await store.get(int(raw)) if raw.isdigit() else None
