@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from backend_client.errors import CredentialsRefused, Unavailable
+from backend_client.errors import BackendError, CredentialsRefused, Unavailable
 from backend_client.features import CheckState, Feature, FeatureCheck
+from backend_client.feeds import create_feed
 from bot.services.context import services_of
 from bot.settings import Settings
 
@@ -207,6 +208,11 @@ async def check_command(settings: Settings, backend: Any) -> int:
     try:
         await backend.start()
         checks = await run_check(backend, deadline(settings))
+        for feature, check in in_menu_order(checks):
+            print(line(feature, check))
+        print(f"{len(Feature)} features: {counts(checks)}")
+        for feed_line in await feed_lines(settings, backend):
+            print(feed_line)
     except CredentialsRefused:
         print(refused_message(settings), file=sys.stderr)
         return EXIT_CREDENTIALS_REFUSED
@@ -215,7 +221,26 @@ async def check_command(settings: Settings, backend: Any) -> int:
         return EXIT_UNREACHABLE
     finally:
         await backend.close()
-    for feature, check in in_menu_order(checks):
-        print(line(feature, check))
-    print(f"{len(Feature)} features: {counts(checks)}")
     return EXIT_UNREACHABLE if has_unreachable(checks) else EXIT_OK
+
+
+async def feed_lines(settings: Settings, backend: Any) -> list[str]:
+    """What the polling behind reminders, payment confirmations, ticket answers and broadcast
+    audiences can ask this system (its feed's own check): a heading and one line per question
+    it cannot answer. A feed that cannot be checked in time is said so, not fatal."""
+    heading = "Notifications and broadcast audiences"
+    feed = create_feed(backend, requests_per_second=settings.backend_feed_rate)
+    if feed is None:
+        return [f"{heading}: none — this system has no feed, so nothing is polled."]
+    pace = (
+        ""
+        if settings.backend == "sandbox"
+        else (f" (polled at most {settings.backend_feed_rate:g} requests/s, BACKEND_FEED_RATE)")
+    )
+    try:
+        problems = await asyncio.wait_for(feed.check(), deadline(settings))
+    except (BackendError, TimeoutError) as error:
+        return [f"{heading}{pace}: not checked ({type(error).__name__})"]
+    if not problems:
+        return [f"{heading}{pace}: every question works"]
+    return [f"{heading}{pace}:", *(f"  - {problem}" for problem in problems)]

@@ -81,14 +81,20 @@ def test_check_prints_every_feature_in_menu_order_and_exits_0(
     assert lines[0] == "Checking the sgp system at https://sgp.provedor.example with the " + (
         "integration's credentials…"
     )
-    features = [re.split(r"\s{2,}", line)[0] for line in lines[1:-1]]
+    summary = _summary_index(lines)
+    features = [re.split(r"\s{2,}", line)[0] for line in lines[1:summary]]
     assert features == [feature.value for feature in Feature]
     assert re.search(r"^invoices\s+ok$", out, re.M)
     assert re.search(r"^fiscal_notes\s+not permitted \(vd_saida\)$", out, re.M)
     assert re.search(r"^password\s+not supported$", out, re.M)
     # the states line up in one column
-    assert len({re.match(r"\S+\s+", line).end() for line in lines[1:-1]}) == 1  # type: ignore[union-attr]
-    assert lines[-1] == ("15 features: 10 ok, 1 not permitted, 4 not supported, 0 unreachable")
+    assert len({re.match(r"\S+\s+", line).end() for line in lines[1:summary]}) == 1  # type: ignore[union-attr]
+    assert lines[summary] == "15 features: 10 ok, 1 not permitted, 4 not supported, 0 unreachable"
+    # A system the bot has no feed for says that nothing is polled (no reminders from it).
+    assert lines[summary + 1 :] == [
+        "Notifications and broadcast audiences: none — this system has no feed, so nothing is "
+        "polled."
+    ]
     assert backend.started and backend.closed
     assert SECRET_TOKEN not in out
 
@@ -105,7 +111,10 @@ def test_a_feature_out_of_reach_exits_7(
     assert _check(monkeypatch, CheckOnlyBackend(checks)) == 7
     out = capsys.readouterr().out
     assert re.search(r"^calls\s+unreachable \(/api/ura/chamadas/\)$", out, re.M)
-    assert out.splitlines()[-1].endswith("14 ok, 0 not permitted, 0 not supported, 1 unreachable")
+    lines = out.splitlines()
+    assert lines[_summary_index(lines)].endswith(
+        "14 ok, 0 not permitted, 0 not supported, 1 unreachable"
+    )
 
 
 def test_refused_credentials_exit_6_naming_the_settings_not_their_values(
@@ -169,10 +178,61 @@ def test_the_sandbox_checks_ok(
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("SANDBOX_DATABASE_URL", f"sqlite:///{tmp_path / 'sandbox.db'}")
     assert main(["backend", "check"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == [
+        "15 features: 15 ok, 0 not permitted, 0 not supported, 0 unreachable",
+        "Notifications and broadcast audiences: every question works",
+    ]
+
+
+class _Feed:
+    """A feed whose own check finds what ``problems`` says (or raises it)."""
+
+    def __init__(self, problems: list[str] | Exception) -> None:
+        self.problems = problems
+
+    async def check(self) -> list[str]:
+        if isinstance(self.problems, Exception):
+            raise self.problems
+        return self.problems
+
+
+def test_the_feed_check_names_each_question_the_system_cannot_answer(
+    sgp_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problems = [
+        "end-of-enabling warnings: SGP does not say when a temporary enabling ends",
+        "invoice reminders and payment confirmations: the token may not use the URA "
+        "(/api/ura/titulos/)",
+    ]
+    monkeypatch.setenv("BACKEND_FEED_RATE", "3")
+    monkeypatch.setattr("bot.backend_check.create_feed", lambda backend, **pace: _Feed(problems))
+    assert _check(monkeypatch, CheckOnlyBackend()) == 0  # the features decide the exit status
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[_summary_index(lines) + 1 :] == [
+        "Notifications and broadcast audiences (polled at most 3 requests/s, BACKEND_FEED_RATE):",
+        *(f"  - {problem}" for problem in problems),
+    ]
+
+
+def test_a_feed_check_out_of_reach_is_said_not_fatal(
+    sgp_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        "bot.backend_check.create_feed",
+        lambda backend, **pace: _Feed(Unavailable("/api/ura/titulos/: 503")),
+    )
+    assert _check(monkeypatch, CheckOnlyBackend()) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == (
-        "15 features: 15 ok, 0 not permitted, 0 not supported, 0 unreachable"
+        "Notifications and broadcast audiences (polled at most 2 requests/s, BACKEND_FEED_RATE): "
+        "not checked (Unavailable)"
     )
+
+
+def _summary_index(lines: list[str]) -> int:
+    [index] = [i for i, line in enumerate(lines) if re.match(r"^\d+ features: ", line)]
+    return index
 
 
 # --- what the check teaches the bot -------------------------------------------------------------
