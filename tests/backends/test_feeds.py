@@ -202,36 +202,35 @@ async def test_paging_returns_every_item_once(fcase: FeedCase) -> None:
 
 async def test_audience_of_a_segment(fcase: FeedCase) -> None:
     feed, watched = fcase.feed, fcase.watched
-    everybody = await every_page(
-        lambda c: feed.audience(AudienceFilter(), watched=watched, cursor=c)
-    )
-    ids = {p.subscriber_id for p in everybody}
-    assert {w.subscriber_id for w in watched} <= ids
-    overdue = await every_page(
-        lambda c: feed.audience(
-            AudienceFilter(statuses=frozenset({AudienceStatus.OVERDUE})), watched=watched, cursor=c
-        )
-    )
-    assert {p.subscriber_id for p in overdue} >= {w.subscriber_id for w in watched}
+    maria, joao = (w.subscriber_id for w in watched)  # active in Campinas; suspended in Sumaré
+
+    async def audience(segment: AudienceFilter) -> dict[str, Any]:
+        found = await every_page(lambda c: feed.audience(segment, watched=watched, cursor=c))
+        return {p.subscriber_id: p for p in found}
+
+    everybody = await audience(AudienceFilter())
+    assert {maria, joao} <= everybody.keys()
+    # Both have an overdue invoice in the stand-ins' data; each status picks one of them.
+    overdue = frozenset({AudienceStatus.OVERDUE})
+    assert {maria, joao} <= (await audience(AudienceFilter(statuses=overdue))).keys()
+    active = await audience(AudienceFilter(statuses=frozenset({AudienceStatus.ACTIVE})))
+    suspended = await audience(AudienceFilter(statuses=frozenset({AudienceStatus.SUSPENDED})))
+    assert maria in active and joao not in active
+    assert joao in suspended and maria not in suspended
     options = await feed.audience_options(watched=watched)
     assert options.plans
     # Without the cidade table (ixc-restricted), IXC's contracts have no city names.
     assert bool(options.places) is (fcase.name != "ixc-restricted")
-    for city, _ in options.places[:1]:
-        in_city = await every_page(
-            lambda c, city=city: feed.audience(
-                AudienceFilter(places=frozenset({(city.upper(), None)})), watched=watched, cursor=c
-            )
-        )
-        assert in_city
-        assert all(contract.city == city for p in in_city for contract in p.contracts)
-    plan_id = options.plans[0][0]
-    on_plan = await every_page(
-        lambda c: feed.audience(
-            AudienceFilter(plan_ids=frozenset({plan_id})), watched=watched, cursor=c
-        )
-    )
-    assert all(contract.plan_id == plan_id for p in on_plan for contract in p.contracts)
+    if options.places:
+        in_campinas = await audience(AudienceFilter(places=frozenset({("CAMPINAS", None)})))
+        assert maria in in_campinas and joao not in in_campinas
+        assert all(c.city == "Campinas" for p in in_campinas.values() for c in p.contracts)
+    joao_plan = everybody[joao].contracts[0].plan_id
+    on_plan = await audience(AudienceFilter(plan_ids=frozenset({joao_plan})))
+    assert joao in on_plan
+    assert all(c.plan_id == joao_plan for p in on_plan.values() for c in p.contracts)
+    if joao_plan not in {c.plan_id for c in everybody[maria].contracts}:
+        assert maria not in on_plan
 
 
 async def test_enablings_ending(fcase: FeedCase) -> None:
