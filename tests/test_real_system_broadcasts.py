@@ -1,0 +1,63 @@
+"""Issue 19, done: on real systems (the IXC and SGP stand-ins, and our HTTP contract served by the
+sandbox) an operator targets a broadcast by city, plan, contract status or overdue invoice, over
+the chats the bot keeps linked — the audience is computed from the provider's system, its count
+is shown before sending, and only the chats in it receive the message."""
+
+from __future__ import annotations
+
+from bot.broadcasts.audience import Audience
+from bot.broadcasts.service import BroadcastService, Draft
+from tests.support.bot_env import PERSON, SUSPENDED, BotEnv
+from tests.support.driver import texts as shown
+from tests.test_real_system_notifications import System, received, system  # noqa: F401
+
+# Maria (PERSON): active, in Campinas, on the 300 Mega plan, with an overdue invoice.
+# João (SUSPENDED): suspended for non-payment, in Sumaré. On the SGP stand-in both are on the
+# same plan (id 301), elsewhere João is on the 500 Mega plan.
+
+
+async def link_then_log_out(env: BotEnv, account: object, user_id: int) -> int:
+    chat = env.chat(user_id)
+    await chat.send("/start")
+    await chat.send(account.document)  # type: ignore[attr-defined]
+    calls = await chat.send(account.password)  # type: ignore[attr-defined]
+    contacts = [data for call in calls for _, data in call.buttons if data.startswith("link:c")]
+    assert contacts, shown(calls)
+    assert "Cadastro vinculado com sucesso" in shown(await chat.press(contacts[0]))
+    await chat.send("/sair")
+    return chat.user_id
+
+
+async def test_an_operator_targets_city_plan_status_and_overdue(system: System) -> None:  # noqa: F811
+    env = system.env
+    maria = await link_then_log_out(env, PERSON, 555001)
+    joao = await link_then_log_out(env, SUSPENDED, 555002)
+    service: BroadcastService = env.app.bot_data["broadcasts"]
+    plan_300 = "FIBRA 300 MEGA" if system.name == "ixc" else "Fibra 300 Mega"
+    segments = [
+        (Audience(places=(("Sumaré", None),)), {joao}),
+        (Audience(places=(("campinas", None),)), {maria}),  # case and accents ignored
+        (Audience(statuses=("suspended",)), {joao}),
+        (Audience(statuses=("active",)), {maria}),
+        (Audience(statuses=("overdue",)), {maria, joao}),
+        (Audience(plans=(plan_300,)), {maria, joao} if system.name == "sgp" else {maria}),
+    ]
+    for audience, chats in segments:
+        checked = await service.check_audience(audience)
+        recipients = await service.recipients(checked)
+        assert recipients is not None, audience
+        assert {chat_id for chat_id, _ in recipients} == chats, (system.name, audience)
+        assert await service.count(checked) == len(chats), audience
+    assert await service.count(Audience(everyone=True)) == 2
+
+    broadcast = await service.create(
+        Draft(
+            "Manutenção programada em Sumaré amanhã às 2h.", Audience(places=(("Sumaré", None),))
+        ),
+        created_by="test",
+    )
+    await service.run(broadcast.id)
+    assert received(env, joao)[-1] == "Manutenção programada em Sumaré amanhã às 2h."
+    assert not any("Manutenção" in text for text in received(env, maria))
+    report = await service.report(broadcast.id)
+    assert report is not None and (report.sent, report.total) == (1, 1)
