@@ -9,7 +9,7 @@ the real ``minha-central run`` process (polling, SQLite, sandbox provider), so i
 peak memory are its own (read from /proc). In one run, on one harness:
 
 1. **Throughput** — ``--users`` subscribers at once, each through the journey: /start, CPF,
-   password, "Agora não" (link offer), Faturas, "Todas em aberto", "Ver boleto", Menu — every
+   password, "Agora não" (link offer), Faturas (its open invoices), "Ver boleto", Menu — every
    step sent once the previous one was answered. Reported: updates/s, latency per update (sent →
    the bot's answer complete: its last message for that step, and the callback answered) p50/p95/
    p99, bot CPU seconds per 1,000 updates, peak RSS.
@@ -252,14 +252,14 @@ def journey_steps(
         (lambda: user.send(password), shows("Receber avisos")),
         (lambda: user.tap("Agora não"), shows("O que você precisa?", query=True)),
         (lambda: user.tap("Faturas"), shows("Faturas em aberto", query=True)),
-        (lambda: user.tap("Todas em aberto"), shows("em aberto — todas", query=True)),
         # Linha digitável, PIX copia e cola, then the QR code photo: the last one ends it.
         (lambda: user.tap("Ver boleto"), shows("QR Code", query=True)),
         (lambda: user.tap("Menu"), shows("O que você precisa?", query=True)),
     ]
 
 
-STEP_NAMES = ("/start", "CPF", "password", "Agora não", "Faturas", "Todas", "Ver boleto", "Menu")
+# Faturas opens on the open invoices (issue 21): the journey's "Todas em aberto" step is gone.
+STEP_NAMES = ("/start", "CPF", "password", "Agora não", "Faturas", "Ver boleto", "Menu")
 JOURNEY_LENGTH = len(STEP_NAMES)  # the echo bots get as many messages per user
 
 
