@@ -51,10 +51,12 @@ from bot.handlers import (
     errors,
     guards,
     menu,
-    notification_jobs,
     observe,
     provider,
 )
+from bot.notifications import jobs as notification_jobs
+from bot.notifications.service import NotificationDetector, NotificationPlanner, QuietHours
+from bot.notifications.store import NotificationStore
 from bot.provider.config import DEFAULT as DEFAULT_PROVIDER
 from bot.provider.config import ProviderConfig
 from bot.provider.config import load as load_provider
@@ -64,13 +66,11 @@ from bot.provider.store import install as install_provider
 from bot.services import mailer, sessions
 from bot.services.context import BotContext, Services, install
 from bot.services.login_guard import DOCUMENT_HASH_PURPOSE, LoginGuard
-from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
 from bot.services.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.encryption import box_for
 from bot.storage.login_failures import LoginFailureRepository
-from bot.storage.notifications import NotificationStore
 from bot.storage.persistence import SqlPersistence
 from bot.storage.rounds import RoundStore
 from bot.support import relay as support_relay

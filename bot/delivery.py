@@ -1,6 +1,6 @@
 """One delivery policy: what a Telegram error means for the message that raised it.
 
-Notifications (``bot.handlers.notification_jobs``) and broadcasts (``bot.broadcasts.sender``,
+Notifications (``bot.notifications.jobs``) and broadcasts (``bot.broadcasts.sender``,
 interpreted by ``bot.broadcasts.delivery``) both ask :func:`classify` and act on its
 :class:`Outcome`:
 

@@ -72,7 +72,7 @@ class Settings:
     concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES
     telegram_max_rate: float = 30.0  # messages/s to Telegram in all; 0 = no limiter
     telegram_proxy_url: str | None = field(default=None, repr=False)
-    # Notifications to linked chats (bot.services.notifications).
+    # Notifications to linked chats (bot.notifications.service).
     notify_poll_seconds: float = 300.0
     notify_days_before_due: int = 3
     quiet_hours: str = "21:00-08:00"

@@ -34,14 +34,14 @@ from backend_client.provider import (
     TicketEventKind,
 )
 from bot import metrics, parsing
-from bot.services.context import services_of
-from bot.services.notifications import (
+from bot.notifications.service import (
     Notice,
     enabling_notice,
     fiscal_note_notice,
     payment_notice,
     ticket_notice,
 )
+from bot.services.context import services_of
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Minha-Central-Signature"

@@ -49,11 +49,11 @@ from bot.broadcasts.service import BroadcastService, Draft
 from bot.broadcasts.store import BroadcastStore
 from bot.localapi.core import BotApiError
 from bot.localapi.inprocess import InProcessRequest
+from bot.notifications.store import ChatLinkRow, NotificationStore
 from bot.services.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
-from bot.storage.notifications import ChatLinkRow, NotificationStore
 from bot.telegram_html import TEXT_LIMIT, html_to_text
 
 TOKEN = "123456789:AAFakeTokenForBenchmarksOnly_0123456789abc"

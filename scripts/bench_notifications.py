@@ -38,11 +38,11 @@ from backend_client.sandbox.feed import SandboxFeed
 from backend_client.sandbox.security import hash_password
 from bot.localapi.core import LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
-from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
+from bot.notifications.service import NotificationDetector, NotificationPlanner, QuietHours
+from bot.notifications.store import ChatLinkRow, NotificationStore
 from bot.storage.db import create_engine
 from bot.storage.encryption import SecretBox
 from bot.storage.migrations import upgrade
-from bot.storage.notifications import ChatLinkRow, NotificationStore
 from bot.storage.rounds import RoundStore
 
 TODAY = date(2026, 12, 7)

@@ -27,10 +27,10 @@ from bot.broadcasts.service import BroadcastService, Draft, StateError
 from bot.broadcasts.store import BroadcastStore
 from bot.localapi.core import BotApiError, LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
+from bot.notifications.store import NotificationStore
 from bot.services.pacing import TrafficPacer
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
-from bot.storage.notifications import NotificationStore
 from tests.support.bot_env import START, TODAY, TOKEN, Clock
 
 # Linked chats of the demo subscribers (see backend_client/sandbox/seed.py):

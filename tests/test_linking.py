@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handlers.notification_jobs import deliver_due, poll_and_plan
+from bot.notifications.jobs import deliver_due, poll_and_plan
 from tests.support.bot_env import PERSON, BotEnv, login
 from tests.support.driver import ChatDriver, methods
 from tests.support.driver import texts as shown

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from backend_client.models import InvoiceStatus
-from bot.handlers.notification_jobs import deliver_due, poll_and_plan
+from bot.notifications.jobs import deliver_due, poll_and_plan
 from tests.support.bot_env import COMPANY, PERSON, BotEnv, login
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown

@@ -19,8 +19,8 @@ from backend_client.errors import Unavailable
 from backend_client.provider import FeedPage, Watched
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
-from bot.handlers.notification_jobs import poll_and_plan
-from bot.services.notifications import (
+from bot.notifications.jobs import poll_and_plan
+from bot.notifications.service import (
     QUESTIONS,
     ROUND,
     NotificationDetector,
@@ -28,10 +28,10 @@ from bot.services.notifications import (
     QuietHours,
     every_watched_page,
 )
+from bot.notifications.store import NotificationStore
 from bot.storage.db import create_engine
 from bot.storage.encryption import SecretBox
 from bot.storage.migrations import upgrade
-from bot.storage.notifications import NotificationStore
 from bot.storage.rounds import RoundStore
 from bot.ui.formatting import TIMEZONE, local_time
 from tests.support.bot_env import Clock

@@ -21,14 +21,14 @@ from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.pix import is_valid_brcode
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.feed import SandboxFeed
-from bot.handlers import notification_jobs
-from bot.handlers.notification_jobs import DeliveryLoop, DeliveryReport, deliver_due, poll_and_plan
 from bot.localapi.core import BotApiError, LocalBotApi
 from bot.localapi.inprocess import InProcessRequest
-from bot.services.notifications import NotificationDetector, NotificationPlanner, QuietHours
+from bot.notifications import jobs as notification_jobs
+from bot.notifications.jobs import DeliveryLoop, DeliveryReport, deliver_due, poll_and_plan
+from bot.notifications.service import NotificationDetector, NotificationPlanner, QuietHours
+from bot.notifications.store import NotificationStore, Outgoing
 from bot.storage.db import create_engine
 from bot.storage.migrations import upgrade
-from bot.storage.notifications import NotificationStore, Outgoing
 from bot.ui.formatting import TIMEZONE, local_time
 from tests.support.bot_env import TOKEN, BotEnv, Clock
 

@@ -10,7 +10,7 @@ from backend_client.formats.boleto import is_valid_linha_digitavel
 from backend_client.formats.pix import is_valid_brcode
 from backend_client.models import DateRange
 from bot.conversations.calls import masked_number
-from bot.handlers.notification_jobs import deliver_due, poll_and_plan
+from bot.notifications.jobs import deliver_due, poll_and_plan
 from bot.ui.formatting import day_time
 from tests.support.billing import copy_values
 from tests.support.bot_env import COMPANY, PERSON, TODAY, BotEnv, login

@@ -25,15 +25,15 @@ from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.api import create_app
 from backend_client.sandbox.feed import SandboxFeed
 from backend_client.sgp import SgpBackend
-from bot.handlers import notification_jobs
-from bot.handlers.notification_jobs import deliver_due
-from bot.services.notifications import ROUND
+from bot.notifications import jobs as notification_jobs
+from bot.notifications.jobs import deliver_due
+from bot.notifications.service import ROUND
 from bot.storage.rounds import RoundStore
 from bot.ui.formatting import TIMEZONE, local_time
 from tests.backends.standin import Fault
 from tests.backends.standin_ixc import IxcStandIn
 from tests.backends.standin_sgp import SgpStandIn
-from tests.conftest import PERSON, BotEnv
+from tests.support.bot_env import PERSON, BotEnv
 from tests.support.driver import texts as shown
 
 SYSTEMS = ["ixc", "http", "sgp"]

@@ -102,9 +102,9 @@ async def _run(settings: Any, args: argparse.Namespace) -> int:
     from backend_client.resilience import GuardedBackend
     from bot.application import create_backend, create_feed, utc_now
     from bot.broadcasts.store import BroadcastStore
+    from bot.notifications.store import NotificationStore
     from bot.storage.db import create_engine
     from bot.storage.migrations import SchemaOutOfDate, ensure_current
-    from bot.storage.notifications import NotificationStore
 
     engine = create_engine(settings.database_url)
     backend = create_backend(settings)

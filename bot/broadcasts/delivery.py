@@ -30,7 +30,7 @@ from bot.broadcasts.content import Message
 from bot.broadcasts.journal import Journal
 from bot.broadcasts.store import Broadcast, BroadcastStore, Outcome, Recipient
 from bot.logs import chat_ref
-from bot.storage.notifications import NotificationStore
+from bot.notifications.store import NotificationStore
 
 logger = logging.getLogger(__name__)
 

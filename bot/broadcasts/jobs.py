@@ -21,9 +21,9 @@ from typing import Any
 from bot.broadcasts.sender import TelegramSender
 from bot.broadcasts.service import BroadcastService, default_concurrency
 from bot.broadcasts.store import BroadcastStore
+from bot.notifications.store import NotificationStore
 from bot.services.pacing import TrafficPacer
 from bot.settings import Settings
-from bot.storage.notifications import NotificationStore
 
 logger = logging.getLogger(__name__)
 SERVICE_KEY = "broadcasts"

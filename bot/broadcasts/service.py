@@ -37,7 +37,7 @@ from bot.broadcasts.report import Report
 from bot.broadcasts.schedule import check_send_at
 from bot.broadcasts.store import Broadcast, BroadcastStore
 from bot.logs import chat_ref
-from bot.storage.notifications import NotificationStore
+from bot.notifications.store import NotificationStore
 
 logger = logging.getLogger(__name__)
 

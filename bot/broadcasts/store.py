@@ -43,8 +43,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.notifications.store import ChatLinkRow
 from bot.storage.db import Base, UTCDateTime, session_factory
-from bot.storage.notifications import ChatLinkRow
 
 logger = logging.getLogger(__name__)
 

@@ -36,9 +36,9 @@ from bot.conversations.contacts import NewContactSteps
 from bot.handlers.access import END, requires_login, step
 from bot.handlers.menu import show_menu
 from bot.logs import chat_ref
+from bot.notifications.service import GROUP_OF_KIND
+from bot.notifications.store import ChatLink
 from bot.services.context import BotContext, Services
-from bot.services.notifications import GROUP_OF_KIND
-from bot.storage.notifications import ChatLink
 from bot.ui import keyboards
 from bot.ui import texts as common
 from bot.ui.keyboards import button

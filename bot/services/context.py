@@ -13,11 +13,11 @@ from backend_client.features import Feature
 from backend_client.models import BackendSession
 from backend_client.protocol import SubscriberBackend
 from backend_client.provider import ProviderFeed
+from bot.notifications.service import Notice, NotificationDetector, NotificationPlanner
+from bot.notifications.store import NotificationStore
 from bot.services import sessions
 from bot.services.login_guard import LoginGuard
-from bot.services.notifications import Notice, NotificationDetector, NotificationPlanner
 from bot.settings import Settings
-from bot.storage.notifications import NotificationStore
 
 SERVICES_KEY = "services"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 def register_all() -> None:
     """Import the modules that declare tables (importing registers them on ``Base``)."""
     import bot.broadcasts.store
+    import bot.notifications.store
     import bot.storage.db
-    import bot.storage.notifications
     import bot.storage.rounds
     import bot.support.store  # noqa: F401

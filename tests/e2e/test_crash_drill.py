@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.handlers.notification_jobs import render
 from bot.localapi.core import LocalBotApi
+from bot.notifications.jobs import render
+from bot.notifications.store import NotificationStore, Outgoing
 from bot.storage.db import create_engine
-from bot.storage.notifications import NotificationStore, Outgoing
 from tests.e2e.conftest import BotProcess
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -27,7 +27,7 @@ from backend_client.provider import (
     TicketEventKind,
     Watched,
 )
-from bot.storage.notifications import NotificationStore, Outgoing
+from bot.notifications.store import NotificationStore, Outgoing
 from bot.storage.rounds import MemoryRounds, RoundPosition
 from bot.ui.formatting import TIMEZONE, local_time
 

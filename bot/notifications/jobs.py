@@ -42,13 +42,13 @@ from telegram.error import TelegramError
 
 from bot import metrics
 from bot.delivery import Kind, Outcome, classify
-from bot.services.notifications import (
+from bot.notifications.service import (
     Notice,
     NotificationDetector,
     NotificationPlanner,
     RoundReport,
 )
-from bot.storage.notifications import Claimed, NotificationStore
+from bot.notifications.store import Claimed, NotificationStore
 from bot.ui.callbacks import Buttons
 from bot.ui.texts import notifications as texts
 
