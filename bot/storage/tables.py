@@ -7,6 +7,7 @@ def register_all() -> None:
     """Import the modules that declare tables (importing registers them on ``Base``)."""
     import bot.broadcasts.store
     import bot.notifications.store
+    import bot.outages.store
     import bot.storage.db
     import bot.storage.rounds
     import bot.support.store  # noqa: F401
