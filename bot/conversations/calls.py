@@ -21,13 +21,12 @@ from typing import Any
 
 import phonenumbers
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, CallRecord, PhoneLine, TerminalType
 from bot.conversations import common
 from bot.conversations.common import flow, typed
-from bot.conversations.period_step import PeriodStep
+from bot.conversations.period_step import PeriodStep, send_table
 from bot.handlers.access import END, leave, step
 from bot.services import exports
 from bot.services.context import BotContext
@@ -35,7 +34,7 @@ from bot.ui import paging, periods
 from bot.ui.callbacks import MENU, Buttons
 from bot.ui.formatting import day_time, money, phone
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import answer_query, show
+from bot.ui.screens import show
 from bot.ui.texts import calls as t
 
 FLOW = "calls"
@@ -381,38 +380,30 @@ async def export(update: Update, context: BotContext, session: BackendSession) -
         totals=[t.export_total(line) for line in [*per_type, overall]],
         widths=(3, 3, 2.2, 1.6, 1.6),
     )
-    await answer_query(update)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    content = (
-        exports.to_csv(table) if kind == "csv" else exports.to_pdf(table, context.services.clock())
-    )
-    await chat.send_document(
-        document=content,
-        filename=exports.filename(t.EXPORT_TITLE, described, kind),
+    await send_table(
+        update,
+        table,
+        kind,
+        period=described,
         caption=t.export_caption(described),
-        parse_mode=ParseMode.HTML,
+        created_at=context.services.clock(),
     )
     return SHOW_PAGE
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def pressed(callback: Any, action: str, *, argument: bool = False) -> Handler:
-        """``<prefix>:<action>`` exactly, or (``argument``) followed by ``:`` and anything."""
-        pattern = BUTTONS.pattern(action, "", whole=False) if argument else BUTTONS.pattern(action)
-        return CallbackQueryHandler(callback, pattern=pattern)
+    on = common.on_buttons(BUTTONS)
 
     # /menu, /start, /cancelar and the Menu button leave (and forget the choices): see flow().
     buttons: list[Handler] = [
-        pressed(choose_line, "line", argument=True),
-        pressed(show_lines, "lines"),
-        pressed(choose_type, "type", argument=True),
-        pressed(show_types, "types"),
-        pressed(PERIOD.choose, "period", argument=True),
-        pressed(PERIOD.pick, "periods"),
-        pressed(change_page, "page", argument=True),
-        pressed(export, "export", argument=True),
+        on("line", choose_line, "", whole=False),
+        on("lines", show_lines),
+        on("type", choose_type, "", whole=False),
+        on("types", show_types),
+        on("period", PERIOD.choose, "", whole=False),
+        on("periods", PERIOD.pick),
+        on("page", change_page, "", whole=False),
+        on("export", export, "", whole=False),
         CallbackQueryHandler(common.stale_button, pattern=BUTTONS.pattern()),
         common.text_expected(FLOW, application),
     ]

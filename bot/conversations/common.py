@@ -40,6 +40,7 @@ from bot.handlers.menu import logout, show_menu
 from bot.services import sessions
 from bot.services.context import BotContext, services_of
 from bot.ui import keyboards, texts
+from bot.ui.callbacks import Buttons
 from bot.ui.screens import answer_query, send, send_to_chat
 
 
@@ -72,6 +73,22 @@ def typed(
 ) -> MessageHandler:  # type: ignore[type-arg]
     """A handler for what the user types or sends, only while ``name`` is the active flow."""
     return MessageHandler(message_filter & InFlow(name, application.chat_data), callback)
+
+
+def on_buttons(buttons: Buttons) -> Callable[..., CallbackQueryHandler]:  # type: ignore[type-arg]
+    """``on(action, callback, argument=None, *, whole=True)``: the handler of a flow's buttons
+    that ``buttons.pattern(action, argument, whole=whole)`` matches — ``<prefix>:<action>``
+    exactly, followed by ``:<argument>`` (a regex), or with ``whole=False`` anything that
+    begins so (``on("line", choose, "", whole=False)``: any argument)."""
+
+    def on(
+        action: str, callback: Any, argument: str | None = None, *, whole: bool = True
+    ) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(
+            callback, pattern=buttons.pattern(action, argument, whole=whole)
+        )
+
+    return on
 
 
 async def back_to_menu(update: Update, context: BotContext) -> int:

@@ -20,13 +20,12 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import AccessLogin, BackendSession, ConnectionSession
 from bot.conversations import common
 from bot.conversations.common import flow, typed
-from bot.conversations.period_step import PeriodStep
+from bot.conversations.period_step import PeriodStep, send_table
 from bot.handlers.access import END, leave, step
 from bot.services import exports
 from bot.services.context import BotContext
@@ -34,7 +33,7 @@ from bot.ui import paging, periods
 from bot.ui.callbacks import MENU, Buttons
 from bot.ui.formatting import day_time
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import answer_query, show
+from bot.ui.screens import show
 from bot.ui.texts import connections as t
 
 FLOW = "connections"
@@ -291,35 +290,28 @@ async def export(update: Update, context: BotContext, session: BackendSession) -
         ],
         widths=(2.6, 2.6, 2, 2.6, 1.6, 1.6),
     )
-    await answer_query(update)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    kind = "csv" if for_csv else "pdf"
-    content = exports.to_csv(table) if for_csv else exports.to_pdf(table, now)
-    await chat.send_document(
-        document=content,
-        filename=exports.filename(t.EXPORT_TITLE, described, kind),
+    await send_table(
+        update,
+        table,
+        "csv" if for_csv else "pdf",
+        period=described,
         caption=t.export_caption(described),
-        parse_mode=ParseMode.HTML,
+        created_at=now,
     )
     return SHOW_PAGE
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def pressed(callback: Any, action: str, *, argument: bool = False) -> Handler:
-        """``<prefix>:<action>`` exactly, or (``argument``) followed by ``:`` and anything."""
-        pattern = BUTTONS.pattern(action, "", whole=False) if argument else BUTTONS.pattern(action)
-        return CallbackQueryHandler(callback, pattern=pattern)
+    on = common.on_buttons(BUTTONS)
 
     # /menu, /start, /cancelar and the Menu button leave (and forget the choices): see flow().
     buttons: list[Handler] = [
-        pressed(choose_login, "login", argument=True),
-        pressed(show_logins, "logins"),
-        pressed(PERIOD.choose, "period", argument=True),
-        pressed(PERIOD.pick, "periods"),
-        pressed(change_page, "page", argument=True),
-        pressed(export, "export", argument=True),
+        on("login", choose_login, "", whole=False),
+        on("logins", show_logins),
+        on("period", PERIOD.choose, "", whole=False),
+        on("periods", PERIOD.pick),
+        on("page", change_page, "", whole=False),
+        on("export", export, "", whole=False),
         CallbackQueryHandler(common.stale_button, pattern=BUTTONS.pattern()),
         common.text_expected(FLOW, application),
     ]

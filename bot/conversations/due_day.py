@@ -36,7 +36,7 @@ from backend_client.models import (
     Subscriber,
 )
 from bot.conversations import free_text
-from bot.conversations.common import flow, typed
+from bot.conversations.common import flow, on_buttons, typed
 from bot.handlers.access import END, leave, step
 from bot.intents.details import due_day as day_in
 from bot.provider.store import current as current_provider
@@ -349,8 +349,7 @@ async def _email(
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
+    on = on_buttons(BUTTONS)
 
     buttons = [
         on("contract", choose_contract, ID),

@@ -19,7 +19,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import NotFound, Rejected
 from backend_client.models import BackendSession, Contract, ContractStatus
-from bot.conversations.common import flow
+from bot.conversations.common import flow, on_buttons
 from bot.handlers.access import END, leave, step
 from bot.services.context import BotContext
 from bot.ui import texts
@@ -128,8 +128,7 @@ async def confirm(update: Update, context: BotContext, session: BackendSession) 
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
+    on = on_buttons(BUTTONS)
 
     buttons = [
         on("contract", choose_contract, ID),

@@ -16,19 +16,18 @@ import unicodedata
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import Unavailable
 from backend_client.models import BackendSession, FiscalNote
-from bot.conversations.common import flow, text_expected, typed
+from bot.conversations.common import flow, on_buttons, text_expected, typed
 from bot.conversations.period_step import PeriodStep
 from bot.handlers.access import step
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import ID, KEY, PAGE, Buttons
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import answer_query, show
+from bot.ui.screens import show, uploading
 from bot.ui.texts import fiscal_notes as t
 
 FLOW = "fiscal_notes"
@@ -107,10 +106,7 @@ async def send_pdf(update: Update, context: BotContext, session: BackendSession)
     note_id = BUTTONS.argument(update, "pdf")
     backend = context.services.backend
     document = await backend.get_fiscal_note_pdf(session, note_id)  # NotFound when not theirs
-    await answer_query(update)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    chat = await uploading(update)
     # The listing of the period gives the note's model, series and date for the file name;
     # without it (an old button, a hiccup) the backend's own name will do.
     try:
@@ -127,8 +123,7 @@ async def send_pdf(update: Update, context: BotContext, session: BackendSession)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
+    on = on_buttons(BUTTONS)
 
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [

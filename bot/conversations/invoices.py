@@ -29,7 +29,6 @@ from typing import Any
 
 import segno
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.formats.boleto import format_linha_digitavel
@@ -49,7 +48,7 @@ from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import ID, KEY, PAGE, Buttons
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import answer_query, send, show
+from bot.ui.screens import answer_query, send, show, uploading
 from bot.ui.texts import invoices as t
 
 FLOW = "invoices"
@@ -326,13 +325,11 @@ async def send_pdf(update: Update, context: BotContext, session: BackendSession)
     backend = context.services.backend
     invoice = await backend.get_invoice(session, invoice_id)
     await answer_query(update)
-    chat = update.effective_chat
-    assert chat is not None
     if invoice.status is not InvoiceStatus.OPEN:
         back = [button(t.BUTTON_BACK_TO_LIST, BUTTONS.pack("list")), *menu_row()]
         await send(update, t.not_payable(invoice), InlineKeyboardMarkup([back]))
         return LISTING
-    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    chat = await uploading(update)
     document = await backend.get_boleto_pdf(session, invoice.id)
     await chat.send_document(
         document=document.content,
@@ -343,8 +340,7 @@ async def send_pdf(update: Update, context: BotContext, session: BackendSession)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
+    on = common.on_buttons(BUTTONS)
 
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [

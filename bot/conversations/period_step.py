@@ -17,18 +17,21 @@ JSON in ``chat_data[<flow>]["period"]``, then the flow's ``on_chosen`` shows wha
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 
 from backend_client.models import BackendSession, DateRange
 from bot.conversations import free_text
 from bot.conversations.common import today
 from bot.handlers.access import END, step
+from bot.services import exports
 from bot.services.context import BotContext
 from bot.ui import periods, texts
 from bot.ui.callbacks import Buttons
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import send, show
+from bot.ui.screens import send, show, uploading
 
 Screen = Callable[[Update, BotContext], Awaitable[int]]
 Step = Callable[[Update, BotContext, BackendSession], Awaitable[int]]
@@ -127,3 +130,24 @@ class PeriodStep:
     ) -> int:
         context.flow_data(self._name)["period"] = periods.to_json(period)
         return await self._on_chosen(update, context, session)
+
+
+async def send_table(
+    update: Update,
+    table: exports.Table,
+    kind: str,
+    *,
+    period: str,
+    caption: str,
+    created_at: datetime,
+) -> None:
+    """A period's ``table`` as a file (issue 21): ``kind`` "csv" or "pdf", named after the
+    table's title and the ``period`` described, with an HTML ``caption``."""
+    chat = await uploading(update)
+    content = exports.to_csv(table) if kind == "csv" else exports.to_pdf(table, created_at)
+    await chat.send_document(
+        document=content,
+        filename=exports.filename(table.title, period, kind),
+        caption=caption,
+        parse_mode=ParseMode.HTML,
+    )

@@ -15,21 +15,20 @@ from decimal import Decimal
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
 from bot.conversations import common
 from bot.conversations import invoices as invoices_flow
 from bot.conversations.common import flow, text_expected, typed
-from bot.conversations.period_step import PeriodStep
+from bot.conversations.period_step import PeriodStep, send_table
 from bot.handlers.access import step
 from bot.services import exports
 from bot.services.context import BotContext
 from bot.ui import paging, periods
 from bot.ui.callbacks import KEY, PAGE, Buttons
 from bot.ui.keyboards import button, menu_row
-from bot.ui.screens import answer_query, show
+from bot.ui.screens import show
 from bot.ui.texts import statement as t
 
 FLOW = "statement"
@@ -128,15 +127,13 @@ async def export(update: Update, context: BotContext, session: BackendSession) -
         ),
         widths=(1.6, 4, 1.6, 2.2, 1.6, 1.6),
     )
-    await answer_query(update)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    await chat.send_document(
-        document=exports.to_pdf(table, context.services.clock()),
-        filename=exports.filename(t.EXPORT_TITLE, described, "pdf"),
+    await send_table(
+        update,
+        table,
+        "pdf",
+        period=described,
         caption=t.export_caption(described),
-        parse_mode=ParseMode.HTML,
+        created_at=context.services.clock(),
     )
     return LISTING
 
@@ -145,8 +142,7 @@ PERIOD = PeriodStep(FLOW, PREFIX, TYPE_PERIOD, ask=_ask_period, on_chosen=_show)
 
 
 def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    def on(action: str, callback: Any, argument: str | None = None) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=BUTTONS.pattern(action, argument))
+    on = common.on_buttons(BUTTONS)
 
     # The flow's buttons work in every state: an older message of the flow may be pressed.
     buttons = [

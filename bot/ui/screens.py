@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
-from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from bot.telegram_html import TEXT_LIMIT
@@ -46,6 +47,16 @@ async def answer_query(update: Update, text: str | None = None) -> None:
         await query.answer(text)
     except TelegramError as error:
         logger.info("a button press could not be answered: %s", error)
+
+
+async def uploading(update: Update) -> Chat:
+    """Answer the button press and show "sending a file…" in the chat, before the slow part
+    (fetching or rendering a file); the chat to send it to."""
+    await answer_query(update)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    return chat
 
 
 async def show(
