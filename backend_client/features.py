@@ -32,6 +32,8 @@ class Feature(enum.StrEnum):
     CONTACT_LINK = "contact_link"
     NEW_TICKET = "new_ticket"
     TICKET_ATTACHMENTS = "ticket_attachments"
+    # Outages the system knows by area (issue 22); without it only staff-declared ones show.
+    AREA_OUTAGES = "area_outages"
 
 
 # The protocol operation (or the name a NotSupported carries) -> the feature it belongs to.
@@ -63,6 +65,7 @@ OPERATION_FEATURES: dict[str, Feature] = {
     "reply_ticket": Feature.TICKETS,
     "ticket_attachments": Feature.TICKET_ATTACHMENTS,
     "change_password": Feature.PASSWORD,
+    "list_outages": Feature.AREA_OUTAGES,
 }
 
 

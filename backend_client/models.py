@@ -320,6 +320,18 @@ class DueDayOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class AreaOutage:
+    """A failure or maintenance the provider's system knows in an area (issue 22): a city, or
+    one neighbourhood of it (``neighbourhood`` None = the whole city)."""
+
+    id: str
+    city: str
+    neighbourhood: str | None
+    description: str
+    forecast: datetime | None = None  # when service should be back, if the system says
+
+
+@dataclass(frozen=True, slots=True)
 class TicketSubject:
     id: str
     name: str  # "Sem conexão", "Lentidão", "Financeiro", …

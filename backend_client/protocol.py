@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from backend_client.features import Feature, FeatureCheck
 from backend_client.models import (
+    AreaOutage,
     BackendSession,
     CallRecord,
     ConnectionSession,
@@ -147,6 +148,11 @@ class SubscriberBackend(Protocol):
         self, session: BackendSession, login_id: str, period: DateRange
     ) -> list[ConnectionSession]:
         """Sessions of one access login (an id from ``Contract.logins``) sorted by start."""
+
+    # --- area outages (issue 22) -----------------------------------------------------------
+    async def list_outages(self, session: BackendSession) -> list[AreaOutage]:
+        """Current failures or maintenance by area that the system knows (none ended).
+        Systems that cannot tell raise NotSupported("list_outages") (Feature.AREA_OUTAGES)."""
 
     # --- due date (seed 1.8) ------------------------------------------------------------------
     async def get_due_day_options(

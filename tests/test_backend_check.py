@@ -45,6 +45,7 @@ MIXED = [
     FeatureCheck(Feature.CONTACT_LINK, CheckState.NOT_SUPPORTED),
     FeatureCheck(Feature.NEW_TICKET, CheckState.OK),
     FeatureCheck(Feature.TICKET_ATTACHMENTS, CheckState.OK),
+    FeatureCheck(Feature.AREA_OUTAGES, CheckState.NOT_SUPPORTED),
     # The adapter's order is not the menu's: tickets comes last here.
     FeatureCheck(Feature.TICKETS, CheckState.OK),
 ]
@@ -89,7 +90,7 @@ def test_check_prints_every_feature_in_menu_order_and_exits_0(
     assert re.search(r"^password\s+not supported$", out, re.M)
     # the states line up in one column
     assert len({re.match(r"\S+\s+", line).end() for line in lines[1:summary]}) == 1  # type: ignore[union-attr]
-    assert lines[summary] == "15 features: 10 ok, 1 not permitted, 4 not supported, 0 unreachable"
+    assert lines[summary] == "16 features: 10 ok, 1 not permitted, 5 not supported, 0 unreachable"
     # A system the bot has no feed for says that nothing is polled (no reminders from it).
     assert lines[summary + 1 :] == [
         "Notifications and broadcast audiences: none — this system has no feed, so nothing is "
@@ -113,7 +114,7 @@ def test_a_feature_out_of_reach_exits_7(
     assert re.search(r"^calls\s+unreachable \(/api/ura/chamadas/\)$", out, re.M)
     lines = out.splitlines()
     assert lines[_summary_index(lines)].endswith(
-        "14 ok, 0 not permitted, 0 not supported, 1 unreachable"
+        "15 ok, 0 not permitted, 0 not supported, 1 unreachable"
     )
 
 
@@ -180,7 +181,7 @@ def test_the_sandbox_checks_ok(
     assert main(["backend", "check"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2:] == [
-        "15 features: 15 ok, 0 not permitted, 0 not supported, 0 unreachable",
+        "16 features: 16 ok, 0 not permitted, 0 not supported, 0 unreachable",
         "Notifications and broadcast audiences: every question works",
     ]
 
@@ -246,6 +247,7 @@ def test_remember_checks() -> None:
         Feature.DUE_DAY,
         Feature.PASSWORD,
         Feature.CONTACT_LINK,
+        Feature.AREA_OUTAGES,
     }
     # Out of reach says nothing; ok clears what an earlier check found.
     guarded.remember_checks([FeatureCheck(Feature.CALLS, CheckState.UNREACHABLE)])
@@ -283,9 +285,9 @@ async def test_start_up_check_teaches_the_bot_and_logs_one_line(
     [summary] = [r for r in caplog.records if r.getMessage().startswith("backend check:")]
     assert summary.levelno == logging.INFO
     assert summary.getMessage() == (
-        "backend check: 10 ok, 1 not permitted, 4 not supported, 0 unreachable; "
+        "backend check: 10 ok, 1 not permitted, 5 not supported, 0 unreachable; "
         "not permitted: fiscal_notes (vd_saida); "
-        "not supported: calls, due_day, password, contact_link"
+        "not supported: calls, due_day, password, contact_link, area_outages"
     )
     assert not env.app.job_queue.get_jobs_by_name(RECHECK_JOB)
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from backend_client.errors import BackendError
+from backend_client.errors import BackendError, NotSupported
 from backend_client.features import Feature, FeatureCheck, all_ok
 from backend_client.http.contract import ROUTES, error_from_envelope
 from backend_client.http.wire import WireError, from_json, to_json
 from backend_client.kit.transport import HttpTransport
 from backend_client.models import (
+    AreaOutage,
     BackendSession,
     CallRecord,
     ConnectionSession,
@@ -318,6 +319,10 @@ class HttpBackend:
             query=query,
         )
         return result
+
+    # --- area outages: not in the HTTP contract yet (docs: backend_client/openapi.yaml) ---------
+    async def list_outages(self, session: BackendSession) -> list[AreaOutage]:
+        raise NotSupported("list_outages")
 
     # --- connection records ---------------------------------------------------------------------
     async def list_connection_sessions(

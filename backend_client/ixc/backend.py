@@ -55,6 +55,7 @@ from backend_client.ixc.tickets import IxcTickets
 from backend_client.kit.shape import SAO_PAULO, Record
 from backend_client.models import (
     Address,
+    AreaOutage,
     BackendSession,
     CallRecord,
     ConnectionSession,
@@ -109,6 +110,7 @@ class IxcBackend(IxcInvoices, IxcTickets):
                 Feature.NEW_CONTACT,
                 Feature.CONTACT_LINK,
                 Feature.DUE_DAY,
+                Feature.AREA_OUTAGES,
             }
         )
 
@@ -512,6 +514,10 @@ class IxcBackend(IxcInvoices, IxcTickets):
             if found is not None:
                 sessions.append(found)
         return sorted(sessions, key=lambda s: (s.started_at, s.id))
+
+    # --- area outages: not mapped (the bot shows only the ones its staff declares) ---------------
+    async def list_outages(self, session: BackendSession) -> list[AreaOutage]:
+        raise NotSupported("list_outages")
 
     # --- due day (no IXC endpoint) --------------------------------------------------------------
     async def get_due_day_options(self, session: BackendSession, contract_id: str) -> DueDayOptions:

@@ -38,6 +38,7 @@ from backend_client.sandbox.db import (
     Base,
 )
 from backend_client.sandbox.invoices import InvoicesMixin
+from backend_client.sandbox.outages import OutagesMixin
 from backend_client.sandbox.records import RecordsMixin
 from backend_client.sandbox.seed import seed_if_empty
 from backend_client.sandbox.tickets import TicketsMixin
@@ -60,7 +61,13 @@ __all__ = [
 
 
 class SandboxBackend(
-    AccountsMixin, InvoicesMixin, ContactsMixin, RecordsMixin, TicketsMixin, SandboxCore
+    AccountsMixin,
+    InvoicesMixin,
+    ContactsMixin,
+    RecordsMixin,
+    TicketsMixin,
+    OutagesMixin,
+    SandboxCore,
 ):
     """A self-contained provider system with demo data (see ``DEMO_ACCOUNTS``)."""
 

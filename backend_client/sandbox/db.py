@@ -306,3 +306,16 @@ class AttachmentRow(Base):
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AreaOutageRow(Base):
+    """A failure or maintenance the provider knows in a city (or one neighbourhood of it)."""
+
+    __tablename__ = "area_outages"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    city: Mapped[str] = mapped_column(String(120))
+    neighbourhood: Mapped[str | None] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    forecast: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

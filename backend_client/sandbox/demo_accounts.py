@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from backend_client.models import ContractStatus, InvoiceStatus, TicketAuthor, TicketStatus
 from backend_client.sandbox.db import (
+    AreaOutageRow,
     PhoneLineRow,
 )
 from backend_client.sandbox.demo import DEMO_ACCOUNTS, PROVIDER_AGENT, local_instant
@@ -48,6 +49,21 @@ def seed_demo_accounts(seeder: Seeder, password_hashes: list[str]) -> None:
     _seed_joao(seeder, joao)
     _seed_silva(seeder, silva)
     _seed_cafe(seeder, cafe)
+    _seed_outage(seeder)
+
+
+def _seed_outage(seeder: Seeder) -> None:
+    """An outage in Centro, Sumaré (issue 22): the Silva & Filhos branch (and João) are there,
+    the head office in Centro, Campinas is not; back by 18:00 of the seed day."""
+    seeder.add(
+        AreaOutageRow,
+        id="out-1",
+        city="Sumaré",
+        neighbourhood="Centro",
+        description="Rompimento de fibra na Rua Dom Barreto; equipe no local.",
+        forecast=local_instant(seeder.seed_day, 18),
+        ended_at=None,
+    )
 
 
 def _seed_maria(seeder: Seeder, password_hash: str) -> None:

@@ -56,6 +56,7 @@ from backend_client.formats.documents import strip_document
 from backend_client.formats.phones import brazilian_e164
 from backend_client.kit.shape import Record, listing
 from backend_client.models import (
+    AreaOutage,
     BackendSession,
     CallRecord,
     ConnectionSession,
@@ -119,7 +120,15 @@ class SgpBackend(SgpInvoices, SgpTickets):
         self._vault.clear()
 
     def unsupported_features(self) -> frozenset[Feature]:
-        return frozenset({Feature.PASSWORD, Feature.CALLS, Feature.DUE_DAY, Feature.CONTACT_LINK})
+        return frozenset(
+            {
+                Feature.PASSWORD,
+                Feature.CALLS,
+                Feature.DUE_DAY,
+                Feature.CONTACT_LINK,
+                Feature.AREA_OUTAGES,  # no verified public outage listing (issue 22)
+            }
+        )
 
     async def ping(self) -> None:
         """URA ``consultacliente`` about no one: every installation with the URA answers it
@@ -407,6 +416,10 @@ class SgpBackend(SgpInvoices, SgpTickets):
         terminal_type_id: str | None = None,
     ) -> list[CallRecord]:
         raise NotSupported("list_call_records")
+
+    # --- area outages: no public source verified for SGP's maintenance listing (issue 22) ------
+    async def list_outages(self, session: BackendSession) -> list[AreaOutage]:
+        raise NotSupported("list_outages")
 
     # --- connection records ---------------------------------------------------------------------
     async def list_connection_sessions(
