@@ -37,18 +37,19 @@ import copy
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from backend_client.errors import NotPermitted, NotSupported
 from backend_client.ixc import mapping
 from backend_client.ixc.backend import IxcBackend
 from backend_client.ixc.query import SYSTEM, Filter, IxcClient
+from backend_client.kit.feed import Skipping, ticket_answers
 from backend_client.kit.pacing import DEFAULT_RATE, PacedTransport, RequestPacer
 from backend_client.kit.per_subscriber import Audiences
 from backend_client.kit.shape import SAO_PAULO, Record
-from backend_client.models import BackendSession, InvoiceStatus, TicketAuthor, TicketStatus
+from backend_client.models import BackendSession, InvoiceStatus
 from backend_client.provider import (
     AudienceFilter,
     AudienceOptions,
@@ -58,12 +59,10 @@ from backend_client.provider import (
     SubscriberInvoice,
     SubscriberProfile,
     TicketEvent,
-    TicketEventKind,
     Watched,
 )
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 PAGE_SIZE = 100  # rows per listing request
 # The tables the feed lists, and the notices that need them.
@@ -97,7 +96,8 @@ class IxcFeed:
         view._transport = paced
         view._ixc = self._ixc
         self._view = view
-        self._warned: set[str] = set()
+        # A table the webservice user may not read: its questions are skipped, one WARNING each.
+        self._skipping = Skipping((NotPermitted,), key=_refused_table, warn=_warn_refused)
         self._audiences = Audiences(
             view, lambda w: self._session(w.reference), pacer=self.pacer, clock=clock
         )
@@ -106,22 +106,6 @@ class IxcFeed:
         return f"IxcFeed({self._view!r})"
 
     # --- plumbing -------------------------------------------------------------------------------
-    async def _skipping(
-        self, question: str, ask: Callable[[], Awaitable[FeedPage[T]]]
-    ) -> FeedPage[T]:
-        """``ask()``, or nothing when the webservice user may not read a table it needs."""
-        try:
-            return await ask()
-        except NotPermitted as refused:
-            if refused.resource not in self._warned:
-                self._warned.add(refused.resource)
-                logger.warning(
-                    "IXC: the webservice user may not read %s: %s is skipped",
-                    refused.resource,
-                    question,
-                )
-            return FeedPage([], None)
-
     async def _rows(
         self, table: str, filters: list[Filter], cursor: str | None
     ) -> tuple[list[Record], str | None]:
@@ -257,27 +241,9 @@ class IxcFeed:
                 if owner not in owners:
                     continue
                 ticket = await self._view._full_ticket(owner, ticket_id, "")
-                provider = [m for m in ticket.messages if m.author is TicketAuthor.PROVIDER]
-                closing = provider[-1].id if ticket.status is TicketStatus.CLOSED else None
-                for message in provider:
-                    if message.id not in message_ids or message.sent_at <= since:
-                        continue
-                    events.append(
-                        TicketEvent(
-                            subscriber_id=owners[owner],
-                            ticket_id=ticket.id,
-                            protocol=ticket.protocol,
-                            subject=ticket.subject,
-                            kind=(
-                                TicketEventKind.CLOSED
-                                if message.id == closing
-                                else TicketEventKind.ANSWERED
-                            ),
-                            event_id=message.id,
-                            at=message.sent_at,
-                            text=message.text,
-                        )
-                    )
+                events += ticket_answers(
+                    ticket, owners[owner], since, keep=lambda m, ids=message_ids: m.id in ids
+                )
             return FeedPage(events, next_cursor)
 
         return await self._skipping("ticket answers", ask)
@@ -344,6 +310,18 @@ class IxcFeed:
 
     async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
         return await self._audiences.options(watched)
+
+
+def _refused_table(refused: Exception, question: str) -> str:
+    return refused.resource if isinstance(refused, NotPermitted) else question
+
+
+def _warn_refused(refused: Exception, question: str) -> None:
+    logger.warning(
+        "IXC: the webservice user may not read %s: %s is skipped",
+        _refused_table(refused, question),
+        question,
+    )
 
 
 def _before(row_id: str) -> str:

@@ -25,12 +25,13 @@ from __future__ import annotations
 import copy
 import logging
 import types
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from backend_client.errors import NotPermitted, NotSupported, SessionExpired
 from backend_client.formats.documents import strip_document
+from backend_client.kit.feed import Skipping, ticket_answers
 from backend_client.kit.pacing import DEFAULT_RATE, PacedTransport, RequestPacer
 from backend_client.kit.per_subscriber import Audiences, page_per_subscriber
 from backend_client.kit.shape import Record, warn_once
@@ -40,8 +41,6 @@ from backend_client.models import (
     BackendSession,
     DateRange,
     InvoiceStatus,
-    TicketAuthor,
-    TicketStatus,
 )
 from backend_client.provider import (
     AudienceFilter,
@@ -52,7 +51,6 @@ from backend_client.provider import (
     SubscriberInvoice,
     SubscriberProfile,
     TicketEvent,
-    TicketEventKind,
     Watched,
 )
 from backend_client.sgp import mapping
@@ -60,7 +58,6 @@ from backend_client.sgp.backend import SgpBackend
 from backend_client.sgp.mapping import SYSTEM
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 TITLES = "/api/ura/titulos/"
 PAGE_SIZE = 100  # titles per request
@@ -85,7 +82,10 @@ class SgpFeed:
         view._central = types.MethodType(_central_as_integration, view)  # type: ignore[method-assign]
         view._entry = types.MethodType(_entry_of_session, view)  # type: ignore[method-assign]
         self._view = view
-        self._warned: set[str] = set()
+        # What the token may not use: those questions are skipped, one WARNING each.
+        self._skipping = Skipping(
+            (NotPermitted, SessionExpired), key=lambda _, question: question, warn=_warn_refused
+        )
         self._audiences = Audiences(view, _session, pacer=self.pacer)
 
     def __repr__(self) -> str:
@@ -102,22 +102,6 @@ class SgpFeed:
                 f"({TITLES})"
             )
         return lines
-
-    async def _skipping(
-        self, question: str, ask: Callable[[], Awaitable[FeedPage[T]]]
-    ) -> FeedPage[T]:
-        """``ask()``, or nothing when the token may not use what it needs (one warning)."""
-        try:
-            return await ask()
-        except (NotPermitted, SessionExpired) as refused:
-            if question not in self._warned:
-                self._warned.add(question)
-                logger.warning(
-                    "SGP: the integration token may not read what %s needs (%s): skipped",
-                    question,
-                    type(refused).__name__,
-                )
-            return FeedPage([], None)
 
     # --- titles (global listing) ----------------------------------------------------------------
     async def _titles(
@@ -195,31 +179,15 @@ class SgpFeed:
     ) -> FeedPage[TicketEvent]:
         async def of(person: Watched) -> list[TicketEvent]:
             entry = _entry(person)
-            events = []
+            events: list[TicketEvent] = []
             for record, contract_id in await self._view._chamados(entry):
                 ticket = mapping.ticket(record, contract_id, full=True)
-                if ticket.updated_at <= since:
-                    continue
-                provider = [m for m in ticket.messages if m.author is TicketAuthor.PROVIDER]
-                closing = provider[-1].id if ticket.status is TicketStatus.CLOSED else None
-                for message in provider:
-                    if message.sent_at <= since:
-                        continue
-                    events.append(
-                        TicketEvent(
-                            subscriber_id=person.subscriber_id,
-                            ticket_id=ticket.id,
-                            protocol=ticket.protocol,
-                            subject=ticket.subject,
-                            kind=(
-                                TicketEventKind.CLOSED
-                                if message.id == closing
-                                else TicketEventKind.ANSWERED
-                            ),
-                            event_id=f"{ticket.id}:{message.id}",
-                            at=message.sent_at,
-                            text=message.text,
-                        )
+                if ticket.updated_at > since:
+                    events += ticket_answers(
+                        ticket,
+                        person.subscriber_id,
+                        since,
+                        event_id=lambda m, t=ticket: f"{t.id}:{m.id}",
                     )
             return events
 
@@ -259,6 +227,14 @@ class SgpFeed:
 
     async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
         return await self._audiences.options(watched)
+
+
+def _warn_refused(refused: Exception, question: str) -> None:
+    logger.warning(
+        "SGP: the integration token may not read what %s needs (%s): skipped",
+        question,
+        type(refused).__name__,
+    )
 
 
 def _entry(person: Watched) -> VaultEntry:
