@@ -22,8 +22,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import aiohttp
-
 from backend_client.errors import Unavailable
 from backend_client.kit.transport import HttpResponse, HttpTransport
 
@@ -162,21 +160,11 @@ class PacedTransport:
         problem = "no attempt made"
         for attempt in range(attempts):
             await self.pacer.turn()
-            try:
-                response = await inner._send(
-                    method,
-                    url,
-                    target,
-                    params=params,
-                    data=data,
-                    json_body=json_body,
-                    headers=headers,
-                )
-            except TimeoutError:
-                problem = f"did not answer {method} {target} within {inner.timeout:g}s"
-                delay = self.pacer.failed()
-            except (aiohttp.ClientError, OSError) as error:
-                problem = f"{method} {target} failed ({type(error).__name__})"
+            response = await inner.attempt(
+                method, url, target, params=params, data=data, json_body=json_body, headers=headers
+            )
+            if isinstance(response, str):  # no answer: a time-out or a connection failure
+                problem = response
                 delay = self.pacer.failed()
             else:
                 if not _is_backoff_status(response.status):

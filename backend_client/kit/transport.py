@@ -152,20 +152,11 @@ class HttpTransport:
                 delay = self.backoff * (2 ** (attempt - 1))
                 await asyncio.sleep(delay + random.uniform(0, self.backoff / 2))
             started = time.monotonic()
-            try:
-                response = await self._send(
-                    method,
-                    url,
-                    target,
-                    params=params,
-                    data=data,
-                    json_body=json_body,
-                    headers=headers,
-                )
-            except TimeoutError:
-                last_problem = f"did not answer {method} {target} within {self.timeout:g}s"
-            except (aiohttp.ClientError, OSError) as error:
-                last_problem = f"{method} {target} failed ({type(error).__name__})"
+            response = await self.attempt(
+                method, url, target, params=params, data=data, json_body=json_body, headers=headers
+            )
+            if isinstance(response, str):
+                last_problem = response
             else:
                 elapsed = (time.monotonic() - started) * 1000
                 logger.debug(
@@ -187,6 +178,34 @@ class HttpTransport:
                 "%s: %s (attempt %d of %d)", self.system, last_problem, attempt + 1, attempts
             )
         raise self._fail(last_problem)
+
+    async def attempt(
+        self,
+        method: str,
+        url: str,
+        target: str,
+        *,
+        params: Any,
+        data: Any,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> HttpResponse | str:
+        """One try of a request (no retry): the answer, or in words why none came — a time-out
+        or a connection failure (no URL, no secret: ``target`` is the path)."""
+        try:
+            return await self._send(
+                method,
+                url,
+                target,
+                params=params,
+                data=data,
+                json_body=json_body,
+                headers=headers,
+            )
+        except TimeoutError:
+            return f"did not answer {method} {target} within {self.timeout:g}s"
+        except (aiohttp.ClientError, OSError) as error:
+            return f"{method} {target} failed ({type(error).__name__})"
 
     async def _send(
         self,
