@@ -27,6 +27,19 @@ class Rejected(BackendError):
         self.reason = reason
 
 
+# The reasons every adapter gives for a ticket reply it cannot take.
+CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
+EMPTY_REPLY_REASON = "Escreva uma mensagem ou envie um arquivo."
+
+
+def reply_text(text: str, attachments: tuple[object, ...]) -> str:
+    """A ticket reply's text, stripped; :class:`Rejected` when it has neither text nor file."""
+    text = text.strip()
+    if not text and not attachments:
+        raise Rejected(EMPTY_REPLY_REASON)
+    return text
+
+
 class NotSupported(BackendError):
     """This provider's system has no such operation."""
 

@@ -8,10 +8,12 @@ from typing import Any
 import aiohttp
 
 from backend_client.errors import (
+    CLOSED_TICKET_REASON,
     NotFound,
     NotPermitted,
     NotSupported,
     Rejected,
+    reply_text,
 )
 from backend_client.ixc import mapping
 from backend_client.ixc.base import IxcBase
@@ -29,8 +31,6 @@ from backend_client.models import (
     TicketStatus,
     TicketSubject,
 )
-
-CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 
 
 class IxcTickets(IxcBase):
@@ -162,9 +162,7 @@ class IxcTickets(IxcBase):
         attachments: tuple[Document, ...] = (),
     ) -> Ticket:
         owner = self._owner(session)
-        text = text.strip()
-        if not text and not attachments:
-            raise Rejected("Escreva uma mensagem ou envie um arquivo.")
+        text = reply_text(text, attachments)
         row = await self._ticket_row(owner, ticket_id)
         if mapping.ticket_status(row) is TicketStatus.CLOSED:
             raise Rejected(CLOSED_TICKET_REASON)

@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from backend_client.errors import (
+    CLOSED_TICKET_REASON as CLOSED_TICKET_REASON,  # the sandbox package exports it
+)
+from backend_client.errors import (
     NotFound,
     SessionExpired,
     Unavailable,
@@ -60,7 +63,6 @@ ENABLING_INTERVAL_DAYS = 30
 DUE_DAYS = (5, 10, 15, 20, 25)
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 SESSION_CACHE_SIZE = 10_000
-CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from backend_client.errors import (
+    CLOSED_TICKET_REASON,
     NotFound,
     Rejected,
+    reply_text,
 )
 from backend_client.models import (
     AttachmentInfo,
@@ -22,7 +24,6 @@ from backend_client.models import (
 )
 from backend_client.sandbox import convert
 from backend_client.sandbox.core import (
-    CLOSED_TICKET_REASON,
     MAX_ATTACHMENT_BYTES,
     SandboxCore,
     new_id,
@@ -210,9 +211,7 @@ class TicketsMixin(SandboxCore):
         text: str,
         attachments: tuple[Document, ...] = (),
     ) -> Ticket:
-        text = text.strip()
-        if not text and not attachments:
-            raise Rejected("Escreva uma mensagem ou envie um arquivo.")
+        text = reply_text(text, attachments)
         self._check_attachments(attachments)
         async with self._transaction() as db:
             subscriber = await self._subscriber(db, session)

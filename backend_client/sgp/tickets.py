@@ -6,11 +6,13 @@ import asyncio
 import base64
 
 from backend_client.errors import (
+    CLOSED_TICKET_REASON,
     NotFound,
     NotPermitted,
     NotSupported,
     Rejected,
     SessionExpired,
+    reply_text,
 )
 from backend_client.kit.shape import Record, listing, warn_once
 from backend_client.kit.vault import VaultEntry
@@ -26,7 +28,6 @@ from backend_client.sgp import mapping
 from backend_client.sgp.base import SgpBase
 from backend_client.sgp.mapping import PROTOCOL_TICKET, SYSTEM
 
-CLOSED_TICKET_REASON = "Este atendimento está encerrado. Se precisar, abra um novo atendimento."
 NO_REPLY_REASON = (
     "Este atendimento ainda não recebe respostas por aqui. Se precisar, abra um novo atendimento."
 )
@@ -167,9 +168,7 @@ class SgpTickets(SgpBase):
         attachments: tuple[Document, ...] = (),
     ) -> Ticket:
         entry = self._entry(session)
-        text = text.strip()
-        if not text and not attachments:
-            raise Rejected("Escreva uma mensagem ou envie um arquivo.")
+        text = reply_text(text, attachments)
         current = await self._find_ticket(entry, ticket_id)
         if current.status is TicketStatus.CLOSED:
             raise Rejected(CLOSED_TICKET_REASON)
