@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from backend_client.errors import (
+    CLOSED_TICKET_REASON,
+    EMPTY_REPLY_REASON,
     InvalidCredentials,
     NotFound,
     NotSupported,
@@ -200,8 +202,9 @@ async def test_tickets_listing_history_open_and_reply(case: Case) -> None:
     history = await case.backend.get_ticket(session, closed[0].id)
     assert history.messages and history.messages[0].author is TicketAuthor.SUBSCRIBER
     assert any(m.author is TicketAuthor.PROVIDER for m in history.messages)
-    with pytest.raises(Rejected):
+    with pytest.raises(Rejected) as refused:
         await case.backend.reply_ticket(session, closed[0].id, "Ainda preciso de ajuda")
+    assert refused.value.reason == CLOSED_TICKET_REASON
 
     subjects = await case.backend.list_ticket_subjects(session)
     assert subjects and all(s.name for s in subjects)
@@ -214,6 +217,9 @@ async def test_tickets_listing_history_open_and_reply(case: Case) -> None:
     replied = await case.backend.reply_ticket(session, opened.id, "Continua sem sinal.")
     assert replied.messages[-1].text == "Continua sem sinal."
     assert replied.messages[-1].author is TicketAuthor.SUBSCRIBER
+    with pytest.raises(Rejected) as refused:  # neither text nor file
+        await case.backend.reply_ticket(session, opened.id, "  \n ")
+    assert refused.value.reason == EMPTY_REPLY_REASON
     assert opened.id in {t.id for t in await case.backend.list_tickets(session)}
 
 
