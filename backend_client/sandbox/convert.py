@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from backend_client.models import (
@@ -73,23 +74,7 @@ def effective_status(row: ContractRow, today: date) -> tuple[ContractStatus, dat
 def invoice(row: InvoiceRow, today: date) -> Invoice:
     status = InvoiceStatus(row.status)
     amount = billing.cents_to_decimal(row.amount_cents)
-    paid_amount = (
-        None if row.paid_amount_cents is None else billing.cents_to_decimal(row.paid_amount_cents)
-    )
-    if status is not InvoiceStatus.OPEN:
-        return Invoice(
-            id=row.id,
-            contract_id=row.contract_id,
-            reference=row.reference,
-            issued_on=row.issued_on,
-            due_date=row.due_date,
-            amount=amount,
-            status=status,
-            paid_on=row.paid_on,
-            paid_amount=paid_amount,
-        )
-    fine, interest = billing.late_charges(amount, row.due_date, today)
-    return Invoice(
+    recorded = Invoice(
         id=row.id,
         contract_id=row.contract_id,
         reference=row.reference,
@@ -97,6 +82,17 @@ def invoice(row: InvoiceRow, today: date) -> Invoice:
         due_date=row.due_date,
         amount=amount,
         status=status,
+    )
+    if status is not InvoiceStatus.OPEN:
+        paid = row.paid_amount_cents
+        return dataclasses.replace(
+            recorded,
+            paid_on=row.paid_on,
+            paid_amount=None if paid is None else billing.cents_to_decimal(paid),
+        )
+    fine, interest = billing.late_charges(amount, row.due_date, today)
+    return dataclasses.replace(
+        recorded,
         fine=fine,
         interest=interest,
         # The boleto keeps its original due date and amount (the bank adds the charges);
