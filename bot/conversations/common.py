@@ -18,11 +18,11 @@ Writing a flow::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -33,7 +33,8 @@ from telegram.ext import (
 )
 
 from backend_client import timezone
-from backend_client.models import BackendSession
+from backend_client.errors import NotFound
+from backend_client.models import BackendSession, Contract
 from bot.conversations.timeouts import OnTimeout, TimedConversation
 from bot.handlers.access import END, leave, step
 from bot.handlers.menu import logout, show_menu
@@ -41,7 +42,7 @@ from bot.services import sessions
 from bot.services.context import BotContext, services_of
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import Buttons
-from bot.ui.screens import answer_query, send, send_to_chat
+from bot.ui.screens import answer_query, send, send_to_chat, show
 
 
 def today(context: BotContext) -> date:
@@ -89,6 +90,28 @@ def on_buttons(buttons: Buttons) -> Callable[..., CallbackQueryHandler]:  # type
         )
 
     return on
+
+
+async def ask_contract(
+    update: Update,
+    text: str,
+    contracts: Iterable[Contract],
+    label: Callable[[Contract], str],
+    buttons: Buttons,
+) -> None:
+    """``text`` above a button per contract (``<prefix>:contract:<id>``) and ⬅️ Menu."""
+    rows = [[keyboards.button(label(c), buttons.pack("contract", c.id))] for c in contracts]
+    rows.append(keyboards.menu_row())
+    await show(update, text, InlineKeyboardMarkup(rows))
+
+
+def pressed_contract(contracts: Iterable[Contract], contract_id: str) -> Contract:
+    """The contract a button named, among ``contracts``; NotFound for any other id (a forged
+    button, or a contract no longer the subscriber's): ``handlers/errors`` says so."""
+    found = next((c for c in contracts if c.id == contract_id), None)
+    if found is None:
+        raise NotFound(f"contract {contract_id}")
+    return found
 
 
 async def back_to_menu(update: Update, context: BotContext) -> int:

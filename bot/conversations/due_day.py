@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from backend_client.errors import NotFound, Rejected
+from backend_client.errors import Rejected
 from backend_client.models import (
     BackendSession,
     Contract,
@@ -36,15 +36,14 @@ from backend_client.models import (
     Subscriber,
 )
 from bot.conversations import free_text
-from bot.conversations.common import flow, on_buttons, typed
+from bot.conversations.common import ask_contract, flow, on_buttons, pressed_contract, typed
 from bot.handlers.access import END, leave, step
 from bot.intents.details import due_day as day_in
 from bot.provider.store import current as current_provider
 from bot.services import mailer
 from bot.services.context import BotContext
-from bot.ui import texts
 from bot.ui.callbacks import ID, Buttons
-from bot.ui.keyboards import button
+from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import send, show
 from bot.ui.texts import due_day as t
 from bot.ui.texts import free_text as free_text_texts
@@ -74,10 +73,6 @@ def _done(context: BotContext) -> int:
     return END
 
 
-def _menu_row() -> list[InlineKeyboardButton]:
-    return [button(texts.BUTTON_MENU, "menu:home")]
-
-
 def _contracts(subscriber: Subscriber) -> list[Contract]:
     return [c for c in subscriber.contracts if c.status is not ContractStatus.CANCELLED]
 
@@ -87,7 +82,7 @@ def _days_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
     rows = [days[i : i + DAYS_PER_ROW] for i in range(0, len(days), DAYS_PER_ROW)]
     if data.get("several"):
         rows.append([button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))])
-    rows.append(_menu_row())
+    rows.append(menu_row())
     return InlineKeyboardMarkup(rows)
 
 
@@ -110,22 +105,19 @@ async def _begin(
     subscriber = await context.services.backend.get_subscriber(session)
     contracts = _contracts(subscriber)
     if not contracts:
-        await show(update, t.NO_CONTRACTS, InlineKeyboardMarkup([_menu_row()]))
+        await show(update, t.NO_CONTRACTS, InlineKeyboardMarkup([menu_row()]))
         return _done(context)
     if len(contracts) == 1:
         return await _offer_days(update, context, session, contracts[0], several=False, day=day)
     if day is not None:
         _data(context)["asked_day"] = day  # proposed once the contract is chosen
-    rows = [
-        [
-            button(
-                t.contract_button(c.number, c.plan.name, c.due_day), BUTTONS.pack("contract", c.id)
-            )
-        ]
-        for c in contracts
-    ]
-    rows.append(_menu_row())
-    await show(update, t.CHOOSE_CONTRACT, InlineKeyboardMarkup(rows))
+    await ask_contract(
+        update,
+        t.CHOOSE_CONTRACT,
+        contracts,
+        lambda c: t.contract_button(c.number, c.plan.name, c.due_day),
+        BUTTONS,
+    )
     return CHOOSE_CONTRACT
 
 
@@ -134,9 +126,7 @@ async def choose_contract(update: Update, context: BotContext, session: BackendS
     contract_id = BUTTONS.argument(update, "contract")
     subscriber = await context.services.backend.get_subscriber(session)
     contracts = _contracts(subscriber)
-    contract = next((c for c in contracts if c.id == contract_id), None)
-    if contract is None:
-        raise NotFound(f"contract {contract_id}")
+    contract = pressed_contract(contracts, contract_id)
     asked = _data(context).get("asked_day")
     several = len(contracts) > 1
     return await _offer_days(update, context, session, contract, several=several, day=asked)
@@ -171,7 +161,7 @@ async def _offer_days(
     if not data["days"]:
         text = t.no_other_day(contract.number, contract.plan.name, options.current_day)
         rows = [[button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))]] if several else []
-        await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
+        await show(update, text, InlineKeyboardMarkup([*rows, menu_row()]))
         return CHOOSE_CONTRACT if several else _done(context)
     if day is not None:
         return await _propose(update, data, day)
@@ -201,7 +191,7 @@ async def _show_pending(
         asked_day=asked_day,
     )
     rows = [[button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))]] if several else []
-    await show(update, text, InlineKeyboardMarkup([*rows, _menu_row()]))
+    await show(update, text, InlineKeyboardMarkup([*rows, menu_row()]))
     return CHOOSE_CONTRACT if several else _done(context)
 
 
@@ -251,7 +241,7 @@ async def _propose(update: Update, data: dict[str, Any], new_day: int) -> int:
     keyboard = InlineKeyboardMarkup(
         [
             [button(t.BUTTON_AGREE, BUTTONS.pack("agree"))],
-            [button(t.BUTTON_BACK, BUTTONS.pack("days")), *_menu_row()],
+            [button(t.BUTTON_BACK, BUTTONS.pack("days")), *menu_row()],
         ]
     )
     await show(update, t.terms(data["number"], data["plan"], data["current"], new_day), keyboard)
@@ -298,7 +288,7 @@ async def agree(update: Update, context: BotContext, session: BackendSession) ->
         text = t.requested_queued(request.requested_day)
     else:
         text = t.requested_no_email(request.requested_day)
-    await show(update, text, InlineKeyboardMarkup([_menu_row()]))
+    await show(update, text, InlineKeyboardMarkup([menu_row()]))
     await send(update, t.code(request.protocol))
     return _done(context)
 

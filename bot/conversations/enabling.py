@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from backend_client.errors import NotFound, Rejected
+from backend_client.errors import Rejected
 from backend_client.models import BackendSession, Contract, ContractStatus
-from bot.conversations.common import flow, on_buttons
+from bot.conversations.common import ask_contract, flow, on_buttons, pressed_contract
 from bot.handlers.access import END, leave, step
 from bot.services.context import BotContext
-from bot.ui import texts
 from bot.ui.callbacks import ID, Buttons
-from bot.ui.keyboards import button
+from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import send, show
 from bot.ui.texts import enabling as t
 
@@ -42,13 +41,9 @@ def _done(context: BotContext) -> int:
     return END
 
 
-def _menu_row() -> list[InlineKeyboardButton]:
-    return [button(texts.BUTTON_MENU, "menu:home")]
-
-
 def _back_keyboard(several: bool) -> InlineKeyboardMarkup:
     rows = [[button(t.BUTTON_CONTRACTS, BUTTONS.pack("contracts"))]] if several else []
-    rows.append(_menu_row())
+    rows.append(menu_row())
     return InlineKeyboardMarkup(rows)
 
 
@@ -61,13 +56,11 @@ async def _candidates(context: BotContext, session: BackendSession) -> list[Cont
 async def start(update: Update, context: BotContext, session: BackendSession) -> int:
     candidates = await _candidates(context, session)
     if not candidates:
-        await show(update, t.NOTHING_SUSPENDED, InlineKeyboardMarkup([_menu_row()]))
+        await show(update, t.NOTHING_SUSPENDED, InlineKeyboardMarkup([menu_row()]))
         return _done(context)
     if len(candidates) == 1:
         return await _offer(update, context, session, candidates[0], several=False)
-    rows = [[button(t.contract_button(c), BUTTONS.pack("contract", c.id))] for c in candidates]
-    rows.append(_menu_row())
-    await show(update, t.CHOOSE_CONTRACT, InlineKeyboardMarkup(rows))
+    await ask_contract(update, t.CHOOSE_CONTRACT, candidates, t.contract_button, BUTTONS)
     return CHOOSE_CONTRACT
 
 
@@ -75,9 +68,7 @@ async def start(update: Update, context: BotContext, session: BackendSession) ->
 async def choose_contract(update: Update, context: BotContext, session: BackendSession) -> int:
     contract_id = BUTTONS.argument(update, "contract")
     subscriber = await context.services.backend.get_subscriber(session)
-    contract = next((c for c in subscriber.contracts if c.id == contract_id), None)
-    if contract is None:
-        raise NotFound(f"contract {contract_id}")
+    contract = pressed_contract(subscriber.contracts, contract_id)
     several = sum(1 for c in subscriber.contracts if c.status in CANDIDATES) > 1
     return await _offer(update, context, session, contract, several=several)
 
@@ -108,15 +99,13 @@ async def confirm(update: Update, context: BotContext, session: BackendSession) 
     contract_id = BUTTONS.argument(update, "confirm")
     backend = context.services.backend
     subscriber = await backend.get_subscriber(session)
-    contract = next((c for c in subscriber.contracts if c.id == contract_id), None)
-    if contract is None:
-        raise NotFound(f"contract {contract_id}")
+    contract = pressed_contract(subscriber.contracts, contract_id)
     try:
         enabling = await backend.request_temporary_enabling(session, contract.id)
     except Rejected as refusal:  # e.g. asked again inside the interval: says from when
-        await show(update, t.refused(refusal.reason), InlineKeyboardMarkup([_menu_row()]))
+        await show(update, t.refused(refusal.reason), InlineKeyboardMarkup([menu_row()]))
         return _done(context)
-    keyboard = InlineKeyboardMarkup([[button(t.BUTTON_INVOICES, "menu:invoices"), *_menu_row()]])
+    keyboard = InlineKeyboardMarkup([[button(t.BUTTON_INVOICES, "menu:invoices"), *menu_row()]])
     # Some systems answer without a protocol: then none is announced, nor sent (empty).
     protocol = enabling.protocol.strip()
     await show(
