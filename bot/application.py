@@ -40,6 +40,7 @@ from bot.conversations import (
     free_text,
     invoices,
     login,
+    no_internet,
     notifications,
     password,
     statement,
@@ -264,6 +265,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handlers(account.handlers())
     application.add_handler(tickets.build(application))
     application.add_handler(enabling.build(application))
+    application.add_handler(no_internet.build(application))  # self-help (issue 22)
     application.add_handler(invoices.build(application))
     application.add_handler(fiscal_notes.build(application))
     application.add_handler(contacts.build(application))

@@ -97,6 +97,11 @@ def create_web_app(
 
         if "engine" in application.bot_data:
             add_handoff_routes(app, handoff_store_of(application), admin_token)
+            from bot.outages.api import add_outage_routes  # /admin/api/outages (issue 22)
+            from bot.outages.service import store_of as outage_store_of
+
+            clock = application.bot_data["services"].clock
+            add_outage_routes(app, outage_store_of(application), admin_token, clock)
     return app
 
 

@@ -137,18 +137,21 @@ async def test_asking_for_a_person_offers_a_ticket(chat: ChatDriver) -> None:
     assert "menu:tickets" in _buttons(calls)
 
 
-async def test_no_internet_shows_the_connection_and_a_ticket_about_it(chat: ChatDriver) -> None:
+async def test_no_internet_enters_the_self_help_with_the_connection_and_its_steps(
+    chat: ChatDriver,
+) -> None:
     await login(chat)
     calls = await chat.send("minha internet caiu")
     said = shown(calls)
     assert "Sua conexão agora" in said
     assert "conectado" in said
-    calls = await chat.press("ft:ticket_no_connection")
+    assert "reinicie o roteador" in said  # the first guided step (bot.conversations.no_internet)
+    await chat.tap("Continua sem internet")
+    await chat.tap("Continua sem internet")
+    calls = await chat.tap("Abrir atendimento")  # the ticket, described already: its summary
     said = shown(calls)
     assert "Sem conexão" in said
-    await chat.send("Sem internet desde ontem à noite, o roteador está com a luz vermelha.")
-    calls = await chat.tap("Pular")  # no attachment: the summary, with the subject chosen
-    assert "Sem conexão" in shown(calls)
+    assert "Reiniciou o roteador" in said
 
 
 async def test_no_internet_of_a_suspended_subscriber_points_to_the_invoices(
@@ -265,13 +268,13 @@ async def test_pix_typed_anywhere_with_several_open_invoices_opens_faturas(
     assert "Faturas em aberto" in shown(calls)
 
 
-async def test_no_internet_before_login_shows_the_status_after_it(chat: ChatDriver) -> None:
+async def test_no_internet_before_login_enters_the_self_help_after_it(chat: ChatDriver) -> None:
     calls = await chat.send("to sem internet desde ontem")
     assert plain_text(t.login_first(t.NO_INTERNET_LABEL)) in shown(calls)
     await chat.send(PERSON.document)
     calls = await chat.send(PERSON.password)
     assert "Sua conexão agora" in shown(calls)
-    assert "ft:ticket_no_connection" in _buttons(calls)
+    assert "net:ok" in _buttons(calls) and "net:still:0" in _buttons(calls)
 
 
 async def test_a_request_before_login_is_forgotten_after_half_an_hour(

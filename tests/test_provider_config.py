@@ -82,7 +82,7 @@ def test_the_example_file_sets_every_key() -> None:
 
 def test_without_a_file_the_bot_keeps_todays_behaviour() -> None:
     assert DEFAULT.provider.name is None and not DEFAULT.provider.has_contacts
-    assert DEFAULT.menu_items == MENU_IDS and len(MENU_IDS) == 12
+    assert DEFAULT.menu_items == MENU_IDS and len(MENU_IDS) == 13
     assert DEFAULT.text("welcome", "today's") == "today's"
     assert DEFAULT.policies.due_days == () and DEFAULT.policies.enabling_days is None
     # An empty file changes nothing either, but the menu then leaves out what the system lacks.
@@ -175,7 +175,7 @@ def test_config_check_names_the_items_the_backend_lacks(
     assert main(["config", "check", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
     assert "hidden: BACKEND=sgp cannot do due_day, password;" in out
-    assert "menu (9 items): invoices, account, enabling, tickets," in out
+    assert "menu (10 items): invoices, account, enabling, tickets," in out
     monkeypatch.setenv("BACKEND", "ixc")
     assert main(["config", "check", str(EXAMPLE)]) == 0
     assert "hidden: BACKEND=ixc cannot do contacts, due_day, password;" in capsys.readouterr().out

@@ -9,7 +9,7 @@
 - an unsure one offers the two or three likeliest items as buttons (not the whole menu);
 - greetings, thanks, "ok" and 👍 get a short human answer;
 - ``human`` shows the provider's contacts (the provider file's) or the way to open a ticket;
-  ``no_internet`` shows the connection's status and the way to a ticket about it;
+  ``no_internet`` opens the "Sem internet" self-help (bot.conversations.no_internet);
 - before the login, what was asked is kept (``PENDING_KEY``) and opened right after it
   (``resume``); a greeting gets a greeting, not "CPF inválido" (``before_login``).
 """
@@ -32,11 +32,9 @@ from telegram.ext import (
     filters,
 )
 
-from backend_client.features import Feature
-from backend_client.models import BackendSession, ContractStatus, DateRange
+from backend_client.models import BackendSession, DateRange
 from bot.conversations import opening
 from bot.handlers import stray_passwords
-from bot.handlers.access import requires_login
 from bot.handlers.provider import menu_keyboard
 from bot.intents import OTHER, Classification, Details, classify, details
 from bot.intents.details import due_day as day_in
@@ -136,7 +134,7 @@ async def go(update: Update, context: BotContext, intent: str, found: Details) -
         await _human(update, context)
         return
     if intent == NO_INTERNET:
-        await _no_internet(update, context)
+        await opening.open_item(update, context, NO_INTERNET, even_hidden=True)
         return
     item = ITEM_OF.get(intent)
     if item is None:
@@ -349,52 +347,14 @@ async def _human(update: Update, context: BotContext) -> None:
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-@requires_login
-async def _no_internet(update: Update, context: BotContext, session: BackendSession) -> None:
-    """Is the connection up (each access login's RADIUS status), is a contract suspended; then
-    the way to a ticket about it."""
-    subscriber = await context.services.backend.get_subscriber(session)
-    contracts = [c for c in subscriber.contracts if c.status is not ContractStatus.CANCELLED]
-    logins = [login for contract in contracts for login in contract.logins]
-    status = "\n".join(t.login_status(login.login, login.online) for login in logins)
-    lines = [f"{t.NO_INTERNET_TITLE}\n{status}" if status else t.NO_INTERNET_TITLE]
-    rows = []
-    if any(c.status is ContractStatus.SUSPENDED for c in contracts):
-        lines.append(t.SUSPENDED)
-        if opening.offered(context, "invoices"):
-            rows.append([button(texts.MENU_LABELS["invoices"], "menu:invoices")])
-        if opening.offered(context, "enabling"):
-            rows.append([button(texts.MENU_LABELS["enabling"], "menu:enabling")])
-    elif not logins:
-        lines.append(t.NO_LOGINS)
-    elif all(login.online for login in logins):
-        lines.append(t.ALL_ONLINE)
-    else:
-        lines.append(t.SOME_OFFLINE)
-    if opening.offered(context, "tickets") and not context.services.lacks(Feature.NEW_TICKET):
-        rows.append([button(t.BUTTON_TICKET_NO_CONNECTION, f"{PREFIX}:ticket_no_connection")])
-    rows.append([button(texts.BUTTON_MENU, "menu:home")])
-    await show(update, "\n\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-async def _ticket_no_connection(update: Update, context: BotContext) -> None:
-    """A new ticket with the system's subject "Sem conexão" already chosen."""
-    from bot.conversations.tickets import compose
-
-    async def new_ticket(update: Update, context: BotContext, session: BackendSession) -> object:
-        return await compose.new_ticket_on(update, context, session, t.NO_CONNECTION_SUBJECT)
-
-    await opening.in_flow(update, context, "tickets", compose.FLOW, new_ticket)
-
-
 async def _pressed_human(update: Update, context: BotContext) -> None:
     await answer_query(update)
     await _human(update, context)
 
 
 async def _pressed_no_internet(update: Update, context: BotContext) -> None:
-    await answer_query(update)
-    await _no_internet(update, context)
+    """ "📶 Estou sem internet" among the guesses: the self-help, as its menu button."""
+    await opening.open_item(update, context, NO_INTERNET, even_hidden=True)
 
 
 # --- before the login ----------------------------------------------------------------------------
@@ -525,5 +485,4 @@ def handlers(application: Any) -> list[BaseHandler]:  # type: ignore[type-arg]
         MessageHandler(filters.TEXT & ~filters.COMMAND & LoggedIn(application.chat_data), answer),
         CallbackQueryHandler(_pressed_human, pattern=rf"^{PREFIX}:{HUMAN}$"),
         CallbackQueryHandler(_pressed_no_internet, pattern=rf"^{PREFIX}:{NO_INTERNET}$"),
-        CallbackQueryHandler(_ticket_no_connection, pattern=rf"^{PREFIX}:ticket_no_connection$"),
     ]

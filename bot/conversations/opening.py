@@ -71,10 +71,14 @@ def offered(context: BotContext, item: str) -> bool:
     return item in current(context).visible_items(lacks)
 
 
-async def open_item(update: Update, context: BotContext, item: str) -> object:
-    """Open menu item ``item`` as its button does; the state its flow is left in."""
+async def open_item(
+    update: Update, context: BotContext, item: str, *, even_hidden: bool = False
+) -> object:
+    """Open menu item ``item`` as its button does; the state its flow is left in.
+    ``even_hidden``: also when the provider file leaves it out of the menu ("📶 Estou sem
+    internet" typed still opens the self-help)."""
     found = entry(context.application, item)
-    if found is None or not offered(context, item):
+    if found is None or not (even_hidden or offered(context, item)):
         await send(update, texts.NOT_SUPPORTED, keyboards.back_to_menu())
         return None
     conversation, callback = found

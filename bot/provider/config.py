@@ -48,6 +48,7 @@ MENU_IDS: tuple[str, ...] = (
     "tickets",
     "password",
     "notifications",
+    "no_internet",
 )
 # [texts] keys a provider may override: key -> where the text shows (for messages and docs).
 TEXT_KEYS: Mapping[str, str] = MappingProxyType(

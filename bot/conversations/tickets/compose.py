@@ -80,20 +80,39 @@ async def choose_subject(
 
 
 async def new_ticket_on(
-    update: Update, context: BotContext, session: BackendSession, subject: str
+    update: Update,
+    context: BotContext,
+    session: BackendSession,
+    subject: str,
+    *,
+    fallback: str | None = None,
+    text: str | None = None,
+    contract_id: str | None = None,
 ) -> int:
     """A new ticket with the system's subject named ``subject`` (case and accents aside)
-    already chosen: "Sem conexão" from free text (bot.conversations.free_text); the subjects
-    to pick from when the system has none of that name."""
+    already chosen: "Sem conexão" from free text (bot.conversations.free_text) and the "Sem
+    internet" self-help; else the one named ``fallback`` ("Outros"); else the subjects to pick
+    from. ``text`` fills the description in (the summary then shows, to confirm before it is
+    sent) and ``contract_id`` chooses the contract (the self-help's)."""
     subjects = await context.services.backend.list_ticket_subjects(session)
-    wanted = fold(subject)
-    chosen = next((s for s in subjects if fold(s.name) == wanted), None)
-    draft = drafts.begin(update, context, session, Mode.NEW)
+    chosen = None
+    for name in (subject, fallback):
+        wanted = fold(name) if name else None
+        chosen = chosen or next((s for s in subjects if wanted and fold(s.name) == wanted), None)
+    draft = drafts.begin(update, context, session, Mode.NEW, text=text)
     if chosen is None:
         await show(update, texts.ask_subject(None), keyboards.subjects(subjects))
         return CHOOSE_SUBJECT
     try:
-        return await _subject_chosen(update, context, session, draft, chosen)
+        if contract_id is None:
+            return await _subject_chosen(update, context, session, draft, chosen)
+        draft.subject_id, draft.subject = chosen.id, chosen.name
+        contracts = (await context.services.backend.get_subscriber(session)).contracts
+        contract = next((c for c in contracts if c.id == contract_id), None)
+        if contract is None:
+            return await _subject_chosen(update, context, session, draft, chosen)
+        draft.contract_id, draft.contract = contract.id, texts.contract_label(contract)
+        return await _ask_text_or_summary(update, context, draft)
     finally:
         drafts.save(context, draft)
 

@@ -29,6 +29,7 @@ MENU_ITEMS: tuple[tuple[str, str], ...] = (
     ("tickets", "🛠 Atendimentos"),
     ("password", "🔑 Alterar Senha"),
     ("notifications", "🔔 Notificações"),
+    ("no_internet", "📶 Estou sem internet"),
 )
 MENU_LOGOUT = "🚪 Sair"
 MENU_LABELS = dict(MENU_ITEMS)

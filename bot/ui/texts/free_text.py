@@ -63,35 +63,6 @@ HUMAN_TICKET = (
     "resposta chega aqui mesmo, no chat."
 )
 
-# --- no internet ---------------------------------------------------------------------------------
-NO_INTERNET_TITLE = "📶 <b>Sua conexão agora</b>"
-
-
-def login_status(login: str, online: bool) -> str:
-    state = "🟢 conectado" if online else "🔴 desconectado"
-    return f"• {esc(login)}: {state}"
-
-
-NO_LOGINS = "Não encontrei um acesso de internet no seu cadastro."
-ALL_ONLINE = (
-    "Seu acesso aparece <b>conectado</b> para nós. Se a internet está lenta ou caindo, "
-    "desligue o roteador da tomada por 30 segundos e ligue de novo; se continuar, abra um "
-    "atendimento."
-)
-SOME_OFFLINE = (
-    "Seu acesso aparece <b>desconectado</b>. Confira se o roteador está ligado e com os cabos "
-    "firmes; desligue-o da tomada por 30 segundos e ligue de novo. Se não voltar, abra um "
-    "atendimento."
-)
-SUSPENDED = (
-    "⚠️ Um contrato seu está <b>suspenso</b>: por isso a internet pode estar bloqueada. "
-    "Veja as faturas em aberto ou peça a habilitação provisória."
-)
-BUTTON_TICKET_NO_CONNECTION = "🛠️ Abrir atendimento: Sem conexão"
-# The ticket subject that button chooses (the system's own subject of that name).
-NO_CONNECTION_SUBJECT = "Sem conexão"
-STATUS_UNAVAILABLE = "Não consegui consultar sua conexão agora."
-
 PICK_AN_INVOICE = "Toque na fatura que você quer pagar: o boleto e o PIX aparecem em seguida."
 
 # --- a detail that could not be used ------------------------------------------------------------
