@@ -306,22 +306,22 @@ async def _email(
     if not dispatcher.enabled or billing is None:
         logger.info("e-mail disabled: due-day request %s not e-mailed", request.protocol)
         return mailer.DeliveryOutcome.DISABLED, None
-    facts = {
-        "protocol": request.protocol,
-        "name": subscriber.name,
-        "subscriber_document": subscriber.document,
-        "number": data["number"],
-        "plan": data["plan"],
-        "current": request.current_day,
-        "new": request.requested_day,
-        "requested_at": request.requested_at,
-    }
+    facts = t.RequestFacts(
+        protocol=request.protocol,
+        name=subscriber.name,
+        subscriber_document=subscriber.document,
+        number=data["number"],
+        plan=data["plan"],
+        current=request.current_day,
+        new=request.requested_day,
+        requested_at=request.requested_at,
+    )
     copy_to = subscriber.email if mailer.is_address(subscriber.email) else None
     messages = [
         dispatcher.compose(
             billing,
             t.provider_email_subject(request.protocol, data["number"], request.requested_day),
-            t.provider_email_body(**facts, subscriber_email=copy_to),
+            t.provider_email_body(facts, subscriber_email=copy_to),
             reply_to=copy_to,
         )
     ]
@@ -330,7 +330,7 @@ async def _email(
             dispatcher.compose(
                 copy_to,
                 t.subscriber_email_subject(request.protocol, request.requested_day),
-                t.subscriber_email_body(**facts, provider=current_provider(context).provider.name),
+                t.subscriber_email_body(facts, provider=current_provider(context).provider.name),
             )
         )
     if update.effective_chat is not None:

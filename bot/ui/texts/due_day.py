@@ -5,6 +5,7 @@ Screen texts are HTML (escaped); e-mail texts are plain text (no escaping, no HT
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.ui.formatting import day, day_time, document, esc, local_time
@@ -140,25 +141,30 @@ def code(value: str) -> str:
 
 
 # --- e-mails (plain text) --------------------------------------------------------------------
-def _facts(
-    protocol: str,
-    name: str,
-    subscriber_document: str,
-    number: str,
-    plan: str,
-    current: int,
-    new: int,
-    requested_at: datetime,
-) -> list[str]:
-    kind = "CPF" if len(subscriber_document) == 11 else "CNPJ"
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """What both e-mails of a due-day request state."""
+
+    protocol: str
+    name: str
+    subscriber_document: str
+    number: str
+    plan: str
+    current: int
+    new: int
+    requested_at: datetime
+
+
+def _facts(facts: RequestFacts) -> list[str]:
+    kind = "CPF" if len(facts.subscriber_document) == 11 else "CNPJ"
     return [
-        f"Protocolo: {protocol}",
-        f"Assinante: {name}",
-        f"{kind}: {document(subscriber_document)}",
-        f"Contrato: {number} - {plan}",
-        f"Vencimento atual: dia {current}",
-        f"Novo vencimento pedido: dia {new}",
-        f"Pedido em: {day_time(requested_at)} (horário de Brasília)",
+        f"Protocolo: {facts.protocol}",
+        f"Assinante: {facts.name}",
+        f"{kind}: {document(facts.subscriber_document)}",
+        f"Contrato: {facts.number} - {facts.plan}",
+        f"Vencimento atual: dia {facts.current}",
+        f"Novo vencimento pedido: dia {facts.new}",
+        f"Pedido em: {day_time(facts.requested_at)} (horário de Brasília)",
     ]
 
 
@@ -173,21 +179,11 @@ def provider_email_subject(protocol: str, number: str, new: int) -> str:
     return f"Alteração de vencimento para o dia {new} - contrato {number} - protocolo {protocol}"
 
 
-def provider_email_body(
-    protocol: str,
-    name: str,
-    subscriber_document: str,
-    number: str,
-    plan: str,
-    current: int,
-    new: int,
-    requested_at: datetime,
-    subscriber_email: str | None,
-) -> str:
+def provider_email_body(facts: RequestFacts, subscriber_email: str | None) -> str:
     lines = [
         "Pedido de alteração de vencimento feito pelo assinante na Minha Central (Telegram).",
         "",
-        *_facts(protocol, name, subscriber_document, number, plan, current, new, requested_at),
+        *_facts(facts),
         f"E-mail do assinante: {subscriber_email or 'não informado'}",
         "",
         PRORATA_TERMS,
@@ -202,25 +198,15 @@ def subscriber_email_subject(protocol: str, new: int) -> str:
     return f"Seu pedido de alteração de vencimento para o dia {new} - protocolo {protocol}"
 
 
-def subscriber_email_body(
-    protocol: str,
-    name: str,
-    subscriber_document: str,
-    number: str,
-    plan: str,
-    current: int,
-    new: int,
-    requested_at: datetime,
-    provider: str | None = None,
-) -> str:
+def subscriber_email_body(facts: RequestFacts, provider: str | None = None) -> str:
     """The subscriber's copy; signed with the provider's name (its file) when there is one."""
     sender = f"da Central do Assinante {provider}" if provider else "da Minha Central"
     lines = [
-        f"Olá, {name}!",
+        f"Olá, {facts.name}!",
         "",
         "Recebemos o seu pedido de alteração da data de vencimento:",
         "",
-        *_facts(protocol, name, subscriber_document, number, plan, current, new, requested_at),
+        *_facts(facts),
         "",
         "A próxima fatura virá com o valor proporcional (pro rata) aos dias entre o vencimento "
         "atual e o novo; as faturas já emitidas mantêm o vencimento. O provedor vai confirmar "
