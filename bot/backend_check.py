@@ -21,6 +21,7 @@ from backend_client.errors import BackendError, CredentialsRefused, Unavailable
 from backend_client.features import CheckState, Feature, FeatureCheck
 from backend_client.feeds import create_feed
 from bot.services.context import services_of
+from bot.services.scheduling import repeat_once
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -166,14 +167,13 @@ def _take(application: Any, checks: list[FeatureCheck]) -> None:
 
 
 def _schedule_recheck(application: Any, settings: Settings) -> None:
-    queue = application.job_queue
-    if queue is None:
-        logger.warning("no job queue: the backend check is not repeated")
-        return
-    if queue.get_jobs_by_name(RECHECK_JOB):
-        return
-    queue.run_repeating(
-        recheck, interval=RECHECK_SECONDS, first=RECHECK_SECONDS, name=RECHECK_JOB, data=settings
+    repeat_once(
+        application,
+        recheck,
+        every=RECHECK_SECONDS,
+        name=RECHECK_JOB,
+        without_queue="no job queue: the backend check is not repeated",
+        data=settings,
     )
 
 

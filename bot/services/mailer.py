@@ -21,6 +21,7 @@ from typing import Any
 import aiosmtplib
 
 from bot.services.context import services_of
+from bot.services.scheduling import repeat_once
 from bot.settings import Settings
 from bot.storage.outbox import OutboxRepository, PendingEmail
 
@@ -256,15 +257,10 @@ async def _retry_job(context: Any) -> None:
 
 def schedule_outbox_retries(application: Any) -> None:
     """Register the repeating retry job on the application's JobQueue (once)."""
-    job_queue = application.job_queue
-    if job_queue is None:
-        logger.warning("no JobQueue: e-mails that fail will not be retried")
-        return
-    if job_queue.get_jobs_by_name(OUTBOX_JOB):
-        return
-    job_queue.run_repeating(
+    repeat_once(
+        application,
         _retry_job,
-        interval=RETRY_INTERVAL.total_seconds(),
-        first=RETRY_INTERVAL.total_seconds(),
+        every=RETRY_INTERVAL.total_seconds(),
         name=OUTBOX_JOB,
+        without_queue="no JobQueue: e-mails that fail will not be retried",
     )
