@@ -192,39 +192,18 @@ class HttpTransport:
     ) -> HttpResponse | str:
         """One try of a request (no retry): the answer, or in words why none came — a time-out
         or a connection failure (no URL, no secret: ``target`` is the path)."""
-        try:
-            return await self._send(
-                method,
-                url,
-                target,
-                params=params,
-                data=data,
-                json_body=json_body,
-                headers=headers,
-            )
-        except TimeoutError:
-            return f"did not answer {method} {target} within {self.timeout:g}s"
-        except (aiohttp.ClientError, OSError) as error:
-            return f"{method} {target} failed ({type(error).__name__})"
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        target: str,
-        *,
-        params: Any,
-        data: Any,
-        json_body: Any,
-        headers: Mapping[str, str] | None,
-    ) -> HttpResponse:
         options: dict[str, Any] = {"params": params, "headers": headers, "allow_redirects": False}
         if data is not None:
             options["data"] = data
         if json_body is not None:
             options["json"] = json_body
-        async with self.session.request(method, url, **options) as response:
-            return await self._read(response, method, target)
+        try:
+            async with self.session.request(method, url, **options) as response:
+                return await self._read(response, method, target)
+        except TimeoutError:
+            return f"did not answer {method} {target} within {self.timeout:g}s"
+        except (aiohttp.ClientError, OSError) as error:
+            return f"{method} {target} failed ({type(error).__name__})"
 
     async def _read(
         self, response: aiohttp.ClientResponse, method: str, target: str
