@@ -58,6 +58,7 @@ from bot.handlers import (
 from bot.notifications import jobs as notification_jobs
 from bot.notifications.service import NotificationDetector, NotificationPlanner, QuietHours
 from bot.notifications.store import NotificationStore
+from bot.outages import commands as outage_commands
 from bot.provider.config import DEFAULT as DEFAULT_PROVIDER
 from bot.provider.config import ProviderConfig
 from bot.provider.config import load as load_provider
@@ -278,6 +279,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handlers(notifications.handlers())
     application.add_handler(broadcast_flow.build(application))  # staff only (ADMIN_TELEGRAM_IDS)
     application.add_handlers(broadcast_commands.handlers())
+    application.add_handlers(outage_commands.handlers())  # /ocorrencias (issue 22)
     application.add_handlers(provider.handlers())  # 📞 Fale com a gente, Esqueci minha senha
     application.add_handlers(menu.handlers())
     application.add_handlers(free_text.handlers(application))  # what no screen took (issue 21)

@@ -30,7 +30,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from backend_client.errors import BackendError
-from bot.broadcasts import commands
+from bot.broadcasts import commands, flow_outage
 from bot.broadcasts import texts as t
 from bot.broadcasts.content import InvalidInput, validate_content
 from bot.broadcasts.content import Message as Outgoing
@@ -287,6 +287,8 @@ async def _preview(update: Update, context: BotContext) -> int:
     if count:
         label = t.BUTTON_CONFIRM_NOW if send_at is None else t.BUTTON_CONFIRM_LATER
         rows.append([button(label, BUTTONS.pack("confirm"))])
+    if outage_row := flow_outage.preview_row(data):  # an audience by place (issue 22)
+        rows.append(outage_row)
     rows += [
         [
             button(t.BUTTON_CHANGE_TEXT, BUTTONS.pack("edittext")),
@@ -295,6 +297,7 @@ async def _preview(update: Update, context: BotContext) -> int:
         [button(t.BUTTON_CHANGE_WHEN, BUTTONS.pack("when")), *cancel_row()],
     ]
     text = f"{t.PREVIEW_ABOVE}\n\n{summary}" + ("" if count else f"\n\n{t.NO_RECIPIENTS}")
+    text += flow_outage.preview_note(data)
     await send(update, text, InlineKeyboardMarkup(rows))
     return CONFIRM
 
@@ -302,6 +305,18 @@ async def _preview(update: Update, context: BotContext) -> int:
 @admin_step(FLOW)
 async def preview_again(update: Update, context: BotContext) -> int:
     await answer_query(update)
+    return await _preview(update, context)
+
+
+@admin_step(FLOW)
+async def outage_forecast(update: Update, context: BotContext) -> int:
+    return await flow_outage.receive_forecast(update, context, _preview)
+
+
+@admin_step(FLOW)
+async def no_outage(update: Update, context: BotContext) -> int:
+    await answer_query(update)
+    draft_data(context).pop("outage", None)
     return await _preview(update, context)
 
 
@@ -338,9 +353,10 @@ async def confirm(update: Update, context: BotContext) -> int:
         await answer_query(update)
         await send(update, BACKEND_UNAVAILABLE, InlineKeyboardMarkup([retry_row("preview")]))
         return CONFIRM
+    recorded = await flow_outage.record(context, data, user.full_name or f"telegram:{user.id}")
     await show(
         update,
-        t.created(broadcast.id, count, send_at),
+        t.created(broadcast.id, count, send_at) + (f"\n\n{recorded}" if recorded else ""),
         InlineKeyboardMarkup(
             [[button(t.BUTTON_LIST, commands.BUTTONS.pack("show", broadcast.id))]]
         ),
@@ -421,9 +437,17 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
                 _buttons(when, "when"),
                 _buttons(now, "now"),
             ],
+            flow_outage.OUTAGE: [
+                *exits,
+                typed(FLOW, application, outage_forecast),
+                _buttons(no_outage, "nooutage"),
+                _buttons(preview_again, "preview"),
+            ],
             CONFIRM: [
                 *exits,
                 _buttons(confirm, "confirm"),
+                _buttons(flow_outage.ask_forecast, "outage"),
+                _buttons(no_outage, "nooutage"),
                 _buttons(preview_again, "preview"),
                 _buttons(edit_text, "edittext"),
                 _buttons(when, "when"),
