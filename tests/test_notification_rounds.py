@@ -123,12 +123,16 @@ async def test_a_clean_round_asks_every_question_page_by_page_about_the_watched(
 
 
 async def test_a_round_stopped_by_the_provider_resumes_where_it_stopped(rig: Rig) -> None:
-    clean = await rig.detector().poll(rig.clock(), rig.planner.plan)
+    rig.feed.calls = 0
+    await rig.detector().poll(rig.clock(), rig.planner.plan)
+    clean_calls = rig.feed.calls
     expected = await rig.outbox()
     async with rig.engine.begin() as connection:
         await connection.execute(text("DELETE FROM notifications"))
 
-    rig.feed.calls, rig.feed.fail_at = 0, 4
+    # It fails in a question after the reminders (whose page also asks, once per round and
+    # process, the overdue invoices the reminders mention).
+    rig.feed.calls, rig.feed.fail_at = 0, clean_calls - 2
     detector = rig.detector()
     first = await poll_and_plan(detector, rig.planner, rig.clock())
     position = await RoundStore(rig.engine).get(ROUND)
@@ -141,7 +145,7 @@ async def test_a_round_stopped_by_the_provider_resumes_where_it_stopped(rig: Rig
     rig.clock.advance(minutes=5)
     report = await rig.detector().poll(rig.clock(), rig.planner.plan)
     assert report.resumed and report.finished
-    assert rig.feed.calls == clean.pages - (asked - 1)
+    assert rig.feed.calls == clean_calls - (asked - 1)
     assert first + report.added == len(expected)
     assert await rig.outbox() == expected
 

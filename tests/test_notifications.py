@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -63,6 +64,21 @@ class World:
         return self.received()[before:]
 
 
+# A reminder's messages: its text ending with the linha digitável's label, the linha alone, the
+# PIX copia e cola's label, the PIX alone.
+PARTS = 4
+
+
+def is_whole_reminder(texts: list[str]) -> bool:
+    return (
+        len(texts) == PARTS
+        and "vence em 3 dias" in texts[0]
+        and is_valid_linha_digitavel(re.sub(r"\D", "", texts[1]))
+        and texts[2].startswith("💠 PIX copia e cola")
+        and is_valid_brcode(texts[3])
+    )
+
+
 def at(day: str, hour: int = 10) -> datetime:
     """``day`` at ``hour`` in São Paulo."""
     return (
@@ -108,11 +124,22 @@ async def world(
 async def test_reminders_on_the_right_days(world: World) -> None:
     # The demo subscriber's invoice inv-1012 is due on 10/12/2026.
     sent = await world.run()
-    assert len(sent) == 3  # the reminder, then the linha digitável and the PIX, each alone
+    # The reminder, the linha digitável alone, the PIX copia e cola alone; each code labelled in
+    # the message right above it, as on Faturas' "Ver boleto".
+    assert len(sent) == 4
     assert "vence em 3 dias, em 10/12/2026" in sent[0]
     assert "R$ 99,90" in sent[0]
-    assert is_valid_linha_digitavel(sent[1])
-    assert is_valid_brcode(sent[2])
+    assert sent[0].endswith("Linha digitável do boleto — toque no código abaixo para copiar:")
+    assert is_valid_linha_digitavel(re.sub(r"\D", "", sent[1]))
+    assert sent[2].startswith("💠 PIX copia e cola — R$ 99,90.")
+    assert is_valid_brcode(sent[3])
+    # Maria's November invoice is overdue too: the reminder says so, with its amount today
+    # (R$ 99,90 with the fine and interest of its days late).
+    assert (
+        "Você tem também outra fatura vencida em aberto, R$ 102,80 no total. Com faturas "
+        "vencidas o serviço pode ser suspenso, e só volta com todas pagas: veja todas em "
+        "🧾 Faturas." in sent[0]
+    )
 
     world.clock.now = at("2026-12-08")
     assert await world.run() == []  # already reminded for "due soon"
@@ -287,8 +314,8 @@ async def _restart_and_deliver(world: World) -> tuple[int, DeliveryReport]:
 async def test_a_crash_mid_round_leaves_only_the_message_in_flight_uncertain(world: World) -> None:
     chats = await _link_many(world)
     # 13 reminders go out whole; the 14th's first message too; the process dies with its
-    # linha digitável in flight (call 41).
-    dying = TrackedBot(world.bot, hang_at=41)
+    # linha digitável in flight.
+    dying = TrackedBot(world.bot, hang_at=13 * PARTS + 2)
     loop = DeliveryLoop(world.store, world.clock)
     await _crash(asyncio.create_task(loop.run(dying)), dying.hung)  # type: ignore[arg-type]
     assert dying.hung_chat is not None
@@ -298,7 +325,7 @@ async def test_a_crash_mid_round_leaves_only_the_message_in_flight_uncertain(wor
     assert report.sent == 17
     assert await world.store.count_by_status() == {"sent": 30, "uncertain": 1}
     for chat_id in chats:  # nobody twice, nobody forgotten
-        expected = 1 if chat_id == dying.hung_chat else 3
+        expected = 1 if chat_id == dying.hung_chat else PARTS
         assert len(world.received(chat_id)) == expected, chat_id
 
 
@@ -316,10 +343,7 @@ async def test_a_reminder_cut_between_its_messages_is_completed_after_a_restart(
     assert recovered == 0  # nothing was in flight
     assert await world.store.count_by_status() == {"sent": 31}
     for chat_id in chats:
-        texts = world.received(chat_id)
-        assert len(texts) == 3, chat_id  # whole, and nothing twice
-        assert "vence em 3 dias" in texts[0]
-        assert is_valid_linha_digitavel(texts[1]) and is_valid_brcode(texts[2])
+        assert is_whole_reminder(world.received(chat_id)), chat_id  # whole, nothing twice
 
 
 async def test_one_delivery_loop_however_many_jobs_ask_for_it(world: World) -> None:
@@ -354,7 +378,7 @@ async def test_one_delivery_loop_however_many_jobs_ask_for_it(world: World) -> N
     assert bot.most_in_flight == 1  # never two messages in flight: one loop sends
     statuses = await world.store.count_by_status()
     assert statuses == {"sent": 62}, statuses
-    assert all(len(world.received(c)) == 4 for c in [CHAT, *MANY])  # reminder + payment
+    assert all(len(world.received(c)) == PARTS + 1 for c in [CHAT, *MANY])  # reminder + payment
 
 
 async def test_a_restarted_bot_delivers_what_is_due_at_once(env: BotEnv) -> None:
@@ -404,9 +428,7 @@ async def test_a_reminder_cut_by_network_trouble_gets_only_its_missing_messages(
     assert report.deferred == 1 and len(world.received()) == 1
     world.clock.advance(minutes=3)  # the back-off
     assert (await deliver_due(world.bot, world.store, world.clock)).sent == 1
-    texts = world.received()
-    assert len(texts) == 3 and "vence em 3 dias" in texts[0]
-    assert is_valid_linha_digitavel(texts[1]) and is_valid_brcode(texts[2])
+    assert is_whole_reminder(world.received())
 
 
 async def test_a_timeout_that_may_have_delivered_is_uncertain_not_repeated(world: World) -> None:
@@ -443,9 +465,7 @@ async def test_a_notification_to_a_migrated_group_is_delivered_to_its_new_chat_i
     await poll_and_plan(world.detector, world.planner, world.clock())
     report = await deliver_due(world.bot, world.store, world.clock)
     assert (report.sent, report.failed, report.deferred) == (1, 0, 0)
-    texts = world.received(new_id)
-    assert len(texts) == 3 and "vence em 3 dias" in texts[0]
-    assert is_valid_linha_digitavel(texts[1]) and is_valid_brcode(texts[2])
+    assert is_whole_reminder(world.received(new_id))
     assert world.received(CHAT) == []
     assert await world.store.get_link(CHAT) is None
     link = await world.store.get_link(new_id)
@@ -454,7 +474,8 @@ async def test_a_notification_to_a_migrated_group_is_delivered_to_its_new_chat_i
     assert await world.run() == []
     world.clock.now = at("2026-12-10")
     await world.run()
-    assert len(world.received(new_id)) == 6 and "vence hoje" in world.received(new_id)[3]
+    assert len(world.received(new_id)) == 2 * PARTS
+    assert "vence hoje" in world.received(new_id)[PARTS]
     assert await world.store.count_by_status() == {"sent": 2}
 
 
@@ -486,5 +507,5 @@ async def test_after_a_migration_the_chats_other_notifications_follow_and_none_i
     )
     report = await deliver_due(world.bot, world.store, world.clock)
     assert (report.sent, report.failed) == (3, 0)
-    assert len(world.received(new_id)) == 9 and world.received(CHAT) == []
+    assert len(world.received(new_id)) == 3 * PARTS and world.received(CHAT) == []
     assert await world.store.count_by_status() == {"sent": 3, "failed": 1}

@@ -181,7 +181,7 @@ async def test_a_reminder_has_ver_boleto_and_boleto_em_pdf(env: BotEnv, chat: Ch
     await poll_and_plan(services.detector, services.planner, services.clock())
     report = await deliver_due(env.app.bot, services.notifications, services.clock)
     assert report.sent == 1
-    sent = [c for c in env.api.calls if c.method == "sendMessage"][-3:]
+    sent = [c for c in env.api.calls if c.method == "sendMessage"][-4:]
     assert "vence em 3 dias, em 10/12/2026" in shown(sent[:1])
     assert sent[-1].buttons == [
         ("🧾 Ver boleto", "inv:show:inv-1012"),

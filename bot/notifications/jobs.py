@@ -60,10 +60,16 @@ INVOICE_BUTTONS = Buttons("inv")
 
 
 def render(kind: str, payload: dict[str, Any]) -> list[str]:
-    """The messages of one notification; copyable values go alone in their own message."""
+    """The messages of one notification; a code to copy goes alone in its own message, its
+    label at the end of the message before (as on Faturas' "Ver boleto")."""
     if kind.startswith("invoice_"):
         parts = [texts.invoice_reminder(kind, payload)]
-        parts += [texts.copy_value(payload[k]) for k in ("linha", "pix") if payload.get(k)]
+        for index, (label, code) in enumerate(texts.reminder_codes(payload)):
+            if index == 0:
+                parts[0] += f"\n\n{label}"
+            else:
+                parts.append(label)
+            parts.append(code)
         return parts
     if kind == "payment_confirmed":
         return [texts.payment_confirmed(payload)]

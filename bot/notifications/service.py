@@ -1,4 +1,4 @@
-"""What to notify, to whom and when — no Telegram here (delivery: handlers/notification_jobs.py).
+"""What to notify, to whom and when — no Telegram here (delivery: ``bot.notifications.jobs``).
 
 The detector turns the provider's facts (``ProviderFeed``, asked page by page about the watched
 subscribers, in resumable rounds) into notifications with natural keys;
@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol, TypeVar
 
 from backend_client.errors import BackendError
+from backend_client.models import Invoice
 from backend_client.provider import (
     EnablingEnding,
     FeedPage,
@@ -26,6 +27,7 @@ from backend_client.provider import (
     TicketEvent,
     TicketEventKind,
     Watched,
+    every_page,
 )
 from bot.notifications.store import NotificationStore, Outgoing
 from bot.storage.rounds import MemoryRounds, RoundPosition
@@ -46,6 +48,8 @@ GROUP_OF_KIND = {
     "fiscal_note": "fiscal_notes",
 }
 EVENT_WINDOW_DAYS = 3  # how far back facts are looked for (covers a bot that was down a while)
+# A reminder mentions the subscriber's other overdue invoices due this far back (issue 21).
+OVERDUE_WINDOW_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +248,7 @@ class NotificationDetector:
         self._running = False
         self._failures = 0
         self._resume_after: datetime | None = None
+        self._overdue: tuple[datetime, dict[str, list[Invoice]]] | None = None
 
     @property
     def running(self) -> bool:
@@ -299,6 +304,8 @@ class NotificationDetector:
             page = await self._ask(QUESTIONS[step], started, watched, cursor)
             report.pages += 1
             notices = await self._notices(QUESTIONS[step], page.items, started)
+            if QUESTIONS[step] == "invoices_due" and notices:
+                await self._mention_other_overdue(notices, started, watched)
             report.added += await plan(notices, now)
             if page.cursor is None:
                 step, cursor = step + 1, None
@@ -311,6 +318,46 @@ class NotificationDetector:
             await asyncio.sleep(0)
         await self._rounds.finish(ROUND)
         report.finished = True
+
+    async def _mention_other_overdue(
+        self, notices: list[Notice], started: datetime, watched: Sequence[Watched]
+    ) -> None:
+        """A reminder says how many *other* invoices of the subscriber are overdue and their
+        total (a suspended subscriber is reconnected only when all are paid). The overdue open
+        invoices are asked once per round, the first time a page has reminders (kept while the
+        round runs; a resumed round asks again), so a round costs one more listing at most."""
+        overdue = await self._overdue_of_round(started, watched)
+        for notice in notices:
+            others = [
+                invoice
+                for invoice in overdue.get(notice.subscriber_id, ())
+                if invoice.id != notice.payload["invoice_id"]
+            ]
+            if others:
+                notice.payload["others"] = {
+                    "count": len(others),
+                    "total": str(sum(invoice.updated_amount for invoice in others)),
+                }
+
+    async def _overdue_of_round(
+        self, started: datetime, watched: Sequence[Watched]
+    ) -> dict[str, list[Invoice]]:
+        if self._overdue is not None and self._overdue[0] == started:
+            return self._overdue[1]
+        today = local_time(started).date()
+        found = await every_page(
+            lambda cursor: self._feed.open_invoices_due_between(
+                today - timedelta(days=OVERDUE_WINDOW_DAYS),
+                today - timedelta(days=1),
+                watched=watched,
+                cursor=cursor,
+            )
+        )
+        by_subscriber: dict[str, list[Invoice]] = {}
+        for item in found:
+            by_subscriber.setdefault(item.subscriber_id, []).append(item.invoice)
+        self._overdue = (started, by_subscriber)
+        return by_subscriber
 
     async def _ask(
         self, question: str, started: datetime, watched: Sequence[Watched], cursor: str | None

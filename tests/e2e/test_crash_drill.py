@@ -26,6 +26,7 @@ from tests.e2e.conftest import BotProcess
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CHATS = [700000 + n for n in range(300)]
 KILL_AT = (150, 450)  # messages received when the process is killed
+PARTS = 4  # a reminder's messages: text and label, linha digitável, PIX label, PIX
 
 
 def payload(chat_id: int) -> dict[str, str | int]:
@@ -94,10 +95,10 @@ async def test_sigkill_mid_round_loses_no_reminder_and_repeats_none(drill: BotPr
         drill.process.send_signal(signal.SIGKILL)
         assert await asyncio.wait_for(drill.process.wait(), 30) == -signal.SIGKILL
         await api.interrupt_polls()
-        assert total(api) < 3 * len(CHATS)  # killed mid-round
+        assert total(api) < PARTS * len(CHATS)  # killed mid-round
     await drill.start()
     # Everything not in flight at a kill goes out after the last start.
-    await wait_until(lambda: total(api) >= 3 * len(CHATS) - 3 * len(KILL_AT), 60)
+    await wait_until(lambda: total(api) >= PARTS * (len(CHATS) - len(KILL_AT)), 60)
     await asyncio.sleep(1.0)  # and nothing more comes
     assert await drill.stop() == 0
 
@@ -115,7 +116,7 @@ async def test_sigkill_mid_round_loses_no_reminder_and_repeats_none(drill: BotPr
         ]
         got = received(api, chat_id)
         assert got == whole[: len(got)], chat_id  # in order, nothing twice
-        incomplete += len(got) < 3
+        incomplete += len(got) < PARTS
     assert incomplete <= statuses.get("uncertain", 0)
     logs = drill.log_path.read_text()
     assert "interrupted mid-send" in logs or statuses.get("uncertain", 0) == 0

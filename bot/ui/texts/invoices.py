@@ -155,10 +155,14 @@ def boleto_details(invoice: Invoice, today: date, contract_number: str | None) -
 
 
 def pix_label(invoice: Invoice) -> str:
-    amount = invoice.updated_amount
-    updated = " (valor atualizado)" if amount != invoice.amount else ""
+    return pix_label_for(invoice.updated_amount, updated=invoice.updated_amount != invoice.amount)
+
+
+def pix_label_for(amount: Decimal, *, updated: bool) -> str:
+    """What goes right above a PIX copia e cola (Faturas and reminders alike)."""
+    updated_note = " (valor atualizado)" if updated else ""
     return (
-        f"💠 <b>PIX copia e cola</b> — {money(amount)}{updated}. Toque no código abaixo para "
+        f"💠 <b>PIX copia e cola</b> — {money(amount)}{updated_note}. Toque no código abaixo para "
         "copiar e cole no app do seu banco:"
     )
 

@@ -6,7 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from backend_client.formats.boleto import format_linha_digitavel
 from bot.ui.formatting import day, esc, money
+from bot.ui.texts import invoices as invoice_texts
 
 # Preference groups a chat can mute, in display order.
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -125,9 +127,34 @@ def invoice_reminder(kind: str, payload: dict[str, Any]) -> str:
     lines = [head, "", f"Valor: <b>{_money(payload['amount'])}</b>"]
     if payload.get("updated_amount") and payload["updated_amount"] != payload["amount"]:
         lines.append(f"Valor atualizado (PIX): <b>{_money(payload['updated_amount'])}</b>")
-    if payload.get("linha") or payload.get("pix"):
-        lines += ["", "Copie abaixo a linha digitável ou o PIX copia e cola:"]
+    others = payload.get("others")
+    if others:
+        count = int(others["count"])
+        invoices = "outra fatura vencida" if count == 1 else f"outras {count} faturas vencidas"
+        lines += [
+            "",
+            f"⚠️ Você tem também {invoices} em aberto, {_money(others['total'])} no total. "
+            "Com faturas vencidas o serviço pode ser suspenso, e só volta com todas pagas: "
+            "veja todas em 🧾 Faturas.",
+        ]
     return "\n".join(lines)
+
+
+def reminder_codes(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """The reminder's codes to copy, each with the label that goes right above it (the same
+    as on Faturas' "Ver boleto" screen): ``(label, code message)``."""
+    codes = []
+    if payload.get("linha"):
+        try:
+            linha = format_linha_digitavel(payload["linha"])
+        except ValueError:  # not 47 digits: shown as the system sent it, never dropped
+            linha = payload["linha"]
+        codes.append((invoice_texts.LINHA_LABEL, copy_value(linha)))
+    if payload.get("pix"):
+        amount = Decimal(payload.get("updated_amount") or payload["amount"])
+        label = invoice_texts.pix_label_for(amount, updated=amount != Decimal(payload["amount"]))
+        codes.append((label, copy_value(payload["pix"])))
+    return codes
 
 
 BUTTON_SEE_BOLETO = "🧾 Ver boleto"
@@ -135,7 +162,7 @@ BUTTON_BOLETO_PDF = "📄 Boleto em PDF"
 
 
 def copy_value(value: str) -> str:
-    return f"<code>{esc(value)}</code>"
+    return invoice_texts.code(value)
 
 
 def payment_confirmed(payload: dict[str, Any]) -> str:
