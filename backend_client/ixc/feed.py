@@ -37,7 +37,7 @@ import copy
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -160,18 +160,14 @@ class IxcFeed:
                 "fn_areceber",
                 [
                     Filter("fn_areceber.status", "=", "A"),
-                    Filter("fn_areceber.data_vencimento", ">=", start.isoformat()),
-                    Filter("fn_areceber.data_vencimento", "<=", end.isoformat()),
+                    *_between("fn_areceber.data_vencimento", start, end),
                 ],
                 cursor,
             )
             today = self._view._today()
             found = []
             budget = self._budget()
-            for row in rows:
-                owner = row.opt_ident("id_cliente")
-                if owner not in owners:
-                    continue
+            for subscriber, row in _owned(rows, owners):
                 invoice = mapping.invoice(row)
                 if invoice.status is not InvoiceStatus.OPEN or not start <= invoice.due_date <= end:
                     continue
@@ -180,7 +176,7 @@ class IxcFeed:
                 code = await self._view._pix(invoice)
                 if code:
                     invoice = dataclasses.replace(invoice, pix_code=code)
-                found.append(SubscriberInvoice(owners[owner], invoice.contract_id, invoice))
+                found.append(SubscriberInvoice(subscriber, invoice.contract_id, invoice))
                 if budget() and row is not rows[-1]:
                     return FeedPage(found, row.ident("id"))  # the rest on the next page
             return FeedPage(found, next_cursor)
@@ -196,20 +192,16 @@ class IxcFeed:
                 "fn_areceber",
                 [
                     Filter("fn_areceber.status", "=", "R"),
-                    Filter("fn_areceber.pagamento_data", ">=", start.isoformat()),
-                    Filter("fn_areceber.pagamento_data", "<=", end.isoformat()),
+                    *_between("fn_areceber.pagamento_data", start, end),
                 ],
                 cursor,
             )
             found = []
-            for row in rows:
-                owner = row.opt_ident("id_cliente")
-                if owner not in owners:
-                    continue
+            for subscriber, row in _owned(rows, owners):
                 invoice = mapping.invoice(row)
                 paid = invoice.paid_on
                 if invoice.status is InvoiceStatus.PAID and paid and start <= paid <= end:
-                    found.append(SubscriberInvoice(owners[owner], invoice.contract_id, invoice))
+                    found.append(SubscriberInvoice(subscriber, invoice.contract_id, invoice))
             return FeedPage(found, next_cursor)
 
         return await self._skipping("payments", ask)
@@ -256,19 +248,14 @@ class IxcFeed:
             owners = self._owners(watched)
             rows, next_cursor = await self._rows(
                 "vd_saida",
-                [
-                    Filter("vd_saida.data_emissao", ">=", start.isoformat()),
-                    Filter("vd_saida.data_emissao", "<=", end.isoformat()),
-                ],
+                _between("vd_saida.data_emissao", start, end),
                 cursor,
             )
             found = []
-            for row in rows:
-                owner = row.opt_ident("id_cliente")
-                if owner in owners:
-                    note = mapping.fiscal_note(row)
-                    if start <= note.issued_on <= end:
-                        found.append(SubscriberFiscalNote(owners[owner], note))
+            for subscriber, row in _owned(rows, owners):
+                note = mapping.fiscal_note(row)
+                if start <= note.issued_on <= end:
+                    found.append(SubscriberFiscalNote(subscriber, note))
             return FeedPage(found, next_cursor)
 
         return await self._skipping("fiscal notes", ask)
@@ -284,14 +271,11 @@ class IxcFeed:
                 cursor,
             )
             found = []
-            for row in rows:
-                owner = row.opt_ident("id_cliente")
-                if owner not in owners:
-                    continue
+            for subscriber, row in _owned(rows, owners):
                 _, until = mapping.contract_status(row, self._view._enabling_days)
                 if until == day:
                     contract_id = row.ident("id")
-                    found.append(EnablingEnding(owners[owner], contract_id, contract_id, day))
+                    found.append(EnablingEnding(subscriber, contract_id, contract_id, day))
             return FeedPage(found, next_cursor)
 
         return await self._skipping("enablings ending", ask)
@@ -310,6 +294,19 @@ class IxcFeed:
 
     async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
         return await self._audiences.options(watched)
+
+
+def _between(column: str, start: date, end: date) -> list[Filter]:
+    """``column`` from ``start`` to ``end``, both days included."""
+    return [Filter(column, ">=", start.isoformat()), Filter(column, "<=", end.isoformat())]
+
+
+def _owned(rows: list[Record], owners: dict[str, str]) -> Iterator[tuple[str, Record]]:
+    """The rows of watched clientes (``id_cliente``), each with the bot's subscriber id."""
+    for row in rows:
+        owner = row.opt_ident("id_cliente")
+        if owner in owners:
+            yield owners[owner], row
 
 
 def _refused_table(refused: Exception, question: str) -> str:
