@@ -45,19 +45,16 @@ from backend_client.errors import NotPermitted, NotSupported
 from backend_client.ixc import mapping
 from backend_client.ixc.backend import IxcBackend
 from backend_client.ixc.query import SYSTEM, Filter, IxcClient
-from backend_client.kit.feed import Skipping, ticket_answers
+from backend_client.kit.feed import AccountAudiences, Skipping, ticket_answers
 from backend_client.kit.pacing import DEFAULT_RATE, PacedTransport, RequestPacer
 from backend_client.kit.per_subscriber import Audiences
 from backend_client.kit.shape import SAO_PAULO, Record
 from backend_client.models import BackendSession, InvoiceStatus
 from backend_client.provider import (
-    AudienceFilter,
-    AudienceOptions,
     EnablingEnding,
     FeedPage,
     SubscriberFiscalNote,
     SubscriberInvoice,
-    SubscriberProfile,
     TicketEvent,
     Watched,
 )
@@ -76,7 +73,7 @@ FEED_TABLES = {
 }
 
 
-class IxcFeed:
+class IxcFeed(AccountAudiences):
     def __init__(
         self,
         backend: IxcBackend,
@@ -282,18 +279,6 @@ class IxcFeed:
 
     async def unlink_device(self, contact_id: str, device_id: str) -> None:
         raise NotSupported("unlink_device")  # IXC's webservice has no chat links on contacts
-
-    # --- audiences --------------------------------------------------------------------------------
-    async def audience(
-        self, segment: AudienceFilter, *, watched: Sequence[Watched], cursor: str | None = None
-    ) -> FeedPage[SubscriberProfile]:
-        """Over the watched subscribers, a few at a time, as their account screens read them."""
-        return await self._skipping(
-            "audiences", lambda: self._audiences.page(segment, watched, cursor)
-        )
-
-    async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
-        return await self._audiences.options(watched)
 
 
 def _between(column: str, start: date, end: date) -> list[Filter]:

@@ -1,16 +1,25 @@
 """What the SGP and IXC feeds (:class:`~backend_client.provider.ProviderFeed`) share: a question
 skipped, with one warning, when the system refuses what it needs, and a ticket's answers from the
-provider as notice events.
+provider as notice events; broadcast audiences read from the watched subscribers' accounts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from backend_client.kit.per_subscriber import Audiences
 from backend_client.models import Ticket, TicketAuthor, TicketMessage, TicketStatus
-from backend_client.provider import FeedPage, TicketEvent, TicketEventKind
+from backend_client.provider import (
+    AudienceFilter,
+    AudienceOptions,
+    FeedPage,
+    SubscriberProfile,
+    TicketEvent,
+    TicketEventKind,
+    Watched,
+)
 
 T = TypeVar("T")
 
@@ -71,3 +80,22 @@ def ticket_answers(
         for message in provider
         if message.sent_at > since and keep(message)
     ]
+
+
+class AccountAudiences:
+    """A feed's broadcast audiences from its ``_audiences`` (the watched subscribers' own
+    account data, a few per page), skipped by its ``_skipping`` when refused."""
+
+    _audiences: Audiences
+    _skipping: Skipping
+
+    async def audience(
+        self, segment: AudienceFilter, *, watched: Sequence[Watched], cursor: str | None = None
+    ) -> FeedPage[SubscriberProfile]:
+        """Over the watched subscribers, a few at a time, as their account screens read them."""
+        return await self._skipping(
+            "audiences", lambda: self._audiences.page(segment, watched, cursor)
+        )
+
+    async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
+        return await self._audiences.options(watched)

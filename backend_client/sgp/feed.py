@@ -31,7 +31,7 @@ from typing import Any
 
 from backend_client.errors import NotPermitted, NotSupported, SessionExpired
 from backend_client.formats.documents import strip_document
-from backend_client.kit.feed import Skipping, ticket_answers
+from backend_client.kit.feed import AccountAudiences, Skipping, ticket_answers
 from backend_client.kit.pacing import DEFAULT_RATE, PacedTransport, RequestPacer
 from backend_client.kit.per_subscriber import Audiences, page_per_subscriber
 from backend_client.kit.shape import Record, warn_once
@@ -43,13 +43,10 @@ from backend_client.models import (
     InvoiceStatus,
 )
 from backend_client.provider import (
-    AudienceFilter,
-    AudienceOptions,
     EnablingEnding,
     FeedPage,
     SubscriberFiscalNote,
     SubscriberInvoice,
-    SubscriberProfile,
     TicketEvent,
     Watched,
 )
@@ -63,7 +60,7 @@ TITLES = "/api/ura/titulos/"
 PAGE_SIZE = 100  # titles per request
 
 
-class SgpFeed:
+class SgpFeed(AccountAudiences):
     def __init__(
         self,
         backend: SgpBackend,
@@ -217,16 +214,6 @@ class SgpFeed:
 
     async def unlink_device(self, contact_id: str, device_id: str) -> None:
         raise NotSupported("unlink_device")  # SGP keeps no chat links on contacts
-
-    async def audience(
-        self, segment: AudienceFilter, *, watched: Sequence[Watched], cursor: str | None = None
-    ) -> FeedPage[SubscriberProfile]:
-        return await self._skipping(
-            "audiences", lambda: self._audiences.page(segment, watched, cursor)
-        )
-
-    async def audience_options(self, *, watched: Sequence[Watched]) -> AudienceOptions:
-        return await self._audiences.options(watched)
 
 
 def _warn_refused(refused: Exception, question: str) -> None:
