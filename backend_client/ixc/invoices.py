@@ -23,11 +23,11 @@ from backend_client.ixc.query import (
     refusal,
 )
 from backend_client.kit.shape import Record, warn_once
+from backend_client.kit.statement import StatementFromInvoices, notes_in
 from backend_client.models import (
     BackendSession,
     DateRange,
     Document,
-    FinancialEntry,
     FiscalNote,
     Invoice,
     InvoiceStatus,
@@ -39,7 +39,7 @@ NO_BOLETO = "O boleto desta fatura não está disponível agora. Fale com o prov
 NO_NOTE_PDF = "O PDF desta nota fiscal não está disponível agora. Fale com o provedor."
 
 
-class IxcInvoices(IxcBase):
+class IxcInvoices(StatementFromInvoices, IxcBase):
     """Invoices, boletos, the statement and fiscal notes of the IXC adapter."""
 
     # --- invoices -------------------------------------------------------------------------------
@@ -176,13 +176,6 @@ class IxcInvoices(IxcBase):
         filename = f"boleto-{invoice.reference.replace('/', '-')}.pdf"
         return Document(filename=filename, content_type="application/pdf", content=content)
 
-    async def list_financial_entries(
-        self, session: BackendSession, period: DateRange
-    ) -> list[FinancialEntry]:
-        open_or_paid = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
-        invoices = await self.list_invoices(session, period, open_or_paid)
-        return [FinancialEntry.of_invoice(invoice) for invoice in invoices]
-
     # --- fiscal notes ---------------------------------------------------------------------------
     async def list_fiscal_notes(
         self, session: BackendSession, period: DateRange
@@ -198,9 +191,7 @@ class IxcInvoices(IxcBase):
             ],
         )
         notes = [mapping.fiscal_note(r) for r in rows if r.ident("id_cliente") == owner]
-        return sorted(
-            (n for n in notes if n.issued_on in period), key=lambda n: (n.issued_on, n.id)
-        )
+        return notes_in(notes, period)
 
     async def get_fiscal_note_pdf(self, session: BackendSession, note_id: str) -> Document:
         owner = self._owner(session)

@@ -13,12 +13,12 @@ from backend_client.errors import (
 )
 from backend_client.formats.pix import brcode_amount
 from backend_client.kit.shape import Record, listing, warn_once
+from backend_client.kit.statement import StatementFromInvoices, notes_in
 from backend_client.kit.vault import VaultEntry
 from backend_client.models import (
     BackendSession,
     DateRange,
     Document,
-    FinancialEntry,
     FiscalNote,
     Invoice,
     InvoiceStatus,
@@ -31,7 +31,7 @@ PAGE_SIZE = 250
 MAX_PAGES = 20
 
 
-class SgpInvoices(SgpBase):
+class SgpInvoices(StatementFromInvoices, SgpBase):
     """Invoices, boletos, the statement and fiscal notes of the SGP adapter."""
 
     # --- invoices -------------------------------------------------------------------------------
@@ -178,13 +178,6 @@ class SgpInvoices(SgpBase):
             raise self._transport.malformed(response, f"the {what} is not a PDF")
         return response.body
 
-    async def list_financial_entries(
-        self, session: BackendSession, period: DateRange
-    ) -> list[FinancialEntry]:
-        open_or_paid = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID})
-        invoices = await self.list_invoices(session, period, open_or_paid)
-        return [FinancialEntry.of_invoice(invoice) for invoice in invoices]
-
     # --- fiscal notes ---------------------------------------------------------------------------
     async def _note_list(self, entry: VaultEntry, kind: str, contract_id: str) -> list[Record]:
         """One kind of note of a contract; a kind this installation lacks (404) or that the token
@@ -230,9 +223,7 @@ class SgpInvoices(SgpBase):
         self, session: BackendSession, period: DateRange
     ) -> list[FiscalNote]:
         notes = [note for note, _ in await self._notes(self._entry(session))]
-        return sorted(
-            (n for n in notes if n.issued_on in period), key=lambda n: (n.issued_on, n.id)
-        )
+        return notes_in(notes, period)
 
     async def get_fiscal_note_pdf(self, session: BackendSession, note_id: str) -> Document:
         entry = self._entry(session)
