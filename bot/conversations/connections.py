@@ -25,7 +25,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 from backend_client.models import AccessLogin, BackendSession, ConnectionSession
 from bot.conversations import common
 from bot.conversations.common import flow, typed
-from bot.conversations.period_step import PeriodStep, send_table
+from bot.conversations.period_step import PeriodStep, export_buttons, send_table
 from bot.handlers.access import END, leave, step
 from bot.services import exports
 from bot.services.context import BotContext
@@ -174,11 +174,7 @@ async def _statement(
     other = [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods"))]
     if chosen.get("several_logins"):
         other.append(button(t.BUTTON_OTHER_LOGIN, BUTTONS.pack("logins")))
-    downloads = [
-        button(t.BUTTON_PDF, BUTTONS.pack("export", "pdf")),
-        button(t.BUTTON_CSV, BUTTONS.pack("export", "csv")),
-    ]
-    rows = [*shown.nav, downloads, other, menu_row()]
+    rows = [*shown.nav, export_buttons(BUTTONS), other, menu_row()]
     await show(update, text, InlineKeyboardMarkup(rows))
     return SHOW_PAGE
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from backend_client.models import BackendSession, DateRange
@@ -130,6 +130,14 @@ class PeriodStep:
     ) -> int:
         context.flow_data(self._name)["period"] = periods.to_json(period)
         return await self._on_chosen(update, context, session)
+
+
+def export_buttons(buttons: Buttons, *, csv: bool = True) -> list[InlineKeyboardButton]:
+    """📄 Baixar PDF (``<prefix>:export:pdf``) and, with ``csv``, 📊 Baixar planilha (CSV)."""
+    row = [button(texts.BUTTON_EXPORT_PDF, buttons.pack("export", "pdf"))]
+    if csv:
+        row.append(button(texts.BUTTON_EXPORT_CSV, buttons.pack("export", "csv")))
+    return row
 
 
 async def send_table(

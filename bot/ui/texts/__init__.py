@@ -35,6 +35,9 @@ MENU_LOGOUT = "🚪 Sair"
 MENU_LABELS = dict(MENU_ITEMS)
 BUTTON_MENU = "⬅️ Menu"
 BUTTON_BACK = "⬅️ Voltar"
+# A statement as a file (Extrato Financeiro, de Conexão, de Ligação: issue 21).
+BUTTON_EXPORT_PDF = "📄 Baixar PDF"
+BUTTON_EXPORT_CSV = "📊 Baixar planilha (CSV)"
 BUTTON_LOGIN = "🔐 Entrar"
 BUTTON_OTHER_DOCUMENT = "🔁 Usar outro CPF/CNPJ"
 

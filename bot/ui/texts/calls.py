@@ -24,8 +24,6 @@ BUTTON_ALL_TYPES = "📋 Todos"
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_TYPE = "🔀 Outro tipo"
 # Downloads of the chosen period (issue 21).
-BUTTON_PDF = "📄 Baixar PDF"
-BUTTON_CSV = "📊 Baixar planilha (CSV)"
 EXPORT_TITLE = "Extrato de Ligação"
 EXPORT_HEADERS = ("Data e hora", "Número", "Tipo", "Duração", "Valor (R$)")
 

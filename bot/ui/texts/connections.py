@@ -23,8 +23,6 @@ BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_LOGIN = "🌐 Outro login"
 # Downloads of the chosen period (issue 21). The CSV carries exact numbers (bytes, minutes) that
 # a spreadsheet adds up; the PDF the units shown on screen.
-BUTTON_PDF = "📄 Baixar PDF"
-BUTTON_CSV = "📊 Baixar planilha (CSV)"
 EXPORT_TITLE = "Extrato de Conexão"
 EXPORT_HEADERS_PDF = ("Início", "Fim", "Tempo", "IP", "Download", "Upload")
 EXPORT_HEADERS_CSV = (

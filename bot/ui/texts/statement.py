@@ -16,7 +16,6 @@ CHOOSE_PERIOD = (
 )
 BUTTON_OTHER_PERIOD = "🗓 Outro período"
 # The chosen period as a PDF (issue 21).
-BUTTON_PDF = "📄 Baixar PDF"
 EXPORT_TITLE = "Extrato Financeiro"
 EXPORT_HEADERS = ("Vencimento", "Descrição", "Valor", "Situação", "Pago em", "Valor pago")
 
