@@ -26,7 +26,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 from backend_client.models import BackendSession, CallRecord, PhoneLine, TerminalType
 from bot.conversations import common
 from bot.conversations.common import flow, typed
-from bot.conversations.period_step import PeriodStep, export_buttons, send_table
+from bot.conversations.period_step import PeriodStep, export_buttons, other_period, send_table
 from bot.handlers.access import END, leave, step
 from bot.services import exports
 from bot.services.context import BotContext
@@ -228,7 +228,7 @@ async def _statement(
         *shown.nav,
         export_buttons(BUTTONS),
         [
-            button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")),
+            other_period(BUTTONS),
             button(t.BUTTON_OTHER_TYPE, BUTTONS.pack("types")),
         ],
     ]

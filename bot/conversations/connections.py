@@ -25,7 +25,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 from backend_client.models import AccessLogin, BackendSession, ConnectionSession
 from bot.conversations import common
 from bot.conversations.common import flow, typed
-from bot.conversations.period_step import PeriodStep, export_buttons, send_table
+from bot.conversations.period_step import PeriodStep, export_buttons, other_period, send_table
 from bot.handlers.access import END, leave, step
 from bot.services import exports
 from bot.services.context import BotContext
@@ -171,7 +171,7 @@ async def _statement(
         shown.count,
         _totals(sessions, now),
     )
-    other = [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods"))]
+    other = [other_period(BUTTONS)]
     if chosen.get("several_logins"):
         other.append(button(t.BUTTON_OTHER_LOGIN, BUTTONS.pack("logins")))
     rows = [*shown.nav, export_buttons(BUTTONS), other, menu_row()]

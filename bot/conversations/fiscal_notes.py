@@ -21,7 +21,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 from backend_client.errors import Unavailable
 from backend_client.models import BackendSession, FiscalNote
 from bot.conversations.common import flow, on_buttons, text_expected, typed
-from bot.conversations.period_step import PeriodStep
+from bot.conversations.period_step import PeriodStep, other_period
 from bot.handlers.access import step
 from bot.services.context import BotContext
 from bot.ui import paging, periods
@@ -92,7 +92,7 @@ async def _show(update: Update, context: BotContext, session: BackendSession, pa
     shown = paging.page(notes, page, PREFIX)
     data["page"] = shown.number
     rows = [[button(t.note_button(note), BUTTONS.pack("pdf", note.id))] for note in shown.items]
-    rows += [*shown.nav, [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()]]
+    rows += [*shown.nav, [other_period(BUTTONS), *menu_row()]]
     text = t.note_list(description, len(notes), shown.number, shown.count)
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING

@@ -42,7 +42,7 @@ from backend_client.models import (
 )
 from bot.conversations import common
 from bot.conversations.common import flow, text_expected, typed
-from bot.conversations.period_step import PeriodStep
+from bot.conversations.period_step import PeriodStep, other_period
 from bot.handlers.access import step
 from bot.services.context import BotContext
 from bot.ui import paging, periods
@@ -248,7 +248,7 @@ async def _show_list(
     rows += shown.nav
     if data.get("contracts"):
         rows.append([button(t.BUTTON_PICK_CONTRACT, BUTTONS.pack("contracts"))])
-    rows.append([button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()])
+    rows.append([other_period(BUTTONS), *menu_row()])
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING
 

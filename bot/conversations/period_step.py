@@ -132,6 +132,11 @@ class PeriodStep:
         return await self._on_chosen(update, context, session)
 
 
+def other_period(buttons: Buttons) -> InlineKeyboardButton:
+    """🗓 Outro período: the period picker again (``<prefix>:periods``, ``PeriodStep.pick``)."""
+    return button(texts.BUTTON_OTHER_PERIOD, buttons.pack("periods"))
+
+
 def export_buttons(buttons: Buttons, *, csv: bool = True) -> list[InlineKeyboardButton]:
     """📄 Baixar PDF (``<prefix>:export:pdf``) and, with ``csv``, 📊 Baixar planilha (CSV)."""
     row = [button(texts.BUTTON_EXPORT_PDF, buttons.pack("export", "pdf"))]

@@ -21,7 +21,7 @@ from backend_client.models import BackendSession, FinancialEntry, InvoiceStatus
 from bot.conversations import common
 from bot.conversations import invoices as invoices_flow
 from bot.conversations.common import flow, text_expected, typed
-from bot.conversations.period_step import PeriodStep, export_buttons, send_table
+from bot.conversations.period_step import PeriodStep, export_buttons, other_period, send_table
 from bot.handlers.access import step
 from bot.services import exports
 from bot.services.context import BotContext
@@ -95,7 +95,7 @@ async def _show(update: Update, context: BotContext, session: BackendSession, pa
     rows += [
         *shown.nav,
         export_buttons(BUTTONS, csv=False),
-        [button(t.BUTTON_OTHER_PERIOD, BUTTONS.pack("periods")), *menu_row()],
+        [other_period(BUTTONS), *menu_row()],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
     return LISTING

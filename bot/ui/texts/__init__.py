@@ -35,7 +35,8 @@ MENU_LOGOUT = "🚪 Sair"
 MENU_LABELS = dict(MENU_ITEMS)
 BUTTON_MENU = "⬅️ Menu"
 BUTTON_BACK = "⬅️ Voltar"
-# A statement as a file (Extrato Financeiro, de Conexão, de Ligação: issue 21).
+# The period step of the statement-like flows, and a statement as a file (issue 21).
+BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_EXPORT_PDF = "📄 Baixar PDF"
 BUTTON_EXPORT_CSV = "📊 Baixar planilha (CSV)"
 BUTTON_LOGIN = "🔐 Entrar"

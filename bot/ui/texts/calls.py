@@ -21,7 +21,6 @@ ALL_TYPES = "Todos os tipos"
 TOTAL = "Total"
 
 BUTTON_ALL_TYPES = "📋 Todos"
-BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_TYPE = "🔀 Outro tipo"
 # Downloads of the chosen period (issue 21).
 EXPORT_TITLE = "Extrato de Ligação"

@@ -19,7 +19,6 @@ PERIOD_UNAVAILABLE = "Escolha um dos períodos abaixo."
 RUNNING = "em andamento"
 ONLINE_MARK = "🟢"
 
-BUTTON_OTHER_PERIOD = "🗓 Outro período"
 BUTTON_OTHER_LOGIN = "🌐 Outro login"
 # Downloads of the chosen period (issue 21). The CSV carries exact numbers (bytes, minutes) that
 # a spreadsheet adds up; the PDF the units shown on screen.

@@ -7,7 +7,6 @@ from bot.ui.formatting import day, esc, money
 
 TITLE = "📄 <b>Notas Fiscais</b>"
 CHOOSE_PERIOD = f"{TITLE}\n\nDe qual período? As notas são buscadas pela data de emissão."
-BUTTON_OTHER_PERIOD = "🗓 Outro período"
 
 
 def note_button(note: FiscalNote) -> str:

@@ -14,7 +14,6 @@ CHOOSE_PERIOD = (
     "Escolha o período. O extrato mostra as faturas pela data de vencimento: "
     "🟢 pagas e 🔴 pendentes."
 )
-BUTTON_OTHER_PERIOD = "🗓 Outro período"
 # The chosen period as a PDF (issue 21).
 EXPORT_TITLE = "Extrato Financeiro"
 EXPORT_HEADERS = ("Vencimento", "Descrição", "Valor", "Situação", "Pago em", "Valor pago")
