@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from backend_client.errors import BackendError, NotSupported
+from backend_client.errors import BackendError
 from backend_client.features import Feature, FeatureCheck, all_ok
 from backend_client.http.contract import ROUTES, error_from_envelope
 from backend_client.http.wire import WireError, from_json, to_json
@@ -320,9 +320,12 @@ class HttpBackend:
         )
         return result
 
-    # --- area outages: not in the HTTP contract yet (docs: backend_client/openapi.yaml) ---------
+    # --- area outages (a server without them answers 501 not_supported: NotSupported) --------
     async def list_outages(self, session: BackendSession) -> list[AreaOutage]:
-        raise NotSupported("list_outages")
+        result: list[AreaOutage] = await self._call(
+            "list_outages", list[AreaOutage], session=session
+        )
+        return result
 
     # --- connection records ---------------------------------------------------------------------
     async def list_connection_sessions(

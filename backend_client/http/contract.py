@@ -67,6 +67,7 @@ ROUTES: dict[str, Route] = {
         Route("list_connection_sessions", "GET", "/logins/{login_id}/sessions"),
         Route("get_due_day_options", "GET", "/contracts/{contract_id}/due-day"),
         Route("request_due_day_change", "POST", "/contracts/{contract_id}/due-day-change", 201),
+        Route("list_outages", "GET", "/outages"),
         Route("list_ticket_subjects", "GET", "/ticket-subjects"),
         Route("list_tickets", "GET", "/tickets"),
         Route("get_ticket", "GET", "/tickets/{ticket_id}"),

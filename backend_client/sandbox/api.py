@@ -221,6 +221,7 @@ HANDLERS: dict[str, Handler] = {
     "get_due_day_options": _simple("get_due_day_options", "contract_id"),
     "request_due_day_change": _due_day_change,
     "list_ticket_subjects": _simple("list_ticket_subjects"),
+    "list_outages": _simple("list_outages"),
     "list_tickets": _list_tickets,
     "get_ticket": _simple("get_ticket", "ticket_id"),
     "open_ticket": _with_body("open_ticket", NewTicket),
