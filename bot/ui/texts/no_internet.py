@@ -56,12 +56,16 @@ def forecast(instant: datetime | None, now: datetime) -> str:
     return f"previsão de retorno: <b>{day(local_time(instant).date())} às {clock(instant)}</b>"
 
 
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def outage(
     city: str, neighbourhood: str | None, description: str, when: datetime | None, now: datetime
 ) -> str:
     return (
         f"{TITLE}\n\n🚧 Estamos com uma <b>falha na sua região</b> ({_area(city, neighbourhood)})"
-        f": {esc(description)}\n\n⏱️ {forecast(when, now).capitalize()}.\n\nNão precisa "
+        f": {esc(description)}\n\n⏱️ {_first_upper(forecast(when, now))}.\n\nNão precisa "
         "fazer nada: a conexão volta sozinha assim que o reparo terminar. Desculpe o transtorno!"
     )
 
