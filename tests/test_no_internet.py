@@ -142,6 +142,8 @@ async def test_a_declared_outage_is_told_at_once_and_no_longer_once_ended(
         assert ended.status == 200 and (await ended.json())["active"] is False
         again = await client.post(f"/admin/api/outages/{outage['id']}/end", headers=AUTH)
         assert again.status == 404
+        for forged in ("abc", "9" * 30):
+            assert (await client.delete(f"/admin/api/outages/{forged}", headers=AUTH)).status == 404
         assert (await (await client.get("/admin/api/outages", headers=AUTH)).json()) == {
             "outages": []
         }

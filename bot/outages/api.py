@@ -96,7 +96,8 @@ async def declare_outage(request: web.Request) -> web.Response:
 
 async def end_outage(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
-    ended = await request.app[STORE].end(int(raw), request.app[CLOCK]()) if raw.isdigit() else None
+    valid = raw.isdigit() and len(raw) <= 9  # an id the database's integer holds
+    ended = await request.app[STORE].end(int(raw), request.app[CLOCK]()) if valid else None
     if ended is None:
         return _error("no such active outage", status=404)
     return web.json_response(ended.to_json())
