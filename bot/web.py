@@ -99,9 +99,15 @@ def create_web_app(
             add_handoff_routes(app, handoff_store_of(application), admin_token)
             from bot.outages.api import add_outage_routes  # /admin/api/outages (issue 22)
             from bot.outages.service import store_of as outage_store_of
+            from bot.outages.watch import notify_ended
+
+            async def outage_ended(outage: Any) -> None:
+                await notify_ended(application, outage)
 
             clock = application.bot_data["services"].clock
-            add_outage_routes(app, outage_store_of(application), admin_token, clock)
+            add_outage_routes(
+                app, outage_store_of(application), admin_token, clock, on_end=outage_ended
+            )
     return app
 
 

@@ -136,10 +136,19 @@ async def test_a_declared_outage_is_told_at_once_and_no_longer_once_ended(
         calls = await chat.press("menu:no_internet")
         said = shown(calls)
         assert "falha na sua região" in said and "Manutenção na rede de fibra" in said
-        assert "hoje às 18:00" in said
+        assert "hoje às 18:00" in said and "(Cambuí, Campinas)" in said  # the address's names
         assert plain_text(t.STEPS[0]) not in said
+        calls = await chat.tap("Avise-me quando voltar")
+        assert plain_text(t.WATCHING) in shown(calls)
+        before = len(env.api.calls)
         ended = await client.post(f"/admin/api/outages/{outage['id']}/end", headers=AUTH)
         assert ended.status == 200 and (await ended.json())["active"] is False
+        told = [
+            c.params["text"]
+            for c in env.api.calls[before:]
+            if c.method == "sendMessage" and int(c.params["chat_id"]) == chat.user_id
+        ]
+        assert len(told) == 1 and "foi resolvida" in told[0] and "CAMBUI, campinas" in told[0]
         again = await client.post(f"/admin/api/outages/{outage['id']}/end", headers=AUTH)
         assert again.status == 404
         for forged in ("abc", "9" * 30):

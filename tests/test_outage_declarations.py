@@ -62,13 +62,21 @@ async def test_an_outage_declared_with_a_broadcast_reaches_the_self_help_until_e
     said = shown(calls)
     assert "falha na sua região" in said and "hoje às 18:00" in said
     assert "Manutenção na fibra do Cambuí" in said
+    await chat.tap("Avise-me quando voltar")
 
     someone = env.chat(555009)
     assert shown(await someone.send("/ocorrencias")) == texts.STAFF_ONLY
     calls = await admin.send("/ocorrencias")
     assert "Cambuí, Campinas" in shown(calls)
+    before = len(env.api.calls)
     calls = await admin.press(f"oc:end:{outage.id}")
     assert plain_text(ot.ENDED) in shown(calls) and plain_text(ot.NO_ACTIVE) in shown(calls)
+    told = [
+        c.params["text"]
+        for c in env.api.calls[before:]
+        if c.method == "sendMessage" and int(c.params["chat_id"]) == chat.user_id
+    ]
+    assert len(told) == 1 and "foi resolvida" in told[0]
     calls = await admin.press(f"oc:end:{outage.id}")  # twice (or forged)
     assert ot.NOT_ACTIVE in shown(calls)
 

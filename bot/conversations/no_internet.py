@@ -36,6 +36,7 @@ from bot.conversations import opening
 from bot.conversations.common import flow
 from bot.handlers.access import END, leave, step
 from bot.outages.service import outages_at, store_of
+from bot.outages.watch import watch
 from bot.provider.store import current
 from bot.services.context import BotContext
 from bot.support.handoff import start_handoff
@@ -146,8 +147,13 @@ async def _diagnose(
     if outages:
         now = context.services.clock()
         first = outages[0]
-        text = t.outage(first.city, first.neighbourhood, first.description, first.forecast, now)
+        # The area as the subscriber's address names it (staff may type "CAMBUI, campinas").
+        address = contract.address
+        hood = address.neighbourhood if first.neighbourhood else None
+        text = t.outage(address.city, hood, first.description, first.forecast, now)
         rows = [[button(t.BUTTON_TRY_STEPS, BUTTONS.pack("steps"))], _menu_row()]
+        if first.declared_id is not None:
+            rows.insert(0, [button(t.BUTTON_WATCH, BUTTONS.pack("watch", first.declared_id))])
         await show(update, text, InlineKeyboardMarkup(rows))
         return STEPPING
     return await _status_and_first_step(update, context, session, contract)
@@ -168,6 +174,21 @@ async def steps(update: Update, context: BotContext, session: BackendSession) ->
     """ "Testar mesmo assim" under an area outage."""
     contract = await _contract(context, session, str(context.flow_data(FLOW).get("contract")))
     return await _status_and_first_step(update, context, session, contract)
+
+
+@step(FLOW)
+async def watch_outage(update: Update, context: BotContext, session: BackendSession) -> int:
+    """ "Avise-me quando voltar": told when staff end that (active, declared) outage."""
+    raw = BUTTONS.argument(update, "watch")
+    found = await store_of(context.application).get(int(raw)) if raw.isdigit() else None
+    if found is None or found.ended_at is not None:  # over meanwhile, or forged
+        text = t.outage_over(found.city, found.neighbourhood) if found else t.BACK_ONLINE
+        await show(update, text, InlineKeyboardMarkup([_menu_row()]))
+        return _done(context)
+    assert context.chat_data is not None
+    watch(context.chat_data, found.id)
+    await show(update, t.WATCHING, InlineKeyboardMarkup([_menu_row()]))
+    return _done(context)
 
 
 @step(FLOW)
@@ -241,6 +262,7 @@ def build(application: Any) -> ConversationHandler:  # type: ignore[type-arg]
         on("contract", choose_contract, ID),
         on("steps", steps),
         on("ok", back_online),
+        on("watch", watch_outage, r"[0-9]{1,9}"),
         on("still", still_down, ID),
         on("ticket", ticket),
         on("human", human),

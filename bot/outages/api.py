@@ -14,27 +14,35 @@ no_internet). Same authentication as the rest of the admin API: ``Authorization:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.admin_auth import check_token, requiring_token
-from bot.outages.store import OutageStore
+from bot.outages.store import DeclaredOutage, OutageStore
 
 PATH = "/admin/api/outages"
 STORE = web.AppKey("outage_store", OutageStore)
 CLOCK = web.AppKey("outage_clock", Callable[[], datetime])  # type: ignore[arg-type]
+ON_END = web.AppKey("outage_on_end", Callable[[DeclaredOutage], Awaitable[object]])  # type: ignore[arg-type]
 MAX_TEXT = {"city": 128, "neighbourhood": 128, "description": 1000, "created_by": 64}
 
 
 def add_outage_routes(
-    app: web.Application, store: OutageStore, token: str, clock: Callable[[], datetime]
+    app: web.Application,
+    store: OutageStore,
+    token: str,
+    clock: Callable[[], datetime],
+    on_end: Callable[[DeclaredOutage], Awaitable[object]] | None = None,
 ) -> None:
+    """``on_end(outage)`` runs after an outage is ended (the chats waiting for it are told)."""
     check_token(token)
     app[STORE] = store
     app[CLOCK] = clock
+    if on_end is not None:
+        app[ON_END] = on_end
     app.router.add_get(PATH, requiring_token(token, list_outages))
     app.router.add_post(PATH, requiring_token(token, declare_outage))
     app.router.add_post(PATH + "/{id}/end", requiring_token(token, end_outage))
@@ -100,4 +108,7 @@ async def end_outage(request: web.Request) -> web.Response:
     ended = await request.app[STORE].end(int(raw), request.app[CLOCK]()) if valid else None
     if ended is None:
         return _error("no such active outage", status=404)
+    on_end = request.app.get(ON_END)
+    if on_end is not None:
+        await on_end(ended)
     return web.json_response(ended.to_json())

@@ -9,6 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.handlers.access import admin_only
 from bot.outages import texts as t
 from bot.outages.service import store_of
+from bot.outages.watch import notify_ended
 from bot.services.context import BotContext
 from bot.ui.callbacks import Buttons
 from bot.ui.keyboards import button
@@ -41,6 +42,7 @@ async def end_outage(update: Update, context: BotContext) -> None:
         await send(update, t.NOT_ACTIVE)
         return
     await _listing(update, context, notice=t.ENDED)
+    await notify_ended(context.application, ended)
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -32,6 +32,7 @@ class Outage:
     description: str
     forecast: datetime | None
     source: str  # "declared" | "system"
+    declared_id: int | None = None  # the bot's row (staff end it; chats may wait for that)
 
 
 def store_of(application: Any) -> OutageStore:
@@ -52,7 +53,12 @@ def touches(city: str, neighbourhood: str | None, address: Address) -> bool:
 
 def _of_declared(outage: DeclaredOutage) -> Outage:
     return Outage(
-        outage.city, outage.neighbourhood, outage.description, outage.forecast, "declared"
+        outage.city,
+        outage.neighbourhood,
+        outage.description,
+        outage.forecast,
+        "declared",
+        outage.id,
     )
 
 

@@ -19,6 +19,8 @@ BUTTON_STILL_DOWN = "❌ Continua sem internet"
 BUTTON_TRY_STEPS = "🔧 Testar mesmo assim"
 BUTTON_TICKET = "🛠️ Abrir atendimento"
 BUTTON_HUMAN = "👩‍💼 Falar com atendente"
+BUTTON_WATCH = "🔔 Avise-me quando voltar"
+WATCHING = "🔔 Combinado! Eu te aviso aqui assim que a nossa equipe encerrar essa ocorrência."
 
 # The ticket subject the self-help opens (matched by name against the system's subjects);
 # "Outros" when the system has none of that name.
@@ -67,6 +69,14 @@ def outage(
         f"{TITLE}\n\n🚧 Estamos com uma <b>falha na sua região</b> ({_area(city, neighbourhood)})"
         f": {esc(description)}\n\n⏱️ {_first_upper(forecast(when, now))}.\n\nNão precisa "
         "fazer nada: a conexão volta sozinha assim que o reparo terminar. Desculpe o transtorno!"
+    )
+
+
+def outage_over(city: str, neighbourhood: str | None) -> str:
+    return (
+        f"✅ A falha na sua região ({_area(city, neighbourhood)}) foi resolvida: a internet deve "
+        "ter voltado. Se ainda estiver sem conexão, desligue o roteador da tomada por 30 "
+        "segundos e ligue de novo, ou toque em <b>📶 Estou sem internet</b> no menu."
     )
 
 
