@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from backend_client.errors import BackendError, NotFound
@@ -40,10 +40,9 @@ from bot.outages.watch import watch
 from bot.provider.store import current
 from bot.services.context import BotContext
 from bot.support.handoff import start_handoff
-from bot.ui import texts
 from bot.ui.callbacks import ID, Buttons
 from bot.ui.formatting import local_time
-from bot.ui.keyboards import button
+from bot.ui.keyboards import button, menu_row
 from bot.ui.screens import answer_query, send, show
 from bot.ui.texts import no_internet as t
 
@@ -55,10 +54,6 @@ CHOOSE_CONTRACT, STEPPING, OFFER = range(3)
 SESSIONS_WINDOW = timedelta(days=30)
 
 Logins = list[tuple[AccessLogin, ConnectionSession | None]]
-
-
-def _menu_row() -> list[InlineKeyboardButton]:
-    return [button(texts.BUTTON_MENU, "menu:home")]
 
 
 def _done(context: BotContext) -> int:
@@ -93,12 +88,12 @@ async def start(update: Update, context: BotContext, session: BackendSession) ->
     context.chat_data[FLOW] = {}
     contracts = await _contracts(context, session)
     if not contracts:
-        await show(update, t.NO_CONTRACTS, InlineKeyboardMarkup([_menu_row()]))
+        await show(update, t.NO_CONTRACTS, InlineKeyboardMarkup([menu_row()]))
         return _done(context)
     if len(contracts) == 1:
         return await _diagnose(update, context, session, contracts[0])
     rows = [[button(t.contract_button(c), BUTTONS.pack("contract", c.id))] for c in contracts]
-    rows.append(_menu_row())
+    rows.append(menu_row())
     await show(update, t.CHOOSE_CONTRACT, InlineKeyboardMarkup(rows))
     return CHOOSE_CONTRACT
 
@@ -139,7 +134,7 @@ async def _diagnose(
             rows.append([button(t.BUTTON_INVOICES, "menu:invoices")])
         if opening.offered(context, "enabling"):
             rows.append([button(t.BUTTON_ENABLING, "menu:enabling")])
-        rows.append(_menu_row())
+        rows.append(menu_row())
         await show(update, t.suspended(contract), InlineKeyboardMarkup(rows))
         return _done(context)
     store = store_of(context.application)
@@ -151,7 +146,7 @@ async def _diagnose(
         address = contract.address
         hood = address.neighbourhood if first.neighbourhood else None
         text = t.outage(address.city, hood, first.description, first.forecast, now)
-        rows = [[button(t.BUTTON_TRY_STEPS, BUTTONS.pack("steps"))], _menu_row()]
+        rows = [[button(t.BUTTON_TRY_STEPS, BUTTONS.pack("steps"))], menu_row()]
         if first.declared_id is not None:
             rows.insert(0, [button(t.BUTTON_WATCH, BUTTONS.pack("watch", first.declared_id))])
         await show(update, text, InlineKeyboardMarkup(rows))
@@ -183,17 +178,17 @@ async def watch_outage(update: Update, context: BotContext, session: BackendSess
     found = await store_of(context.application).get(int(raw)) if raw.isdigit() else None
     if found is None or found.ended_at is not None:  # over meanwhile, or forged
         text = t.outage_over(found.city, found.neighbourhood) if found else t.BACK_ONLINE
-        await show(update, text, InlineKeyboardMarkup([_menu_row()]))
+        await show(update, text, InlineKeyboardMarkup([menu_row()]))
         return _done(context)
     assert context.chat_data is not None
     watch(context.chat_data, found.id)
-    await show(update, t.WATCHING, InlineKeyboardMarkup([_menu_row()]))
+    await show(update, t.WATCHING, InlineKeyboardMarkup([menu_row()]))
     return _done(context)
 
 
 @step(FLOW)
 async def back_online(update: Update, context: BotContext, session: BackendSession) -> int:
-    await show(update, t.BACK_ONLINE, InlineKeyboardMarkup([_menu_row()]))
+    await show(update, t.BACK_ONLINE, InlineKeyboardMarkup([menu_row()]))
     return _done(context)
 
 
@@ -215,7 +210,7 @@ async def still_down(update: Update, context: BotContext, session: BackendSessio
     human = support.chat_id is not None and support.is_open(context.services.clock())
     if human:
         rows.append([button(t.BUTTON_HUMAN, BUTTONS.pack("human"))])
-    rows.append(_menu_row())
+    rows.append(menu_row())
     if can_ticket:
         text = t.STILL_DOWN + (t.STILL_DOWN_HUMAN if human else t.STILL_DOWN_END)
     else:
