@@ -193,6 +193,11 @@ async def test_the_sandbox_outage_shows_for_the_contract_in_its_area(
     assert "Rompimento de fibra" in said and "hoje às 18:00" in said
     calls = await chat.tap("Testar mesmo assim")
     assert plain_text(t.STEPS[0]) in shown(calls)
+    await chat.tap("Continua sem internet")
+    await chat.tap("Continua sem internet")
+    calls = await chat.tap("Abrir atendimento")  # the ticket says there is an outage there
+    assert "Há ocorrência ativa na região: Rompimento de fibra" in shown(calls)
+    assert "Contrato: 2025/0233" in shown(calls)
     calls = await chat.press("menu:no_internet")
     calls = await chat.press("net:contract:c3")  # same neighbourhood name, another city
     assert "Rompimento de fibra" not in shown(calls)

@@ -142,6 +142,7 @@ async def _diagnose(
     if outages:
         now = context.services.clock()
         first = outages[0]
+        data["outage"] = first.description
         # The area as the subscriber's address names it (staff may type "CAMBUI, campinas").
         address = contract.address
         hood = address.neighbourhood if first.neighbourhood else None
@@ -229,7 +230,9 @@ async def ticket(update: Update, context: BotContext, session: BackendSession) -
     data = context.flow_data(FLOW)
     contract = await _contract(context, session, str(data.get("contract")))
     logins = await _logins(context, session, contract)
-    description = t.ticket_description(contract, logins, int(data.get("tried", 0)))
+    description = t.ticket_description(
+        contract, logins, int(data.get("tried", 0)), outage=data.get("outage")
+    )
     leave(context)
 
     async def new_ticket(update: Update, context: BotContext, session: BackendSession) -> object:

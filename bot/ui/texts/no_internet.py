@@ -152,6 +152,8 @@ def ticket_description(
     contract: Contract,
     logins: Sequence[tuple[AccessLogin, ConnectionSession | None]],
     steps_tried: int,
+    *,
+    outage: str | None = None,
 ) -> str:
     """Plain text (the ticket's description; escaped wherever it is shown)."""
     address = contract.address
@@ -170,5 +172,7 @@ def ticket_description(
         elif last is not None:
             line += f"; conectado desde {day_time(last.started_at)}"
         lines.append(line + ".")
+    if outage:
+        lines.append(f"Há ocorrência ativa na região: {outage}")
     lines += STEPS_TRIED[:steps_tried]
     return "\n".join(lines)
