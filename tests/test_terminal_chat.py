@@ -25,7 +25,7 @@ async def test_login_menu_and_a_button_press(
     assert "Para entrar, envie o CPF ou CNPJ" in output
     assert "(sua mensagem foi apagada pelo bot)" in output  # the password
     assert "[4] Agora não" in output  # the offer to link this chat, declined
-    assert "[1] 👤 Minha Conta" in output and "[13] 🚪 Sair" in output
+    assert "[1] 👤 Minha Conta" in output and "[14] 🚪 Sair" in output
     assert "Maria Aparecida dos Santos" in output
     assert "(escolha um botão de 1 a 2)" in output  # 99 is not a button of Minha Conta
     assert "<b>" not in output
@@ -65,7 +65,7 @@ async def test_digits_are_text_unless_buttons_are_the_answer_and_the_banner_work
     monkeypatch.chdir(tmp_path)
     for name in ("DATABASE_URL", "SANDBOX_DATABASE_URL", "TELEGRAM_BOT_TOKEN", "BACKEND"):
         monkeypatch.delenv(name, raising=False)
-    typed = io.StringIO("/contas\n31845672062\ndemo1234\n4\n13\n31845672062\ndemo1234\n/fim\n")
+    typed = io.StringIO("/contas\n31845672062\ndemo1234\n4\n14\n31845672062\ndemo1234\n/fim\n")
     shown = io.StringIO()
 
     assert await run_chat(tmp_path / "downloads", stdin=typed, out=shown) == 0
