@@ -76,6 +76,7 @@ from bot.storage.login_failures import LoginFailureRepository
 from bot.storage.persistence import SqlPersistence
 from bot.storage.rounds import RoundStore
 from bot.support import relay as support_relay
+from bot.surveys import flow as surveys
 from bot.transport import aiohttp_requests
 from bot.ui import texts
 from bot.ui.formatting import TIMEZONE
@@ -257,6 +258,7 @@ def build_application(
 
 def _add_handlers(application: BotApplication, settings: Settings) -> None:
     support_relay.install(application)  # hand-off to the team (issue 22), before the guards
+    surveys.install(application)  # the satisfaction survey's buttons (issue 22)
     application.add_handler(TypeHandler(Update, observe.record_update), group=-4)
     application.add_handler(TypeHandler(Update, guards.private_chats_only), group=-3)
     application.add_handler(TypeHandler(Update, guards.expire_idle_session), group=-2)
@@ -282,6 +284,7 @@ def _add_handlers(application: BotApplication, settings: Settings) -> None:
     application.add_handlers(outage_commands.handlers())  # /ocorrencias (issue 22)
     application.add_handlers(provider.handlers())  # 📞 Fale com a gente, Esqueci minha senha
     application.add_handlers(menu.handlers())
+    application.add_handler(surveys.comment_handler(application))  # a survey's comment
     application.add_handlers(free_text.handlers(application))  # what no screen took (issue 21)
     application.add_handlers(commands.handlers())
     application.add_handler(TypeHandler(Update, commands.answer_unanswered), commands.LAST_GROUP)
@@ -295,6 +298,7 @@ async def _post_init(application: BotApplication) -> None:
     await notification_jobs.schedule(application)
     await broadcast_jobs.start(application)
     support_relay.schedule(application)  # no reply within [support] reply_timeout_minutes
+    surveys.schedule(application)  # survey offers deferred by quiet hours
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     await application.bot.set_my_commands(commands)
     await application.bot.set_my_commands(commands, language_code="pt")

@@ -105,6 +105,10 @@ def create_web_app(
                 await notify_ended(application, outage)
 
             clock = application.bot_data["services"].clock
+            from bot.surveys.api import add_survey_routes  # /admin/api/surveys (issue 22)
+            from bot.surveys.flow import store_of as survey_store_of
+
+            add_survey_routes(app, survey_store_of(application), admin_token, clock)
             add_outage_routes(
                 app, outage_store_of(application), admin_token, clock, on_end=outage_ended
             )

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,8 +114,16 @@ class DeliveryReport:
     flood: bool = False  # Telegram asked to wait: the rest of the round waits
 
 
+# ``on_sent(chat_id, kind, payload)`` runs once a notification has gone out whole.
+OnSent = Callable[[int, str, dict[str, Any]], Awaitable[None]]
+
+
 async def deliver_due(
-    bot: Bot, store: NotificationStore, clock: Callable[[], datetime], batch: int = BATCH
+    bot: Bot,
+    store: NotificationStore,
+    clock: Callable[[], datetime],
+    batch: int = BATCH,
+    on_sent: OnSent | None = None,
 ) -> DeliveryReport:
     """Send up to ``batch`` due notifications, one after the other."""
     report = DeliveryReport()
@@ -124,6 +132,11 @@ async def deliver_due(
     moved: dict[int, int] = {}  # chats that migrated during this round: old id → new id
     for index, item in enumerate(due):
         outcome, wait = await _deliver_one(bot, store, item, clock, moved)
+        if outcome == "sent" and on_sent is not None:
+            try:
+                await on_sent(moved.get(item.chat_id, item.chat_id), item.kind, item.payload)
+            except Exception:  # what follows a notice never undoes its delivery
+                logger.exception("a listener of delivered notifications failed")
         if outcome == "flood":
             # Telegram asked us to slow down: everything not yet tried waits too.
             wait_until = clock() + timedelta(seconds=wait)
@@ -300,9 +313,15 @@ class DeliveryLoop:
     messages and stretch a reminder's parts apart).
     """
 
-    def __init__(self, store: NotificationStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: NotificationStore,
+        clock: Callable[[], datetime],
+        on_sent: OnSent | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._on_sent = on_sent
         self._running = False
         self._again = False
 
@@ -321,7 +340,7 @@ class DeliveryLoop:
         try:
             while True:
                 self._again = False
-                report = await deliver_due(bot, self._store, self._clock, batch)
+                report = await deliver_due(bot, self._store, self._clock, batch, self._on_sent)
                 for outcome in ("sent", "failed", "blocked", "deferred", "uncertain"):
                     count = getattr(report, outcome)
                     if count:
@@ -339,6 +358,14 @@ class DeliveryLoop:
 
 DELIVERY_KEY = "notification_delivery"
 POLL_KEY = "notification_poll"
+SENT_LISTENERS_KEY = "notification_sent_listeners"
+SentListener = Callable[[Any, int, str, dict[str, Any]], Awaitable[None]]
+
+
+def add_sent_listener(application: Any, listener: SentListener) -> None:
+    """``listener(application, chat_id, kind, payload)`` runs after each notification delivered
+    whole (the satisfaction survey follows a ticket's closure this way)."""
+    application.bot_data.setdefault(SENT_LISTENERS_KEY, []).append(listener)
 
 
 async def schedule(application: Any) -> None:
@@ -355,7 +382,12 @@ async def schedule(application: Any) -> None:
         logger.warning(
             "%d notification(s) were interrupted mid-send; not sending them again", recovered
         )
-    application.bot_data[DELIVERY_KEY] = DeliveryLoop(found.notifications, found.clock)
+
+    async def on_sent(chat_id: int, kind: str, payload: dict[str, Any]) -> None:
+        for listener in application.bot_data.get(SENT_LISTENERS_KEY, []):
+            await listener(application, chat_id, kind, payload)
+
+    application.bot_data[DELIVERY_KEY] = DeliveryLoop(found.notifications, found.clock, on_sent)
     if found.detector is not None:
         application.bot_data[POLL_KEY] = PollLoop(found.detector, found.planner, found.clock)
     queue = application.job_queue

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 SCRIPTS = Path(__file__).parent / "alembic"
 # The newest migration in alembic/versions (tests/test_migrations.py checks it against Alembic).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 class SchemaOutOfDate(Exception):

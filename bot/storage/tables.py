@@ -10,4 +10,5 @@ def register_all() -> None:
     import bot.outages.store
     import bot.storage.db
     import bot.storage.rounds
-    import bot.support.store  # noqa: F401
+    import bot.support.store
+    import bot.surveys.store  # noqa: F401
