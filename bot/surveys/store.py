@@ -1,6 +1,6 @@
 """Survey offers and answers in the bot's database.
 
-One row per offer: who (a keyed hash of the subscriber id — the survey never needs to know who
+One row per offer: who (a hash of the subscriber id — the survey never needs to know who
 answered, only not to ask the same subscriber twice in 30 days), the chat, what triggered it
 (``ticket`` or ``handoff``) and its reference (the ticket's protocol, the hand-off's id), the team
 member who answered a hand-off (first name), when it may be sent (after quiet hours), when it
