@@ -28,6 +28,7 @@ from bot.support.store import Handoff
 from bot.surveys import texts
 from bot.surveys.store import SurveyStore
 from bot.ui.callbacks import Buttons
+from bot.ui.screens import answer_query
 
 logger = logging.getLogger(__name__)
 BUTTONS = Buttons("nps")
@@ -185,13 +186,13 @@ async def on_score(update: Update, context: BotContext) -> None:
     survey_id, _, raw_score = BUTTONS.argument(update, "s").partition(":")
     score = int(raw_score)
     if not 0 <= score <= 10:
-        await query.answer()
+        await answer_query(update)
         return
     store = store_of(context.application)
     if not await store.answer(int(survey_id), chat.id, score, context.services.clock()):
-        await query.answer(texts.ALREADY_ANSWERED, show_alert=True)
+        await answer_query(update, texts.ALREADY_ANSWERED)
         return
-    await query.answer()
+    await answer_query(update)
     if context.chat_data is not None:
         until = context.services.clock() + timedelta(minutes=COMMENT_MINUTES)
         context.chat_data[COMMENT_KEY] = {"id": int(survey_id), "until": until.isoformat()}
@@ -207,7 +208,7 @@ async def on_skip(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    await answer_query(update)
     if context.chat_data is not None:
         context.chat_data.pop(COMMENT_KEY, None)
     await query.edit_message_text(texts.THANKS)
