@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
+import contextlib
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -169,6 +172,8 @@ class Harness:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=environ, stdout=log, stderr=log
         )
+        # A run that fails half-way must not leave this bot polling after the benchmark ends.
+        atexit.register(_kill_quietly, self.process.pid)
         await self._wait_ready()
         return self.process.pid
 
@@ -208,9 +213,15 @@ class Harness:
         await asyncio.sleep(0.2)
         await self.api.interrupt_polls()
         await self.process.wait()
+        atexit.unregister(_kill_quietly)  # it has ended: its pid may be reused
         self.api.commands.clear()
         # Whatever the stopped bot left unconfirmed must not reach the next one.
         await self.api.call(TOKEN, "deleteWebhook", {"drop_pending_updates": True})
+
+
+def _kill_quietly(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _shown(event: BotEvent) -> str:
