@@ -212,3 +212,26 @@ async def test_the_report_and_its_csv(env: BotEnv, client: TestClient) -> None: 
     assert rows[0] == ["respondida em", "origem", "referência", "atendente", "nota", "comentário"]
     assert sorted(row[4] for row in rows[1:]) == ["0", "10", "3", "7", "9"]
     assert ["28/11/2026 10:00", "conversa com atendente", "1", "Ana", "10", ""] in rows
+
+
+async def test_a_pending_comment_times_out(
+    env: BotEnv,
+    chat: ChatDriver,
+    group: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Shorter than the login session's idle limit, so the session is still open when it ends.
+    monkeypatch.setattr(surveys, "COMMENT_MINUTES", 5)
+    await hand_off_answered_and_ended(env, chat, group, ANA)
+    question = question_of(env, chat.user_id)
+    assert question is not None
+    await chat.press(dict(question.buttons)["7"])
+    env.clock.advance(minutes=6)
+    calls = await chat.send("boleto")  # goes to the normal handlers, not to the survey
+    assert shown(calls)  # something answered it
+    assert plain_text(texts.THANKS_FOR_COMMENT) not in shown(calls)
+    assert plain_text(texts.THANKS) not in shown(calls)
+    store = surveys.store_of(env.app)
+    later = env.clock() + timedelta(minutes=1)
+    [answer] = await store.answered_between(datetime(2026, 1, 1, tzinfo=UTC), later)
+    assert (answer.score, answer.comment) == (7, None)
