@@ -11,7 +11,7 @@ from bot.settings import Settings
 from bot.ui import texts
 from bot.ui.formatting import plain_text
 from bot.ui.texts import free_text as t
-from tests.support.bot_env import TOKEN, login
+from tests.support.bot_env import login, settings_with_provider_file
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 
@@ -29,14 +29,7 @@ items = ["invoices", "tickets", "account", "notifications"]
 
 @pytest.fixture
 def settings(tmp_path: Path, bot_database_url: str) -> Settings:
-    (tmp_path / "provider.toml").write_text(PROVIDER_FILE, encoding="utf-8")
-    return Settings(
-        telegram_bot_token=TOKEN,
-        database_url=bot_database_url,
-        sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
-        backend_timeout=2.0,
-        provider_config=str(tmp_path / "provider.toml"),
-    )
+    return settings_with_provider_file(tmp_path, bot_database_url, PROVIDER_FILE)
 
 
 async def test_asking_for_a_person_shows_the_providers_contacts(chat: ChatDriver) -> None:

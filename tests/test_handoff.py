@@ -18,7 +18,7 @@ from bot.support import texts as st
 from bot.support.handoff import add_ended_listener, store_of
 from bot.support.relay import offer_tickets
 from bot.ui.formatting import plain_text
-from tests.support.bot_env import PERSON, TOKEN, BotEnv, login
+from tests.support.bot_env import PERSON, BotEnv, login, settings_with_provider_file
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 
@@ -39,14 +39,7 @@ reply_timeout_minutes = 10
 
 @pytest.fixture
 def settings(tmp_path: Path, bot_database_url: str) -> Settings:
-    (tmp_path / "provider.toml").write_text(PROVIDER_FILE, encoding="utf-8")
-    return Settings(
-        telegram_bot_token=TOKEN,
-        database_url=bot_database_url,
-        sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
-        backend_timeout=2.0,
-        provider_config=str(tmp_path / "provider.toml"),
-    )
+    return settings_with_provider_file(tmp_path, bot_database_url, PROVIDER_FILE)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from backend_client.sandbox.db import ConnectionSessionRow
 from bot.settings import Settings
 from bot.support.handoff import store_of
-from tests.support.bot_env import PERSON, START, TOKEN, BotEnv, login
+from tests.support.bot_env import PERSON, START, BotEnv, login, settings_with_provider_file
 from tests.support.driver import ChatDriver
 
 GROUP = -1009876543210
@@ -25,17 +25,10 @@ CLOSED = '["seg-sex 08:00-18:00"]'
 
 
 def _settings(tmp_path: Path, database_url: str, hours: str) -> Settings:
-    (tmp_path / "provider.toml").write_text(
-        f'[provider]\nname = "Net Exemplo"\n\n[support]\nchat_id = {GROUP}\nhours = {hours}\n',
-        encoding="utf-8",
+    provider = (
+        f'[provider]\nname = "Net Exemplo"\n\n[support]\nchat_id = {GROUP}\nhours = {hours}\n'
     )
-    return Settings(
-        telegram_bot_token=TOKEN,
-        database_url=database_url,
-        sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
-        backend_timeout=2.0,
-        provider_config=str(tmp_path / "provider.toml"),
-    )
+    return settings_with_provider_file(tmp_path, database_url, provider)
 
 
 @pytest.fixture(params=[OPEN, CLOSED], ids=["open", "closed"])

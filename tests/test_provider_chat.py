@@ -22,11 +22,11 @@ from bot.web import create_web_app
 from tests.support.bot_env import (
     PERSON,
     TODAY,
-    TOKEN,
     BotEnv,
     launch_lacking,
     login,
     set_backend_timeout,
+    settings_with_provider_file,
 )
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
@@ -56,14 +56,7 @@ MENU = ["menu:invoices", "menu:tickets", "menu:account", "menu:due_day", "menu:n
 
 @pytest.fixture
 def settings(tmp_path: Path, bot_database_url: str) -> Settings:
-    (tmp_path / "provider.toml").write_text(PROVIDER_FILE, encoding="utf-8")
-    return Settings(
-        telegram_bot_token=TOKEN,
-        database_url=bot_database_url,
-        sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
-        backend_timeout=2.0,
-        provider_config=str(tmp_path / "provider.toml"),
-    )
+    return settings_with_provider_file(tmp_path, bot_database_url, PROVIDER_FILE)
 
 
 def _menu(chat: ChatDriver) -> list[str]:

@@ -20,7 +20,7 @@ from bot.surveys import flow as surveys
 from bot.surveys import texts
 from bot.ui.formatting import plain_text
 from bot.web import create_web_app
-from tests.support.bot_env import TOKEN, BotEnv
+from tests.support.bot_env import BotEnv, settings_with_provider_file
 from tests.support.driver import ChatDriver
 from tests.support.driver import texts as shown
 from tests.test_handoff import ANA, CARLA, GROUP, PROVIDER_FILE, group, start, team_says  # noqa: F401
@@ -32,14 +32,7 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 @pytest.fixture
 def settings(tmp_path: Path, bot_database_url: str) -> Settings:
-    (tmp_path / "provider.toml").write_text(PROVIDER_FILE, encoding="utf-8")
-    return Settings(
-        telegram_bot_token=TOKEN,
-        database_url=bot_database_url,
-        sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
-        backend_timeout=2.0,
-        provider_config=str(tmp_path / "provider.toml"),
-    )
+    return settings_with_provider_file(tmp_path, bot_database_url, PROVIDER_FILE)
 
 
 def question_of(env: BotEnv, chat_id: int) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -117,3 +118,16 @@ def set_backend_timeout(env: BotEnv, seconds: float) -> None:
     services = env.app.bot_data["services"]
     services.backend._timeout = seconds
     services.settings = replace(services.settings, backend_timeout=seconds)
+
+
+def settings_with_provider_file(folder: Path, database_url: str, provider_toml: str) -> Settings:
+    """Test settings with ``provider_toml`` as the provider file (in ``folder``)."""
+    path = folder / "provider.toml"
+    path.write_text(provider_toml, encoding="utf-8")
+    return Settings(
+        telegram_bot_token=TOKEN,
+        database_url=database_url,
+        sandbox_database_url=f"sqlite+aiosqlite:///{folder / 'sandbox.db'}",
+        backend_timeout=2.0,
+        provider_config=str(path),
+    )
