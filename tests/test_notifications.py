@@ -137,8 +137,8 @@ async def test_reminders_on_the_right_days(world: World) -> None:
     # (R$ 99,90 with the fine and interest of its days late).
     assert (
         "Você tem também outra fatura vencida em aberto, R$ 102,80 no total. Com faturas "
-        "vencidas o serviço pode ser suspenso, e só volta com todas pagas: veja todas em "
-        "🧾 Faturas." in sent[0]
+        "vencidas o serviço pode ser suspenso, e só volta com todas pagas: veja todas no "
+        "botão abaixo." in sent[0]
     )
 
     world.clock.now = at("2026-12-08")

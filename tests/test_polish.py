@@ -183,9 +183,11 @@ async def test_a_reminder_has_ver_boleto_and_boleto_em_pdf(env: BotEnv, chat: Ch
     assert report.sent == 1
     sent = [c for c in env.api.calls if c.method == "sendMessage"][-4:]
     assert "vence em 3 dias, em 10/12/2026" in shown(sent[:1])
+    # Maria's November invoice is overdue too: a third button opens all her open invoices.
     assert sent[-1].buttons == [
         ("🧾 Ver boleto", "inv:show:inv-1012"),
         ("📄 Boleto em PDF", "inv:pdf:inv-1012"),
+        ("🧾 Ver todas as faturas em aberto", "menu:invoices"),
     ]
     await login(chat, PERSON)  # days later: the session may have expired meanwhile
     calls = await chat.tap("Ver boleto")
@@ -194,6 +196,9 @@ async def test_a_reminder_has_ver_boleto_and_boleto_em_pdf(env: BotEnv, chat: Ch
     assert is_valid_linha_digitavel(linha) and is_valid_brcode(pix)
     calls = await chat.tap("Boleto em PDF")
     assert "sendDocument" in [call.method for call in calls]
+    calls = await chat.tap("Ver todas as faturas em aberto")
+    assert "Faturas em aberto" in shown(calls)
+    assert "11/2026" in shown(calls) and "12/2026" in shown(calls)
 
 
 async def test_extrato_de_ligacao_downloads_as_pdf_and_csv_for_excel(

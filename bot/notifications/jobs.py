@@ -49,7 +49,7 @@ from bot.notifications.service import (
     RoundReport,
 )
 from bot.notifications.store import Claimed, NotificationStore
-from bot.ui.callbacks import Buttons
+from bot.ui.callbacks import MENU, Buttons
 from bot.ui.texts import notifications as texts
 
 logger = logging.getLogger(__name__)
@@ -89,18 +89,21 @@ def buttons(kind: str, payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
     invoice_id = payload.get("invoice_id")
     if not kind.startswith("invoice_") or not invoice_id:
         return None
-    return InlineKeyboardMarkup(
+    rows = [
         [
-            [
-                InlineKeyboardButton(
-                    texts.BUTTON_SEE_BOLETO, callback_data=INVOICE_BUTTONS.pack("show", invoice_id)
-                ),
-                InlineKeyboardButton(
-                    texts.BUTTON_BOLETO_PDF, callback_data=INVOICE_BUTTONS.pack("pdf", invoice_id)
-                ),
-            ]
+            InlineKeyboardButton(
+                texts.BUTTON_SEE_BOLETO, callback_data=INVOICE_BUTTONS.pack("show", invoice_id)
+            ),
+            InlineKeyboardButton(
+                texts.BUTTON_BOLETO_PDF, callback_data=INVOICE_BUTTONS.pack("pdf", invoice_id)
+            ),
         ]
-    )
+    ]
+    if payload.get("others"):  # other overdue invoices: Faturas opens on all the open ones
+        rows.append(
+            [InlineKeyboardButton(texts.BUTTON_ALL_INVOICES, callback_data=MENU.pack("invoices"))]
+        )
+    return InlineKeyboardMarkup(rows)
 
 
 @dataclass

@@ -135,7 +135,7 @@ def invoice_reminder(kind: str, payload: dict[str, Any]) -> str:
             "",
             f"⚠️ Você tem também {invoices} em aberto, {_money(others['total'])} no total. "
             "Com faturas vencidas o serviço pode ser suspenso, e só volta com todas pagas: "
-            "veja todas em 🧾 Faturas.",
+            "veja todas no botão abaixo.",
         ]
     return "\n".join(lines)
 
@@ -159,6 +159,7 @@ def reminder_codes(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 BUTTON_SEE_BOLETO = "🧾 Ver boleto"
 BUTTON_BOLETO_PDF = "📄 Boleto em PDF"
+BUTTON_ALL_INVOICES = "🧾 Ver todas as faturas em aberto"
 
 
 def copy_value(value: str) -> str:
