@@ -7,31 +7,23 @@ from __future__ import annotations
 
 from bot.broadcasts.audience import Audience
 from bot.broadcasts.service import BroadcastService, Draft
-from tests.support.bot_env import PERSON, SUSPENDED, BotEnv
-from tests.support.driver import texts as shown
-from tests.test_real_system_notifications import System, received, system  # noqa: F401
+from tests.support.bot_env import SUSPENDED
+from tests.test_real_system_notifications import (  # noqa: F401
+    System,
+    link_then_log_out,
+    received,
+    system,
+)
 
 # Maria (PERSON): active, in Campinas, on the 300 Mega plan, with an overdue invoice.
 # João (SUSPENDED): suspended for non-payment, in Sumaré. On the SGP stand-in both are on the
 # same plan (id 301), elsewhere João is on the 500 Mega plan.
 
 
-async def link_then_log_out(env: BotEnv, account: object, user_id: int) -> int:
-    chat = env.chat(user_id)
-    await chat.send("/start")
-    await chat.send(account.document)  # type: ignore[attr-defined]
-    calls = await chat.send(account.password)  # type: ignore[attr-defined]
-    contacts = [data for call in calls for _, data in call.buttons if data.startswith("link:c")]
-    assert contacts, shown(calls)
-    assert "Cadastro vinculado com sucesso" in shown(await chat.press(contacts[0]))
-    await chat.send("/sair")
-    return chat.user_id
-
-
 async def test_an_operator_targets_city_plan_status_and_overdue(system: System) -> None:  # noqa: F811
     env = system.env
-    maria = await link_then_log_out(env, PERSON, 555001)
-    joao = await link_then_log_out(env, SUSPENDED, 555002)
+    maria = await link_then_log_out(system)
+    joao = await link_then_log_out(system, SUSPENDED, 555002)
     service: BroadcastService = env.app.bot_data["broadcasts"]
     plan_300 = "FIBRA 300 MEGA" if system.name == "ixc" else "Fibra 300 Mega"
     segments = [

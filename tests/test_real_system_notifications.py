@@ -223,11 +223,11 @@ async def news(env: BotEnv, chat_id: int) -> list[str]:
     return received(env, chat_id)[before:]
 
 
-async def link_then_log_out(system: System) -> int:
-    chat = system.env.chat()
+async def link_then_log_out(system: System, account: Any = PERSON, user_id: int = 555001) -> int:
+    chat = system.env.chat(user_id)
     await chat.send("/start")
-    await chat.send(PERSON.document)
-    calls = await chat.send(PERSON.password)
+    await chat.send(account.document)
+    calls = await chat.send(account.password)
     contacts = [data for call in calls for _, data in call.buttons if data.startswith("link:c")]
     assert contacts, shown(calls)
     assert "Cadastro vinculado com sucesso" in shown(await chat.press(contacts[0]))

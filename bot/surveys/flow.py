@@ -20,8 +20,8 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.notifications.jobs import add_sent_listener
-from bot.notifications.service import QuietHours
 from bot.provider.store import store_of as provider_store_of
+from bot.services import sessions
 from bot.services.context import BotContext, services_of
 from bot.support.handoff import add_ended_listener
 from bot.support.store import Handoff
@@ -95,9 +95,9 @@ async def offer(
     was asked in the last 30 days."""
     services = services_of(application)
     now = services.clock()
-    quiet = QuietHours.parse(services.settings.quiet_hours)
+    send_after = services.planner.quiet_hours.next_allowed(now)
     survey = await store_of(application).offer(
-        subscriber_id, chat_id, trigger, reference, member, now, quiet.next_allowed(now)
+        subscriber_id, chat_id, trigger, reference, member, now, send_after
     )
     if survey is None:
         return False
@@ -151,7 +151,7 @@ async def _after_handoff(application: Any, handoff: Handoff) -> None:
     if subscriber_id is None:
         logger.info("survey after hand-off %s: the chat's subscriber is unknown", handoff.id)
         return
-    first_name = handoff.agent_name.split()[0] if handoff.agent_name.split() else None
+    first_name = (handoff.agent_name.split() or [None])[0]
     await offer(application, handoff.chat_id, subscriber_id, "handoff", str(handoff.id), first_name)
 
 
@@ -168,8 +168,6 @@ async def _after_notification(
 
 async def _subscriber_of(application: Any, chat_id: int) -> str | None:
     """The chat's subscriber: its logged-in session, else the contact it is linked to."""
-    from bot.services import sessions
-
     session = sessions.current(application.chat_data.get(chat_id) or {})
     if session is not None:
         return str(session.subscriber_id)
